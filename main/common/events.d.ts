@@ -1,0 +1,161 @@
+/**
+ * The normalised event: what every source (our bpftrace agent, Tetragon, Inspektor Gadget,
+ * Falco, Tracee) becomes. Environment-free: no node:*, no electron, no DOM.
+ *
+ * Everything in here that came from a cluster or a file is attacker-controlled text.
+ */
+export declare const EVENT_KINDS: readonly ["exec", "exit", "connect", "accept", "listen", "dns", "open", "setuid", "capset", "ptrace", "mount", "ns", "module", "bpf", "memfd", "snapshot.proc", "snapshot.sock", "agent.status", "agent.lost", "alert"];
+export type EventKind = (typeof EVENT_KINDS)[number];
+export type EventSource = 'lantern' | 'tetragon' | 'ig' | 'falco' | 'tracee';
+/** The process that did the thing. `start` + `pid` + node identify it even after pid reuse. */
+export interface ProcessInfo {
+    pid: number;
+    /** Process start time, ns since the node's boot (task->start_time). 0 when unknown. */
+    start: number;
+    ppid?: number;
+    /** Parent's start time (ns since boot), when known: lets the graph link parent without guessing. */
+    pstart?: number;
+    uid?: number;
+    gid?: number;
+    /** Kernel comm (max 15 chars on Linux). */
+    comm: string;
+    /** Full executable path when known. */
+    exe?: string;
+    args?: string[];
+    /** True when argv was cut by the probe's limits. */
+    argsTruncated?: boolean;
+    cwd?: string;
+}
+/** Container identity, taken from the cgroup path on the node (no API credentials needed). */
+export interface ContainerInfo {
+    /** Runtime container id (64 hex, no `containerd://` prefix). */
+    id?: string;
+    /** Pod uid with dashes, as the API reports it. */
+    podUid?: string;
+    /** Raw cgroup path as the probe saw it. */
+    cgroup?: string;
+}
+/** Joined on the laptop from the inventory (or given directly by an importer). */
+export interface PodRef {
+    uid?: string;
+    name: string;
+    namespace: string;
+    container?: string;
+    image?: string;
+    workload?: {
+        kind: string;
+        name: string;
+    };
+    serviceAccount?: string;
+}
+export interface NetPayload {
+    proto: 'tcp' | 'udp';
+    family: 4 | 6;
+    saddr: string;
+    sport: number;
+    daddr: string;
+    dport: number;
+}
+export interface FilePayload {
+    path: string;
+    /** open(2) flags as a number when known. */
+    flags?: number;
+    /** Opened for writing (O_WRONLY|O_RDWR|O_CREAT|O_TRUNC). */
+    write?: boolean;
+    /**
+     * Set on aggregated opens: the agent counts non-sensitive opens in the kernel per
+     * (cgroup, executable, directory) and flushes them periodically. `path` is then the directory.
+     */
+    aggregated?: boolean;
+    count?: number;
+}
+export interface PrivPayload {
+    /** setuid, setgid, setreuid, setresuid, setresgid, setfsuid, capset ... */
+    op: string;
+    uid?: number;
+    gid?: number;
+    /** capset: effective/permitted capability bitmask as hex string. */
+    caps?: string;
+}
+export interface LanternEvent {
+    kind: EventKind;
+    /** Wall-clock time, ns since the Unix epoch. A JS number: exact to ~256 ns at today's dates. */
+    time: number;
+    /** Kubernetes node name. */
+    node: string;
+    /** Per-node, per-agent-run monotonically increasing sequence number (dedupe on resume). */
+    seq?: number;
+    source?: EventSource;
+    proc?: ProcessInfo;
+    container?: ContainerInfo;
+    pod?: PodRef;
+    /** Syscall return value where meaningful (negative errno on failure). */
+    ret?: number;
+    net?: NetPayload;
+    dns?: {
+        query?: string;
+        server: string;
+        serverPort: number;
+    };
+    file?: FilePayload;
+    priv?: PrivPayload;
+    ptrace?: {
+        request: number;
+        targetPid: number;
+    };
+    mount?: {
+        op: 'mount' | 'umount';
+        source?: string;
+        target?: string;
+        fstype?: string;
+        flags?: number;
+    };
+    ns?: {
+        op: 'unshare' | 'setns';
+        flags: number;
+    };
+    module?: {
+        op: 'init_module' | 'finit_module' | 'delete_module';
+        name?: string;
+    };
+    bpf?: {
+        cmd: number;
+    };
+    memfd?: {
+        name: string;
+        flags?: number;
+    };
+    exit?: {
+        code: number;
+        signal?: number;
+    };
+    agent?: AgentPayload;
+    /** Imported third-party detection: kept verbatim-ish so the analyst can see what the other tool said. */
+    alert?: {
+        tool: EventSource;
+        rule: string;
+        priority?: string;
+        output?: string;
+        tags?: string[];
+    };
+}
+export interface AgentPayload {
+    /** 'start' | 'tick' | 'stop' for agent.status */
+    phase?: 'start' | 'tick' | 'stop';
+    kernel?: string;
+    bpftrace?: string;
+    agentVersion?: string;
+    probes?: string[];
+    /** Lifetime counters per probe */
+    counters?: Record<string, number>;
+    /** agent.lost: events the kernel or bpftrace dropped, as reported by bpftrace. */
+    lost?: number;
+    /** Free-text reason (e.g. a probe failed to attach). */
+    message?: string;
+    /** ns since boot -> epoch offset used by the laptop to convert times. */
+    bootTimeNs?: number;
+}
+/** Stable process key: node + pid + start time (survives pid reuse). */
+export declare function processKey(node: string, pid: number, start: number): string;
+/** Extract container id and pod uid from a kubelet-style cgroup path (systemd or cgroupfs driver). */
+export declare function parseCgroupPath(path: string): ContainerInfo;
