@@ -21,6 +21,8 @@ const targets = z.strictObject({
   nodes: z.array(z.string().max(253)).max(1000).optional(),
   namespaces: z.array(z.string().max(63)).max(1000).optional(),
   selector: z.string().max(1024).optional(),
+  /** Namespace the capture pods are created in (must exist); default: the context's namespace. */
+  captureNamespace: z.string().max(63).optional(),
 });
 export const EXPORT_FORMATS = ['gexf', 'graphml', 'json', 'opengraph', 'html', 'md', 'findings-json', 'findings-md'] as const;
 
@@ -175,6 +177,8 @@ export interface PreflightCheck {
   group?: string;
   allowed: boolean;
   reason?: string;
+  /** Not needed to run a capture; without it attribution is poorer (H5, additive). */
+  optional?: boolean;
 }
 export interface PreflightResult {
   context: string;
