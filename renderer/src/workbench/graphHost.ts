@@ -1,0 +1,362 @@
+/**
+ * GraphHost: the non-React owner of the graph view — the graphology mirror, the sigma renderer,
+ * the ForceAtlas2 worker and the analyst's view state. React components talk to it through
+ * methods and subscribe to its change counter, so a 20k-node graph never goes through React state.
+ */
+import Graph from 'graphology';
+import Sigma from 'sigma';
+import FA2LayoutSupervisor from 'graphology-layout-forceatlas2/worker';
+import { inferSettings, type ForceAtlas2Settings } from 'graphology-layout-forceatlas2';
+import { NodeSquareProgram } from '@sigma/node-square';
+import { createNodeBorderProgram } from '@sigma/node-border';
+import { toBlob } from '@sigma/export-image';
+import type { GraphDelta } from '../../../main/common/graph';
+import {
+  applyDelta,
+  createMirror,
+  createMirrorState,
+  deltaInOrder,
+  type ApplyResult,
+  type MirrorEdge,
+  type MirrorGraph,
+  type MirrorNode,
+  type MirrorState,
+} from '../graph/mirror';
+import {
+  computeHidden,
+  defaultFilters,
+  edgeReducer,
+  emptyViewState,
+  neighbourhood,
+  nodeReducer,
+  shortestPath,
+  themeColors,
+  type Filters,
+  type ViewState,
+} from '../graph/view';
+
+export type LabelDensity = 'sparse' | 'normal' | 'dense';
+const LABEL_SETTINGS: Record<LabelDensity, { labelDensity: number; labelGridCellSize: number; labelRenderedSizeThreshold: number }> = {
+  sparse: { labelDensity: 0.25, labelGridCellSize: 140, labelRenderedSizeThreshold: 9 },
+  normal: { labelDensity: 0.6, labelGridCellSize: 90, labelRenderedSizeThreshold: 6 },
+  dense: { labelDensity: 1.5, labelGridCellSize: 60, labelRenderedSizeThreshold: 3 },
+};
+
+/** Above this many items a delta is applied with the renderer and layout detached, then re-attached once. */
+const BULK_THRESHOLD = 3000;
+
+export interface LayoutSettings extends ForceAtlas2Settings {
+  /** Stop on its own after this many seconds (0: never). */
+  autoStopSec: number;
+}
+
+type Listener = () => void;
+
+export class GraphHost {
+  readonly graph: MirrorGraph = createMirror();
+  readonly mirror: MirrorState = createMirrorState();
+  sigma: Sigma<MirrorNode, MirrorEdge> | null = null;
+  view: ViewState = emptyViewState('dark');
+  filters: Filters = defaultFilters();
+  theme: 'dark' | 'light' = 'dark';
+  labelDensity: LabelDensity = 'normal';
+  layoutSettings: LayoutSettings = { autoStopSec: 12, ...inferSettings(1000) };
+  /** Bumped whenever something React shows (counts, legend, selection) may have changed. */
+  version = 0;
+  /** Set when a delta arrived out of order: the owner should fetch a snapshot. */
+  needsSnapshot = false;
+  private layout: FA2LayoutSupervisor | null = null;
+  private layoutTimer: ReturnType<typeof setTimeout> | undefined;
+  private layoutWanted = false;
+  private listeners = new Set<Listener>();
+  private notifyFrame = 0;
+  private hiddenDirty = true;
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Coalesce notifications to one per animation frame. */
+  private notify() {
+    this.version++;
+    if (this.notifyFrame) return;
+    const run = () => {
+      this.notifyFrame = 0;
+      for (const l of this.listeners) l();
+    };
+    this.notifyFrame = typeof requestAnimationFrame === 'function' ? requestAnimationFrame(run) : (setTimeout(run, 16) as unknown as number);
+  }
+
+  mount(container: HTMLElement): void {
+    if (this.sigma) return;
+    const BorderProgram = createNodeBorderProgram({
+      borders: [
+        { size: { value: 0.28 }, color: { attribute: 'borderColor' } },
+        { size: { fill: true }, color: { attribute: 'color' } },
+      ],
+    });
+    this.sigma = new Sigma<MirrorNode, MirrorEdge>(this.graph, container, {
+      nodeProgramClasses: { square: NodeSquareProgram, border: BorderProgram },
+      defaultNodeType: 'circle',
+      defaultEdgeType: 'line',
+      zIndex: true,
+      renderEdgeLabels: false,
+      allowInvalidContainer: true,
+      labelFont: 'Inter, "Segoe UI", system-ui, sans-serif',
+      labelSize: 12,
+      labelWeight: '500',
+      minCameraRatio: 0.01,
+      maxCameraRatio: 20,
+      ...LABEL_SETTINGS[this.labelDensity],
+      ...this.themeSettings(),
+    });
+    this.applyReducers();
+    if (this.layoutWanted) this.startLayout();
+  }
+
+  unmount(): void {
+    this.killLayout();
+    this.sigma?.kill();
+    this.sigma = null;
+  }
+
+  dispose(): void {
+    this.unmount();
+    if (this.notifyFrame && typeof cancelAnimationFrame === 'function') cancelAnimationFrame(this.notifyFrame);
+    this.listeners.clear();
+  }
+
+  private themeSettings() {
+    const dark = this.theme === 'dark';
+    return {
+      labelColor: { color: dark ? '#d7dce5' : '#1d2330' },
+      defaultEdgeColor: dark ? '#3a4150' : '#c5cad3',
+    };
+  }
+
+  setTheme(theme: 'dark' | 'light'): void {
+    this.theme = theme;
+    this.view = { ...this.view, ...themeColors(theme) };
+    if (this.sigma) for (const [k, v] of Object.entries(this.themeSettings())) this.sigma.setSetting(k as 'labelColor', v as never);
+    this.applyReducers();
+  }
+
+  setLabelDensity(d: LabelDensity): void {
+    this.labelDensity = d;
+    if (this.sigma) for (const [k, v] of Object.entries(LABEL_SETTINGS[d])) this.sigma.setSetting(k as 'labelDensity', v);
+    this.notify();
+  }
+
+  /** Apply a delta from the engine. Big ones detach sigma and the layout so they cost one re-index. */
+  apply(delta: GraphDelta): ApplyResult | null {
+    const order = deltaInOrder(this.mirror, delta);
+    if (order === 'stale') return null;
+    if (order === 'gap') {
+      this.needsSnapshot = true;
+      this.notify();
+      return null;
+    }
+    const items =
+      (delta.nodes?.length ?? 0) + (delta.edges?.length ?? 0) + (delta.dropNodes?.length ?? 0) + (delta.dropEdges?.length ?? 0);
+    const bulk = !!delta.reset || items > BULK_THRESHOLD;
+    const wasRunning = this.layout?.isRunning() ?? false;
+    if (bulk) {
+      this.killLayout();
+      this.sigma?.setGraph(new Graph() as unknown as MirrorGraph);
+    }
+    const res = applyDelta(this.graph, this.mirror, delta);
+    if (res.orphanEdges) this.needsSnapshot = true;
+    else if (delta.reset) this.needsSnapshot = false;
+    if (res.structural || res.updated) this.hiddenDirty = true;
+    this.recomputeHidden();
+    // While detached, installing the reducers re-renders an empty graph: cheap. Re-attaching then
+    // indexes and draws the whole mirror exactly once.
+    this.applyReducers();
+    if (bulk) this.sigma?.setGraph(this.graph);
+    // A growing graph settles its newcomers for a few seconds; the rest of it barely moves.
+    if (res.structural && (wasRunning || this.layoutWanted || res.reset)) this.startLayout(res.reset ? undefined : 4);
+    this.notify();
+    return res;
+  }
+
+  setFilters(f: Partial<Filters>): void {
+    this.filters = { ...this.filters, ...f };
+    this.hiddenDirty = true;
+    this.recomputeHidden();
+    this.applyReducers();
+    this.notify();
+  }
+
+  private recomputeHidden() {
+    if (!this.hiddenDirty) return;
+    this.hiddenDirty = false;
+    this.view = { ...this.view, hidden: computeHidden(this.graph, this.filters) };
+  }
+
+  setView(v: Partial<ViewState>): void {
+    this.view = { ...this.view, ...v };
+    this.applyReducers();
+    this.notify();
+  }
+
+  private applyReducers() {
+    if (!this.sigma) return;
+    this.sigma.setSetting('nodeReducer', nodeReducer(this.view) as never);
+    this.sigma.setSetting('edgeReducer', edgeReducer(this.view, this.graph) as never);
+  }
+
+  hover(key: string | null): void {
+    if (key === this.view.hovered) return;
+    const nb = key && this.graph.hasNode(key) ? neighbourhood(this.graph, key, 1, this.view.hidden) : null;
+    this.setView({ hovered: key, hoverNeighbours: nb });
+  }
+
+  select(key: string | null, additive = false): void {
+    let selected: string[];
+    if (!key) selected = [];
+    else if (additive) selected = [...this.view.selected.filter((k) => k !== key), key].slice(-2);
+    else selected = [key];
+    this.setView({ selected, selectedEdge: null, path: null });
+  }
+
+  selectEdge(key: string | null): void {
+    this.setView({ selectedEdge: key, selected: [] });
+  }
+
+  /** Dim everything outside `hops` of the node. */
+  focusNeighbourhood(key: string, hops: number): void {
+    const focus = neighbourhood(this.graph, key, hops, this.view.hidden);
+    this.setView({ focus, focusEdges: null, path: null });
+    this.zoomTo(focus);
+  }
+
+  /** Focus on a finding's evidence (only the parts present at the current collapse level). */
+  focusEvidence(nodes: string[], edges: string[]): number {
+    const focus = new Set<string>();
+    for (const n of nodes) if (this.graph.hasNode(n)) focus.add(n);
+    const focusEdges = new Set<string>();
+    for (const e of edges)
+      if (this.graph.hasEdge(e)) {
+        focusEdges.add(e);
+        focus.add(this.graph.source(e));
+        focus.add(this.graph.target(e));
+      }
+    if (!focus.size) {
+      this.setView({ focus: null, focusEdges: null });
+      return 0;
+    }
+    // Context: the direct neighbours of the evidence, so the analyst sees where it sits.
+    const context = new Set(focus);
+    for (const k of focus) this.graph.forEachNeighbor(k, (nb) => context.add(nb));
+    this.setView({ focus: context, focusEdges, path: null, selected: [...focus].slice(0, 1) });
+    this.zoomTo(focus);
+    return focus.size;
+  }
+
+  clearFocus(): void {
+    this.setView({ focus: null, focusEdges: null, path: null });
+  }
+
+  /** Shortest path between the two selected nodes; false when there is none. */
+  showPath(): boolean | null {
+    const [a, b] = this.view.selected;
+    if (!a || !b) return null;
+    const p = shortestPath(this.graph, a, b, this.view.hidden);
+    if (!p) {
+      this.setView({ path: null });
+      return false;
+    }
+    this.setView({ path: { nodes: new Set(p.nodes), edges: new Set(p.edges) }, focus: null });
+    this.zoomTo(p.nodes);
+    return true;
+  }
+
+  zoomTo(keys: Iterable<string>): void {
+    const s = this.sigma;
+    if (!s) return;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity,
+      n = 0;
+    for (const k of keys) {
+      const d = s.getNodeDisplayData(k);
+      if (!d) continue;
+      n++;
+      minX = Math.min(minX, d.x);
+      maxX = Math.max(maxX, d.x);
+      minY = Math.min(minY, d.y);
+      maxY = Math.max(maxY, d.y);
+    }
+    if (!n) return;
+    const ratio = Math.min(1.2, Math.max(0.04, Math.max(maxX - minX, maxY - minY) * 1.5));
+    s.getCamera().animate({ x: (minX + maxX) / 2, y: (minY + maxY) / 2, ratio }, { duration: 400 });
+  }
+
+  zoomToFit(): void {
+    this.sigma?.getCamera().animatedReset({ duration: 300 });
+  }
+
+  zoom(factor: number): void {
+    const cam = this.sigma?.getCamera();
+    if (!cam) return;
+    if (factor > 1) cam.animatedZoom({ duration: 200, factor });
+    else cam.animatedUnzoom({ duration: 200, factor: 1 / factor });
+  }
+
+  // ---- layout (ForceAtlas2 in its web worker) ----
+
+  isLayoutRunning(): boolean {
+    return this.layout?.isRunning() ?? false;
+  }
+
+  startLayout(seconds?: number): void {
+    this.layoutWanted = true;
+    if (!this.graph.order || typeof Worker === 'undefined') return;
+    if (!this.layout) {
+      const inferred = inferSettings(this.graph);
+      const { autoStopSec: _ignored, ...fa2 } = this.layoutSettings;
+      this.layout = new FA2LayoutSupervisor(this.graph, {
+        settings: { ...inferred, ...fa2, barnesHutOptimize: this.graph.order > 1500 },
+        getEdgeWeight: null,
+      });
+    }
+    if (!this.layout.isRunning()) this.layout.start();
+    clearTimeout(this.layoutTimer);
+    const limit = seconds ?? this.layoutSettings.autoStopSec;
+    if (limit > 0) this.layoutTimer = setTimeout(() => this.stopLayout(), limit * 1000);
+    this.notify();
+  }
+
+  stopLayout(): void {
+    this.layoutWanted = false;
+    clearTimeout(this.layoutTimer);
+    this.layout?.stop();
+    this.notify();
+  }
+
+  setLayoutSettings(s: Partial<LayoutSettings>): void {
+    this.layoutSettings = { ...this.layoutSettings, ...s };
+    const running = this.isLayoutRunning();
+    this.killLayout();
+    if (running) this.startLayout();
+    this.notify();
+  }
+
+  private killLayout() {
+    clearTimeout(this.layoutTimer);
+    this.layout?.kill();
+    this.layout = null;
+  }
+
+  // ---- export ----
+
+  async pngBlob(): Promise<Blob> {
+    if (!this.sigma) throw new Error('The graph is not on screen yet.');
+    return toBlob(this.sigma as unknown as Sigma, {
+      format: 'png',
+      backgroundColor: this.theme === 'dark' ? '#0f131a' : '#ffffff',
+    });
+  }
+}
