@@ -17,6 +17,8 @@ export interface HandlerContext {
   mode: 'electron' | 'browser';
   /** Where lowdb files, recent captures and exports live. */
   userDataDir: string;
+  /** The repo's assets/ folder (bundled demo capture, rule pack, icons), resolved for both front doors. */
+  assetsDir?: string;
   /** Push a stream message to every connected renderer. */
   publish<S extends StreamName>(name: S, payload: StreamPayloads[S]): void;
   /** Register cleanup that must run before the app exits (capture pods, workers, watches). */

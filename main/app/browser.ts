@@ -1,0 +1,87 @@
+/**
+ * Browser mode: the same main-side engine as the Electron app, served on 127.0.0.1 to the same
+ * renderer build, API over a token-protected WebSocket (main/api/wsServer.ts). Runs under Node
+ * with tsx. Run directly (`tsx main/app/browser.ts [--port N] [--user-data-dir DIR]`) or through
+ * `npm start`.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHost, type Host } from '../api/host';
+import { startBrowserServer, type BrowserServer } from '../api/wsServer';
+import { parseAppArgs } from './args';
+import { appPaths, findAppRoot, resolveUserDataDir } from './paths';
+
+export interface BrowserMode {
+  server: BrowserServer;
+  host: Host;
+  userDataDir: string;
+  /** Runs every shutdown callback, then closes the server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startBrowserMode(opts: {
+  root: string;
+  userDataDir: string;
+  port?: number;
+}): Promise<BrowserMode> {
+  const paths = appPaths(opts.root);
+  if (!existsSync(paths.rendererIndex)) {
+    throw new Error(`The renderer is not built (${paths.rendererIndex} is missing). Run \`npm run build\` first.`);
+  }
+  const host = createHost({ mode: 'browser', userDataDir: opts.userDataDir, assetsDir: paths.assetsDir });
+  const server = await startBrowserServer({ host, staticDir: paths.rendererDist, port: opts.port });
+  let stopping: Promise<void> | null = null;
+  return {
+    server,
+    host,
+    userDataDir: opts.userDataDir,
+    stop() {
+      stopping ??= (async () => {
+        await host.shutdown();
+        await server.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Stops cleanly on SIGINT/SIGTERM (a second signal forces the exit). */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    console.log(`Lantern: ${signal} received, stopping…`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('Lantern: error while stopping:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+export async function runBrowserMode(argv: string[], why?: string): Promise<BrowserMode> {
+  const args = parseAppArgs(argv);
+  const root = findAppRoot(path.dirname(fileURLToPath(import.meta.url)));
+  const userDataDir = resolveUserDataDir(args.userDataDir);
+  const mode = await startBrowserMode({ root, userDataDir, port: args.port });
+  stopOnSignals(mode.stop);
+  console.log(`Lantern is running in browser mode: ${mode.server.url}`);
+  if (why) console.log(`Not opening a window because ${why}.`);
+  console.log(`Open that URL (it carries this run's access token) in a browser on this machine. Ctrl+C stops Lantern.`);
+  console.log(`User data: ${userDataDir}`);
+  return mode;
+}
+
+const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  runBrowserMode(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(`Lantern could not start in browser mode: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

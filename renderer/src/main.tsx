@@ -1,0 +1,80 @@
+/**
+ * Renderer bootstrap: picks the API transport (renderer/src/api), shows the first screen, and
+ * hands an opened session or connected cluster to the workbench.
+ *
+ * Workbench hook: replace `OpenedPlaceholder` below with the workbench component; it receives the
+ * same `opened` value and a `close` callback that returns to the start screen.
+ */
+import { StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { api, type ConnectionState } from './api';
+import type { ClusterSummary, SessionInfo } from './api/types';
+import { StartScreen } from './start/StartScreen';
+
+export type Opened = { kind: 'session'; session: SessionInfo } | { kind: 'cluster'; cluster: ClusterSummary };
+
+function ConnectionBanner() {
+  const [state, setState] = useState<ConnectionState>(() => api.state());
+  useEffect(() => api.onStateChange(setState), []);
+  useEffect(() => {
+    // for tests and for anyone debugging: <html data-lantern-connection="open">
+    document.documentElement.dataset.lanternConnection = state;
+  }, [state]);
+  if (state === 'no-token') {
+    return (
+      <p className="banner" role="alert" data-testid="banner-no-token">
+        This page was opened without its access token, so it cannot reach Lantern. Open the full URL that Lantern
+        printed when it started (it ends with #token=…).
+      </p>
+    );
+  }
+  if (state === 'closed') {
+    return (
+      <p className="banner" role="alert" data-testid="banner-disconnected">
+        Lost the connection to Lantern; retrying. If Lantern was stopped, start it again and open the new URL.
+      </p>
+    );
+  }
+  return null;
+}
+
+function OpenedPlaceholder({ opened, close }: { opened: Opened; close: () => void }) {
+  return (
+    <main className="start" data-testid="opened">
+      <h1>{opened.kind === 'session' ? opened.session.name : opened.cluster.context}</h1>
+      <button type="button" onClick={close}>
+        Back
+      </button>
+    </main>
+  );
+}
+
+export function App() {
+  const [opened, setOpened] = useState<Opened | null>(null);
+  useEffect(() => {
+    // first render committed: <html data-lantern-ready="true"> (the e2e fixture waits for it)
+    document.documentElement.dataset.lanternReady = 'true';
+  }, []);
+  return (
+    <>
+      <ConnectionBanner />
+      {opened ? (
+        <OpenedPlaceholder opened={opened} close={() => setOpened(null)} />
+      ) : (
+        <StartScreen
+          onSession={(session) => setOpened({ kind: 'session', session })}
+          onCluster={(cluster) => setOpened({ kind: 'cluster', cluster })}
+        />
+      )}
+    </>
+  );
+}
+
+const rootElement = document.getElementById('root');
+if (rootElement) {
+  createRoot(rootElement).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}

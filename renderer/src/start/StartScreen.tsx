@@ -1,0 +1,203 @@
+/**
+ * The first screen, shown when no capture or cluster is open: connect to a cluster (kubeconfig
+ * contexts), open a capture file (native dialog in Electron; file picker or drag-and-drop in the
+ * browser), or open the bundled demo capture. Everything shown from kubeconfigs or files is text.
+ */
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
+import { api, errorMessage } from '../api';
+import type { CallResponse, ClusterSummary, RecentItems, SessionInfo } from '../api/types';
+import './start.css';
+
+/** Largest capture the browser mode upload accepts (session.openUpload's limit). */
+export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
+
+export interface StartScreenProps {
+  onSession(info: SessionInfo): void;
+  onCluster(summary: ClusterSummary): void;
+}
+
+type Contexts = CallResponse<'cluster.contexts'>;
+
+export function StartScreen({ onSession, onCluster }: StartScreenProps) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [contexts, setContexts] = useState<Contexts | null>(null);
+  const [contextsError, setContextsError] = useState<string | null>(null);
+  const [recents, setRecents] = useState<RecentItems | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const isElectron = api.mode === 'electron';
+
+  useEffect(() => {
+    let live = true;
+    api.call('cluster.contexts', {}).then(
+      (c) => live && setContexts(c),
+      (err: unknown) => live && setContextsError(errorMessage(err)),
+    );
+    api.call('recent.list', {}).then(
+      (r) => live && setRecents(r),
+      () => live && setRecents(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const run = useCallback(async (label: string, fn: () => Promise<void>) => {
+    setBusy(label);
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  }, []);
+
+  const connect = (context: string) =>
+    run(`Connecting to ${context}…`, async () => {
+      onCluster(await api.call('cluster.connect', { context }));
+    });
+
+  const openDemo = () => run('Opening the demo capture…', async () => onSession(await api.call('session.openDemo', {})));
+
+  const openPath = (path: string) =>
+    run('Opening the capture…', async () => onSession(await api.call('session.openFile', { path })));
+
+  const openFileChoice = () => {
+    if (isElectron) {
+      void run('Choosing a capture…', async () => {
+        const { path } = await api.call('dialog.openCapture', {});
+        if (path) onSession(await api.call('session.openFile', { path }));
+      });
+    } else {
+      fileInput.current?.click();
+    }
+  };
+
+  const upload = (file: File) =>
+    run(`Opening ${file.name}…`, async () => {
+      if (file.size > MAX_UPLOAD_BYTES) {
+        throw new Error(
+          `${file.name} is ${(file.size / 1024 / 1024).toFixed(0)} MiB; the browser mode accepts up to 256 MiB. ` +
+            'Open it with the desktop app or `lantern analyze` instead.',
+        );
+      }
+      const dataBase64 = await readAsBase64(file);
+      onSession(await api.call('session.openUpload', { name: file.name.slice(0, 255) || 'capture', dataBase64 }));
+    });
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const file = e.dataTransfer.files[0];
+    if (file) void upload(file);
+  };
+
+  return (
+    <main
+      className={`start${dragging ? ' start--dragging' : ''}`}
+      data-testid="start-screen"
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+    >
+      <header className="start__header">
+        <h1>Lantern</h1>
+        <p>Turn the lights on in a dark Kubernetes cluster: capture what really runs, talks and reads, as a graph.</p>
+      </header>
+
+      <div className="start__choices">
+        <section className="choice" data-testid="choice-cluster" aria-labelledby="choice-cluster-title">
+          <h2 id="choice-cluster-title">Connect to a cluster</h2>
+          <p>Use a context from your kubeconfig to see nodes and workloads and start a capture.</p>
+          {contextsError && <p className="choice__note">{contextsError}</p>}
+          {!contexts && !contextsError && <p className="choice__note">Reading kubeconfig contexts…</p>}
+          {contexts && contexts.contexts.length === 0 && (
+            <p className="choice__note">
+              No kubeconfig contexts found{contexts.sources.length ? ` in ${contexts.sources.join(', ')}` : ''}.
+            </p>
+          )}
+          {contexts && contexts.contexts.length > 0 && (
+            <ul className="choice__list" aria-label="Kubeconfig contexts">
+              {contexts.contexts.map((c) => (
+                <li key={c.name}>
+                  <button type="button" disabled={busy !== null} onClick={() => void connect(c.name)}>
+                    <span className="choice__name">{c.name}</span>
+                    {c.name === contexts.current && <span className="choice__tag">current</span>}
+                    <span className="choice__detail">{c.server}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+
+        <section className="choice" data-testid="choice-file" aria-labelledby="choice-file-title">
+          <h2 id="choice-file-title">Open a capture file</h2>
+          <p>Replay a .lantern capture offline{isElectron ? '' : ', or drop it anywhere on this page'}.</p>
+          <button type="button" className="choice__primary" disabled={busy !== null} onClick={openFileChoice}>
+            Choose a capture…
+          </button>
+          <input
+            ref={fileInput}
+            type="file"
+            hidden
+            accept=".lantern,.gz,.json,.ndjson,.jsonl"
+            data-testid="capture-file-input"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void upload(file);
+            }}
+          />
+          {recents && recents.captures.length > 0 && (
+            <ul className="choice__list" aria-label="Recent captures">
+              {recents.captures.slice(0, 5).map((c) => (
+                <li key={c.path}>
+                  <button type="button" disabled={busy !== null} onClick={() => void openPath(c.path)} title={c.path}>
+                    <span className="choice__name">{c.name}</span>
+                    <span className="choice__detail">{new Date(c.openedAt).toLocaleString()}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+
+        <section className="choice" data-testid="choice-demo" aria-labelledby="choice-demo-title">
+          <h2 id="choice-demo-title">Open the demo capture</h2>
+          <p>A recorded capture from the lab cluster, with a few attacks in it, to explore without a cluster.</p>
+          <button type="button" className="choice__primary" disabled={busy !== null} onClick={() => void openDemo()}>
+            Open the demo
+          </button>
+        </section>
+      </div>
+
+      <div className="start__status" role="status" aria-live="polite">
+        {busy && <p data-testid="start-busy">{busy}</p>}
+        {error && (
+          <p className="start__error" role="alert" data-testid="start-error">
+            {error}
+          </p>
+        )}
+      </div>
+    </main>
+  );
+}
+
+function readAsBase64(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onerror = () => reject(new Error(`Could not read ${file.name}.`));
+    reader.onload = () => {
+      const url = String(reader.result);
+      resolve(url.slice(url.indexOf(',') + 1));
+    };
+    reader.readAsDataURL(file);
+  });
+}
