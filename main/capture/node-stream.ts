@@ -1,0 +1,326 @@
+/**
+ * One node of a capture: wait for its capture pod to run, follow its log, resume on every drop
+ * without gap or double, parse each line into normalised events, and keep the node's state and
+ * counters for the progress display.
+ *
+ * State machine: pending → pulling → running → streaming ⇄ reconnecting → finished | failed(reason)
+ */
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { LanternEvent } from '../common/events';
+import type { NodeCaptureState, NodeProgress } from '../common/contract';
+import type { ClusterConnection } from '../cluster/connection';
+import { ClusterError, describeClusterError } from '../cluster/errors';
+import { ResumeGuard } from './dedupe';
+import { streamPodLog, type LogEnd, type LogLine } from './log-stream';
+
+export interface LineParser {
+  parseLine(line: string, lineNo: number): { events: LanternEvent[]; error?: string };
+}
+
+export interface NodeStreamOptions {
+  conn: ClusterConnection;
+  node: string;
+  namespace: string;
+  pod: string;
+  container?: string;
+  parser: LineParser;
+  /** Every kept event, in order, exactly once. */
+  onEvents(events: LanternEvent[]): void;
+  /** A line the parser refused (for the warnings list). */
+  onBadLine?(node: string, lineNo: number, error: string): void;
+  onState?(node: string, state: NodeCaptureState, reason?: string): void;
+  /** Poll period while waiting for the pod to run. */
+  pollMs?: number;
+  /** Give up after this many consecutive failed reconnects (each backs off up to maxBackoffMs). */
+  maxReconnectFailures?: number;
+  maxBackoffMs?: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+function podTerminated(pod: V1Pod, container?: string): { done: boolean; failed?: string } {
+  const phase = pod.status?.phase;
+  const cs = (pod.status?.containerStatuses ?? []).find((c) => !container || c.name === container);
+  const term = cs?.state?.terminated;
+  if (phase === 'Succeeded') return { done: true };
+  if (phase === 'Failed') {
+    const why = pod.status?.reason ?? term?.reason ?? 'Failed';
+    const msg = pod.status?.message ?? term?.message;
+    // The deadline ending a capture that already streamed is the designed end, not a failure.
+    if (why === 'DeadlineExceeded') return { done: true };
+    return { done: true, failed: `pod failed: ${why}${msg ? ` (${msg.slice(0, 300)})` : ''}${term?.exitCode !== undefined ? `, exit code ${term.exitCode}` : ''}` };
+  }
+  if (term) {
+    if (term.exitCode === 0) return { done: true };
+    return { done: true, failed: `agent exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}${term.message ? `: ${term.message.slice(0, 300)}` : ''}` };
+  }
+  return { done: false };
+}
+
+export class NodeStream {
+  state: NodeCaptureState = 'pending';
+  reason: string | undefined;
+  events = 0;
+  lost = 0;
+  reconnects = 0;
+  badLines = 0;
+  readonly guard = new ResumeGuard();
+  private lineNo = 0;
+  private readonly abort = new AbortController();
+  private rateWindow: { t: number; n: number }[] = [];
+  /** Set when the capture is being stopped: the next clean end of the stream is the last. */
+  private stopping = false;
+  private readonly kc: KubeConfig;
+
+  constructor(private readonly o: NodeStreamOptions) {
+    this.kc = o.conn.kc;
+  }
+
+  get node(): string {
+    return this.o.node;
+  }
+  get podName(): string {
+    return this.o.pod;
+  }
+
+  private setState(s: NodeCaptureState, reason?: string): void {
+    if (this.state === s && this.reason === reason) return;
+    this.state = s;
+    this.reason = reason;
+    this.o.onState?.(this.o.node, s, reason);
+  }
+
+  progress(now = Date.now()): NodeProgress {
+    this.rateWindow = this.rateWindow.filter((x) => now - x.t <= 5000);
+    this.rateWindow.push({ t: now, n: this.events });
+    const first = this.rateWindow[0]!;
+    const dt = (now - first.t) / 1000;
+    const rate = dt > 0 ? (this.events - first.n) / dt : 0;
+    const p: NodeProgress = {
+      node: this.o.node,
+      pod: this.o.pod,
+      state: this.state,
+      events: this.events,
+      eventsPerSec: Math.round(rate * 10) / 10,
+      lost: this.lost + this.guard.missing,
+      reconnects: this.reconnects,
+    };
+    if (this.reason) p.reason = this.reason;
+    return p;
+  }
+
+  /** Ask the stream to end after the pod's output is drained (pod is being deleted). */
+  finishSoon(): void {
+    this.stopping = true;
+  }
+
+  /** Stop now, whatever is in flight. */
+  cancel(): void {
+    this.stopping = true;
+    this.abort.abort();
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  private handleLine(line: LogLine): void {
+    const g = this.guard;
+    if (!g.acceptLine(line.time)) return;
+    if (line.truncated) {
+      this.badLines++;
+      this.o.onBadLine?.(this.o.node, this.lineNo + 1, `line longer than ${1 << 20} bytes cut and dropped`);
+      this.lineNo++;
+      g.lineDone(line.time);
+      return;
+    }
+    this.lineNo++;
+    let parsed: { events: LanternEvent[]; error?: string };
+    try {
+      parsed = this.o.parser.parseLine(line.text, this.lineNo);
+    } catch (err) {
+      parsed = { events: [], error: (err as Error).message };
+    }
+    if (parsed.events.length === 0 && !g.acceptUnsequencedLine(line.time)) {
+      g.lineDone(line.time);
+      return;
+    }
+    if (parsed.error) {
+      this.badLines++;
+      this.o.onBadLine?.(this.o.node, this.lineNo, parsed.error);
+    }
+    const kept: LanternEvent[] = [];
+    for (const ev of parsed.events) {
+      if (g.acceptSeq(ev.seq) === 'dup') continue;
+      if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') this.lost += ev.agent.lost;
+      kept.push(ev);
+    }
+    g.lineDone(line.time);
+    if (kept.length) {
+      this.events += kept.length;
+      this.o.onEvents(kept);
+    }
+  }
+
+  private async getPod(): Promise<V1Pod | undefined> {
+    try {
+      return await this.o.conn.core.readNamespacedPod({ name: this.o.pod, namespace: this.o.namespace });
+    } catch (err) {
+      const e = describeClusterError(err, this.o.conn.where({ verb: 'get', resource: 'pods', namespace: this.o.namespace }));
+      if (e.kind === 'not-found') return undefined;
+      throw e;
+    }
+  }
+
+  /** Wait for the pod to start, then stream until its agent ends (or we are stopped). */
+  async run(): Promise<void> {
+    try {
+      await this.waitRunning();
+      if (this.state === 'failed' || this.abort.signal.aborted) return;
+      await this.follow();
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      const e = err instanceof ClusterError ? err : describeClusterError(err, this.o.conn.where());
+      this.setState('failed', e.message);
+    } finally {
+      if (this.state !== 'failed' && this.state !== 'finished') {
+        this.setState(this.abort.signal.aborted ? 'finished' : 'failed', this.abort.signal.aborted ? 'stopped' : this.reason);
+      }
+    }
+  }
+
+  private async waitRunning(): Promise<void> {
+    const poll = this.o.pollMs ?? 500;
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      let pod: V1Pod | undefined;
+      try {
+        pod = await this.getPod();
+        failures = 0;
+      } catch (err) {
+        if (++failures > 20) throw err;
+        await sleep(poll * 2, this.abort.signal);
+        continue;
+      }
+      if (!pod) {
+        this.setState('failed', 'the capture pod disappeared before it started');
+        return;
+      }
+      const phase = pod.status?.phase;
+      const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+      if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed' || pod.status?.containerStatuses?.[0]?.state?.terminated) {
+        this.setState('running');
+        return;
+      }
+      if (waiting?.reason && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerConfigError|CreateContainerError/.test(waiting.reason)) {
+        this.setState('failed', `cannot start the capture container: ${waiting.reason}${waiting.message ? `: ${waiting.message.slice(0, 300)}` : ''}`);
+        return;
+      }
+      const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+      if (unschedulable?.reason === 'Unschedulable') this.setState('pending', unschedulable.message?.slice(0, 300) ?? 'unschedulable');
+      else if (waiting?.reason === 'ContainerCreating' || /Pull/.test(waiting?.reason ?? '')) this.setState('pulling');
+      else this.setState('pending');
+      await sleep(poll, this.abort.signal);
+    }
+  }
+
+  private async follow(): Promise<void> {
+    const maxFailures = this.o.maxReconnectFailures ?? 30;
+    const maxBackoff = this.o.maxBackoffMs ?? 4000;
+    let failures = 0;
+    let backoff = 100;
+    for (;;) {
+      if (this.abort.signal.aborted) return;
+      const sinceTime = this.guard.beginStream();
+      let end: LogEnd;
+      try {
+        this.setState(this.reconnects > 0 && failures > 0 ? 'reconnecting' : 'streaming');
+        let sawLine = false;
+        end = await streamPodLog(
+          this.kc,
+          {
+            namespace: this.o.namespace,
+            pod: this.o.pod,
+            ...(this.o.container ? { container: this.o.container } : {}),
+            follow: true,
+            ...(sinceTime ? { sinceTime } : {}),
+            signal: this.abort.signal,
+            where: this.o.conn.where({ verb: 'get', resource: 'pods/log', namespace: this.o.namespace }),
+          },
+          (line) => {
+            if (!sawLine) {
+              sawLine = true;
+              if (this.state !== 'streaming') this.setState('streaming');
+            }
+            this.handleLine(line);
+          },
+        );
+        failures = 0;
+        backoff = 100;
+      } catch (err) {
+        const e = err instanceof ClusterError ? err : describeClusterError(err, this.o.conn.where());
+        if (e.kind === 'not-found') {
+          // The pod is gone (deleted at stop, or by the deadline and reaped): what we have is all.
+          this.setState(this.stopping ? 'finished' : 'failed', this.stopping ? undefined : 'the capture pod disappeared');
+          return;
+        }
+        if (e.kind === 'forbidden' || e.kind === 'unauthorized') throw e;
+        if (++failures > maxFailures) throw e;
+        this.reconnects++;
+        this.setState('reconnecting', e.message);
+        await sleep(backoff, this.abort.signal);
+        backoff = Math.min(maxBackoff, backoff * 2);
+        continue;
+      }
+      if (end.reason === 'aborted') return;
+      // The stream ended: either the agent is done (drain what is left) or the stream dropped.
+      let pod: V1Pod | undefined;
+      try {
+        pod = await this.getPod();
+      } catch {
+        pod = { status: { phase: 'Running' } } as V1Pod; // cannot tell: try the stream again
+      }
+      const term = pod ? podTerminated(pod, this.o.container) : { done: true };
+      if (term.done) {
+        if (pod) await this.drain();
+        if (term.failed && !this.stopping) this.setState('failed', term.failed);
+        else this.setState('finished');
+        return;
+      }
+      this.reconnects++;
+      this.setState('reconnecting', end.reason === 'broken' ? end.error.message : 'the log stream ended early');
+      await sleep(Math.min(backoff, 250), this.abort.signal);
+    }
+  }
+
+  /** One last non-follow read from the resume point, for lines written after the last break. */
+  private async drain(): Promise<void> {
+    const sinceTime = this.guard.beginStream();
+    try {
+      await streamPodLog(
+        this.kc,
+        {
+          namespace: this.o.namespace,
+          pod: this.o.pod,
+          ...(this.o.container ? { container: this.o.container } : {}),
+          follow: false,
+          ...(sinceTime ? { sinceTime } : {}),
+          signal: this.abort.signal,
+        },
+        (line) => this.handleLine(line),
+      );
+    } catch {
+      // the pod may be gone already; what we have is what there is
+    }
+  }
+}
