@@ -1,13 +1,51 @@
 import type { Command } from 'commander';
+import { EXIT, exitCodeFor, formatLedger } from '../../capture/cli-support';
+import { captureNamespaceFor, openCluster } from '../../capture/engine';
+import { cleanLeftovers, findLeftovers } from '../../capture/leftovers';
+import { connect } from '../../cluster/connection';
 
-/** Placeholder until the `clean` command lands: refuses clearly rather than pretending. */
+interface Opts {
+  kubeconfig?: string;
+  context?: string;
+  captureNamespace?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** `lantern clean`: find capture pods left by earlier sessions (by Lantern's label only) and remove them. */
 export function register(program: Command): void {
   program
     .command('clean')
-    .description('not implemented yet')
-    .allowUnknownOption()
-    .action(() => {
-      process.stderr.write('lantern clean: not implemented yet\n');
-      process.exitCode = 2;
+    .description("remove capture pods left by earlier sessions (only pods carrying Lantern's label)")
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kube context (default: the current context)')
+    .option('--capture-namespace <ns>', 'namespace to search when listing all namespaces is not allowed')
+    .option('--dry-run', 'only list what would be removed')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (opts: Opts) => {
+      try {
+        const conn = await connect({ ...(opts.kubeconfig ? { path: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) });
+        const namespace = captureNamespaceFor(conn, opts.captureNamespace);
+        if (opts.dryRun) {
+          const found = (await findLeftovers(conn, { namespace })).map(({ uid: _uid, ...rest }) => rest);
+          if (opts.json) process.stdout.write(`${JSON.stringify({ context: conn.context.name, server: conn.server, leftovers: found }, null, 2)}\n`);
+          else {
+            process.stderr.write(found.length ? `${found.length} leftover capture pod(s) on context "${conn.context.name}":\n` : `no leftovers on context "${conn.context.name}"\n`);
+            for (const f of found) process.stderr.write(`  ${f.namespace}/${f.name}${f.session ? `  session ${f.session}` : ''}${f.createdAt ? `  created ${f.createdAt}` : ''}\n`);
+          }
+          process.exitCode = EXIT.ok;
+          return;
+        }
+        const { found, ledger } = await cleanLeftovers(conn, { namespace });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ context: conn.context.name, server: conn.server, leftovers: found, ledger }, null, 2)}\n`);
+        else {
+          process.stderr.write(found.length ? `${found.length} leftover capture pod(s) found on context "${conn.context.name}"\n` : `no leftovers on context "${conn.context.name}"\n`);
+          if (found.length) process.stderr.write(`${formatLedger(ledger)}\n`);
+        }
+        process.exitCode = ledger.clean ? EXIT.ok : EXIT.failure;
+      } catch (err) {
+        process.stderr.write(`lantern clean: ${(err as Error).message}\n`);
+        process.exitCode = exitCodeFor(err);
+      }
     });
 }
