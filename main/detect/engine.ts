@@ -6,7 +6,6 @@
  *   4. rarity and outliers — feature frequencies and fan-out statistics (finish()).
  * Own capture pods and kubelet probe execs are dropped before any method sees them.
  */
-import type { Inventory, InvPod } from '../common/capture';
 import type { LanternEvent } from '../common/events';
 import type { EventRef, Finding, FindingMethod, TriageStatus } from '../common/findings';
 import type { Severity } from '../common/graph';
@@ -15,7 +14,8 @@ import { EvalCtx, formatValue } from './fields';
 import { evidenceIds } from './evidence';
 import { ProcTable, touch, type ContainerState, type Proc } from './proctable';
 import { basename, fileClass, shortHash, type FileClass } from './classes';
-import type { AllowEntry, Baseline, Classifier, Detector, DetectorOptions, DestinationInfo, RulePack, WorkloadProfile } from './types';
+import type { AllowEntry, Baseline, Detector, DetectorOptions, DestinationInfo, RulePack, WorkloadProfile } from './types';
+import { createEnricher } from '../events/enrich';
 import { featuresToProfile, profileToFeatures } from './baseline';
 
 const SEV_BASE: Record<Severity, number> = { info: 5, low: 25, medium: 50, high: 72, critical: 88 };
@@ -29,30 +29,6 @@ const READ_FEATURE_CLASSES = new Set<FileClass>([
 ]);
 const SENSITIVE_CLASSES = READ_FEATURE_CLASSES;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh', 'csh', 'tcsh', 'fish', 'busybox']);
-
-/** A built-in destination classifier for when the enricher's is not given: address shape only. */
-export function fallbackClassify(inventory: Inventory | undefined): Classifier {
-  const api = new Set(inventory?.apiServer?.addresses ?? []);
-  const podIps = new Map<string, InvPod>();
-  for (const p of inventory?.pods ?? []) for (const ip of p.ips ?? []) if (!p.hostNetwork) podIps.set(ip, p);
-  const svcIps = new Map<string, string>();
-  for (const s of inventory?.services ?? []) for (const ip of s.clusterIPs ?? []) svcIps.set(ip, `${s.namespace}/${s.name}`);
-  const nodeIps = new Map<string, string>();
-  for (const n of inventory?.nodes ?? []) for (const a of n.addresses ?? []) nodeIps.set(a, n.name);
-  return (ip, _port) => {
-    if (api.has(ip)) return { class: 'cluster-api', label: 'kubernetes' };
-    if (ip === '169.254.169.254' || ip === 'fd00:ec2::254' || ip === '100.100.100.200') return { class: 'metadata', label: ip };
-    if (ip.startsWith('127.') || ip === '::1' || ip === '0.0.0.0') return { class: 'loopback', label: ip };
-    const svc = svcIps.get(ip);
-    if (svc) return { class: svc === 'default/kubernetes' ? 'cluster-api' : 'service', label: svc };
-    const pod = podIps.get(ip);
-    if (pod) return { class: 'pod', label: `${pod.namespace}/${pod.name}` };
-    const node = nodeIps.get(ip);
-    if (node) return { class: 'node', label: node };
-    if (/^(?:10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|fc|fd|fe80)/.test(ip)) return { class: 'unknown', label: ip };
-    return { class: 'external', label: ip };
-  };
-}
 
 interface FeatStat {
   count: number;
@@ -137,7 +113,8 @@ export function createEngine(opts: EngineOptions): Detector {
   const methods = { rules: true, baseline: true, peers: true, rarity: true, ...opts.methods };
   const maxEvidence = opts.maxEvidence ?? 25;
   let globalAllow: AllowMatcher[] = (opts.allow ?? []).map((a) => compileAllow(a));
-  const classify = opts.classify ?? fallbackClassify(inventory);
+  // The enricher's address classes, so that findings and graph endpoints agree.
+  const classify = opts.classify ?? createEnricher(inventory ?? { takenAt: '', nodes: [], namespaces: [], pods: [], services: [], serviceAccounts: [] }).classify;
   const ctx = new EvalCtx(classify);
 
   // Inventory indexes: own capture pods, probe commands, RBAC-bound service accounts, pod IPs.
@@ -145,7 +122,6 @@ export function createEngine(opts: EngineOptions): Detector {
   const ownNames = new Set<string>();
   const ownCtrs = new Set<string>();
   const probesByCtr = new Map<string, string[]>();
-  const podByIp = new Map<string, InvPod>();
   for (const p of inventory?.pods ?? []) {
     const own = p.lanternCapture === true || p.labels?.[LANTERN_LABEL] === 'lantern-agent' || p.labels?.['app.kubernetes.io/part-of'] === 'lantern';
     if (own) {
@@ -157,7 +133,6 @@ export function createEngine(opts: EngineOptions): Detector {
       const probes = (c as { execProbes?: string[][] }).execProbes;
       if (c.id && probes?.length) probesByCtr.set(c.id, probes.map((cmd) => cmd.join('\u0000')));
     }
-    for (const ip of p.ips ?? []) if (!p.hostNetwork) podByIp.set(ip, p);
   }
   if (inventory?.bindings) {
     const bound = new Set<string>();
@@ -398,16 +373,14 @@ export function createEngine(opts: EngineOptions): Detector {
       case 'connect': {
         if (!ev.net || !dest) return undefined;
         let label = dest.label ?? ev.net.daddr;
-        if (dest.class === 'pod') {
-          const p = podByIp.get(ev.net.daddr);
-          if (p) label = p.workload ? `${p.namespace}/${p.workload.name}` : `${p.namespace}/${p.name}`;
-        }
+        // Replicas behind one workload are one destination, whichever pod answered.
+        if (dest.class === 'pod' && dest.pod) label = dest.pod.workload ? `${dest.pod.namespace}/${dest.pod.workload.name}` : `${dest.pod.namespace}/${dest.pod.name}`;
         return `c:${dest.class}:${label}:${ev.net.dport}`;
       }
       case 'listen':
-        return ev.net ? 'l:' + ev.net.dport : undefined;
       case 'accept':
-        return ev.net ? 'l:' + ev.net.dport : undefined;
+        // s* is the local side for both.
+        return ev.net ? 'l:' + ev.net.sport : undefined;
       case 'open': {
         if (!ev.file) return undefined;
         const cls = ctx.fileClass()!;

@@ -1,87 +1,102 @@
 /**
- * Graph ids for a finding's evidence, computed with the shared `keys` so that a click on a finding
- * focuses the same nodes and edges the graph builder made.
+ * Graph ids for a finding's evidence, computed with the shared `keys` exactly as the graph
+ * builder (main/graph/builder.ts) does, so that a click on a finding focuses the same nodes and
+ * edges the graph has.
  */
 import type { LanternEvent } from '../common/events';
 import { keys } from '../common/graph';
+import { classifyPath } from '../graph/paths';
 import type { Proc } from './proctable';
 
-/** The scope a process node lives in: its container, else its pod, else the host. */
+/** The scope a process node lives in: its container, else an unresolved container, else the host. */
 export function scopeKey(ev: LanternEvent): string {
   const p = ev.pod;
-  if (p) return keys.container(p.namespace, p.name, p.container ?? ev.container?.id?.slice(0, 12) ?? 'main');
+  const cid = ev.container?.id;
+  if (p) return keys.container(p.namespace, p.name, p.container ?? (cid ? cid.slice(0, 12) : 'main'));
+  const puid = ev.container?.podUid;
+  if (cid || puid) return keys.container('?', puid ?? '?', cid ? cid.slice(0, 12) : 'unknown');
   return keys.hostScope(ev.node);
 }
 
-export function processNodeKey(ev: LanternEvent, exe: string): string {
-  return keys.process(scopeKey(ev), exe);
+function graphExe(ev: LanternEvent, proc: Proc | undefined): string {
+  if (ev.kind === 'exec' && ev.proc) return ev.proc.exe || (ev.proc.comm ? `[${ev.proc.comm}]` : '[unknown]');
+  if (proc) return proc.gexe;
+  const p = ev.proc;
+  return p ? p.exe || (p.comm ? `[${p.comm}]` : '[unknown]') : '[unknown]';
 }
 
 /** Node and edge ids touched by one event (process, its parent, the pod, and the event's target). */
 export function evidenceIds(ev: LanternEvent, proc: Proc | undefined, nodes: Set<string>, edges: Set<string>): void {
-  const exe = ev.proc?.exe ?? proc?.exe ?? ev.proc?.comm;
   if (ev.pod) nodes.add(keys.pod(ev.pod.namespace, ev.pod.name));
   else nodes.add(keys.clusterNode(ev.node));
-  if (!exe) return;
-  const self = processNodeKey(ev, exe);
+  if (!ev.proc && !proc) return;
+  const self = keys.process(proc?.scope ?? scopeKey(ev), graphExe(ev, proc));
   nodes.add(self);
-  const parent = proc?.parent;
-  if (ev.kind === 'exec' && parent) {
-    // The parent lives in the same scope when in the same container, else on the host side.
-    const pscope = parent.ctr === proc!.ctr ? scopeKey(ev) : keys.hostScope(ev.node);
-    const pk = keys.process(pscope, parent.exe);
-    nodes.add(pk);
-    edges.add(keys.edge('spawned', pk, self));
+  if (ev.kind === 'exec' && proc) {
+    // An exec by the same pid replaced the old image, which the graph draws as the parent.
+    const pk = proc.prevExe ? keys.process(proc.scope, proc.prevExe) : proc.parent ? keys.process(proc.parent.scope, proc.parent.gexe) : undefined;
+    if (pk) {
+      nodes.add(pk);
+      edges.add(keys.edge('spawned', pk, self));
+    }
   }
   let target: string | undefined;
   switch (ev.kind) {
     case 'connect':
-    case 'listen':
       if (ev.net) {
         target = keys.endpoint(ev.net.daddr, ev.net.dport);
-        nodes.add(target);
-        edges.add(keys.edge(ev.kind === 'connect' ? 'connected' : 'listened', self, target));
+        edges.add(keys.edge('connected', self, target));
+      }
+      break;
+    case 'listen':
+      if (ev.net) {
+        target = keys.endpoint(ev.net.saddr, ev.net.sport);
+        edges.add(keys.edge('listened', self, target));
       }
       break;
     case 'accept':
+      // s* is the local (listening) side, d* the remote peer (its port is ephemeral: 0).
       if (ev.net) {
-        target = keys.endpoint(ev.net.saddr, 0);
-        nodes.add(target);
+        target = keys.endpoint(ev.net.daddr, 0);
         edges.add(keys.edge('accepted', target, self));
       }
       break;
     case 'dns':
       if (ev.dns?.query) {
-        target = keys.domain(ev.dns.query);
-        nodes.add(target);
+        target = keys.domain(ev.dns.query.toLowerCase().slice(0, 253));
         edges.add(keys.edge('resolved', self, target));
       }
       break;
     case 'open':
-      if (ev.file) {
-        target = keys.file(ev.file.path);
-        nodes.add(target);
-        edges.add(keys.edge(ev.file.write ? 'wrote' : 'read', self, target));
+      if (ev.file?.path) {
+        target = keys.file(classifyPath(ev.file.path).key);
+        edges.add(keys.edge(ev.file.aggregated ? 'opened' : ev.file.write ? 'wrote' : 'read', self, target));
       }
       break;
     case 'module':
-      if (ev.module?.name) {
-        target = keys.file(ev.module.name);
-        nodes.add(target);
-        edges.add(keys.edge('loaded-module', self, target));
-      }
+      target = keys.file(ev.module?.name ?? '[unknown module]');
+      edges.add(keys.edge('loaded-module', self, target));
       break;
     case 'mount':
-      if (ev.mount?.target) {
-        target = keys.file(ev.mount.target);
-        nodes.add(target);
-        edges.add(keys.edge('mounted', self, target));
-      }
+      target = keys.file(classifyPath(ev.mount?.target || ev.mount?.source || '[unknown]').key);
+      edges.add(keys.edge('mounted', self, target));
+      break;
+    case 'memfd':
+      target = keys.file(`memfd:${ev.memfd?.name ?? ''}`);
+      edges.add(keys.edge('opened', self, target));
+      break;
+    case 'setuid':
+    case 'capset':
+      edges.add(keys.edge('changed-privilege', self, self));
       break;
     case 'bpf':
       edges.add(keys.edge('bpf', self, keys.clusterNode(ev.node)));
       break;
+    case 'ns':
+      edges.add(keys.edge('namespace-op', self, keys.clusterNode(ev.node)));
+      break;
     default:
       break;
   }
+  if (target) nodes.add(target);
 }

@@ -41,7 +41,8 @@ export class EvalCtx {
     if (!this.destDone) {
       this.destDone = true;
       const n = this.ev.net;
-      this.destVal = n ? this.classifyFn(this.ev.kind === 'accept' ? n.saddr : n.daddr, this.ev.kind === 'accept' ? 0 : n.dport) : undefined;
+      // accept: d* is the remote peer; listen: s* is the local address.
+      this.destVal = n ? (this.ev.kind === 'listen' ? this.classifyFn(n.saddr, n.sport) : this.classifyFn(n.daddr, n.dport)) : undefined;
     }
     return this.destVal;
   }

@@ -14,7 +14,6 @@ import type { Baseline, Detector, DetectorOptions, RulePack } from './types';
 export type * from './types';
 export { parseRulePack } from './rulepack';
 export { parseBaseline, serializeBaseline, mergeBaselines } from './baseline';
-export { fallbackClassify } from './engine';
 export { fileClass } from './classes';
 
 let bundled: RulePack | undefined;

@@ -6,6 +6,7 @@
  */
 import type { LanternEvent } from '../common/events';
 import { basename } from './classes';
+import { scopeKey } from './evidence';
 
 export interface Proc {
   node: string;
@@ -13,6 +14,9 @@ export interface Proc {
   start: number;
   exe: string;
   base: string;
+  /** The executable as the graph names it (exe, else "[comm]") and the graph scope it lives in. */
+  gexe: string;
+  scope: string;
   comm: string;
   argv: readonly string[] | undefined;
   uid: number;
@@ -99,8 +103,9 @@ export class ProcTable {
     const old = m.get(pi.pid);
     if (old && (!pi.start || !old.start || old.start === pi.start) && !isSnapshot) {
       // Same process exec'ing a new image: keep its place in the tree.
-      old.prevExe = old.exe;
-      old.exe = pi.exe ?? pi.comm;
+      old.prevExe = old.gexe;
+      old.exe = pi.exe || pi.comm;
+      old.gexe = pi.exe || (pi.comm ? `[${pi.comm}]` : '[unknown]');
       old.base = basename(old.exe);
       old.comm = pi.comm;
       old.argv = pi.args;
@@ -116,13 +121,15 @@ export class ProcTable {
     const parent = pi.ppid !== undefined ? this.get(ev.node, pi.ppid, pi.pstart) : undefined;
     const c = this.container(ctr);
     const inTree = parent !== undefined && parent.ctr === ctr;
-    const exe = pi.exe ?? pi.comm;
+    const exe = pi.exe || pi.comm;
     const p: Proc = {
       node: ev.node,
       pid: pi.pid,
       start: pi.start,
       exe,
       base: basename(exe),
+      gexe: pi.exe || (pi.comm ? `[${pi.comm}]` : '[unknown]'),
+      scope: scopeKey(ev),
       comm: pi.comm,
       argv: pi.args,
       uid: pi.uid ?? -1,

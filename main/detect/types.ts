@@ -141,10 +141,12 @@ export interface Baseline {
 export interface DestinationInfo {
   class: EndpointClass;
   label?: string;
+  /** For pod addresses: the pod (and its workload), so replicas compare equal. */
+  pod?: { namespace: string; name: string; workload?: { kind: string; name: string } };
 }
 
 /** Classifies a destination address (H4a's enricher `classify`; a built-in fallback otherwise). */
-export type Classifier = (ip: string, port: number) => DestinationInfo;
+export type Classifier = (ip: string, port?: number) => DestinationInfo;
 
 export interface TriageLookup {
   get(findingId: string): TriageStatus | undefined;
