@@ -2,7 +2,7 @@
  * Renderer bootstrap: picks the API transport (renderer/src/api), shows the first screen, and
  * hands an opened session or connected cluster to the workbench.
  *
- * Workbench hook: replace `OpenedPlaceholder` below with the workbench component; it receives the
+ * The workbench (renderer/src/workbench) receives the
  * same `opened` value and a `close` callback that returns to the start screen.
  */
 import { StrictMode, useEffect, useState } from 'react';
@@ -10,6 +10,7 @@ import { createRoot } from 'react-dom/client';
 import { api, type ConnectionState } from './api';
 import type { ClusterSummary, SessionInfo } from './api/types';
 import { StartScreen } from './start/StartScreen';
+import { Workbench } from './workbench/Workbench';
 
 export type Opened = { kind: 'session'; session: SessionInfo } | { kind: 'cluster'; cluster: ClusterSummary };
 
@@ -38,17 +39,6 @@ function ConnectionBanner() {
   return null;
 }
 
-function OpenedPlaceholder({ opened, close }: { opened: Opened; close: () => void }) {
-  return (
-    <main className="start" data-testid="opened">
-      <h1>{opened.kind === 'session' ? opened.session.name : opened.cluster.context}</h1>
-      <button type="button" onClick={close}>
-        Back
-      </button>
-    </main>
-  );
-}
-
 export function App() {
   const [opened, setOpened] = useState<Opened | null>(null);
   useEffect(() => {
@@ -59,7 +49,7 @@ export function App() {
     <>
       <ConnectionBanner />
       {opened ? (
-        <OpenedPlaceholder opened={opened} close={() => setOpened(null)} />
+        <Workbench api={api} opened={opened} close={() => setOpened(null)} />
       ) : (
         <StartScreen
           onSession={(session) => setOpened({ kind: 'session', session })}
