@@ -39,6 +39,8 @@ export interface BrowserServerOptions {
   port?: number;
   /** For tests; default: 32 random bytes. */
   token?: string;
+  /** Default MAX_MESSAGE_BYTES. */
+  maxMessageBytes?: number;
   log?: (message: string) => void;
 }
 
@@ -139,7 +141,7 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_MESSAGE_BYTES,
+    maxPayload: opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
   });

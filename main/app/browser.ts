@@ -24,13 +24,16 @@ export async function startBrowserMode(opts: {
   root: string;
   userDataDir: string;
   port?: number;
+  /** Default: dist/renderer under root. */
+  staticDir?: string;
 }): Promise<BrowserMode> {
   const paths = appPaths(opts.root);
-  if (!existsSync(paths.rendererIndex)) {
-    throw new Error(`The renderer is not built (${paths.rendererIndex} is missing). Run \`npm run build\` first.`);
+  const staticDir = opts.staticDir ?? paths.rendererDist;
+  if (!existsSync(path.join(staticDir, 'index.html'))) {
+    throw new Error(`The renderer is not built (${staticDir}/index.html is missing). Run \`npm run build\` first.`);
   }
   const host = createHost({ mode: 'browser', userDataDir: opts.userDataDir, assetsDir: paths.assetsDir });
-  const server = await startBrowserServer({ host, staticDir: paths.rendererDist, port: opts.port });
+  const server = await startBrowserServer({ host, staticDir, port: opts.port });
   let stopping: Promise<void> | null = null;
   return {
     server,

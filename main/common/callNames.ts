@@ -36,7 +36,13 @@ export const CALL_NAMES = [
 ] as const;
 
 /** Stream names, duplicated from contract.ts's STREAM_NAMES for the same reason (checked the same way). */
-export const STREAM_NAME_LIST = ['graph.delta', 'capture.progress', 'findings.changed', 'replay.state', 'notice'] as const;
+export const STREAM_NAME_LIST = [
+  'graph.delta',
+  'capture.progress',
+  'findings.changed',
+  'replay.state',
+  'notice',
+] as const;
 
 /** IPC channel names used by the Electron transport (preload <-> main). */
 export const IPC_CALL_CHANNEL = 'lantern:call';

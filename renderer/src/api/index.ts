@@ -253,7 +253,10 @@ export function getApi(): LanternApi {
     instance = createElectronApi(bridge);
   } else {
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-    instance = createBrowserApi({ url: `${scheme}://${window.location.host}${WS_PATH}`, token: takeTokenFromLocation() });
+    instance = createBrowserApi({
+      url: `${scheme}://${window.location.host}${WS_PATH}`,
+      token: takeTokenFromLocation(),
+    });
   }
   return instance;
 }

@@ -60,7 +60,8 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
       onCluster(await api.call('cluster.connect', { context }));
     });
 
-  const openDemo = () => run('Opening the demo capture…', async () => onSession(await api.call('session.openDemo', {})));
+  const openDemo = () =>
+    run('Opening the demo capture…', async () => onSession(await api.call('session.openDemo', {})));
 
   const openPath = (path: string) =>
     run('Opening the capture…', async () => onSession(await api.call('session.openFile', { path })));
