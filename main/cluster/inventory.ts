@@ -145,6 +145,11 @@ export function podToInv(pod: V1Pod, lookup: OwnerLookup): InvPod {
     const image = st?.image ?? c.image;
     if (image) out.image = image;
     if (st?.imageID) out.imageId = st.imageID;
+    // Exec probe argv (H6): lets detection tell the kubelet's probe execs from kubectl exec.
+    const probes = [c.livenessProbe, c.readinessProbe, c.startupProbe]
+      .map((p) => p?.exec?.command)
+      .filter((cmd): cmd is string[] => Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => typeof a === 'string'));
+    if (probes.length) out.execProbes = probes;
     return out;
   });
   const owners = resolveOwners(pod, lookup);

@@ -47,6 +47,11 @@ export interface InvContainer {
   id?: string;
   image?: string;
   imageId?: string;
+  /**
+   * Exec probe commands (liveness/readiness/startup) from the pod spec: detection recognises the
+   * kubelet's probe execs by them, so they never produce findings.
+   */
+  execProbes?: string[][];
 }
 export interface InvPod {
   uid: string;
