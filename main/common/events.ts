@@ -72,6 +72,11 @@ export interface PodRef {
   serviceAccount?: string;
 }
 
+/**
+ * Socket addresses as the kernel sees them on this host: `saddr`/`sport` are the local side,
+ * `daddr`/`dport` the remote side, for every kind — so on `accept` the client is `daddr`
+ * (its port ephemeral) and the listening port is `sport`; on `listen` only s* is meaningful.
+ */
 export interface NetPayload {
   proto: 'tcp' | 'udp';
   family: 4 | 6;

@@ -358,7 +358,7 @@ export class GraphBuilder {
         const sa = this.nodeRec(keys.serviceAccount(ns, pod.serviceAccount), 'service-account', pod.serviceAccount, { namespace: ns });
         this.touch(this.edgeRec('uses-account', podRec, sa));
       }
-      const ctrName = pod.container ?? (cid ? cid.slice(0, 12) : 'unknown');
+      const ctrName = pod.container ?? (cid ? cid.slice(0, 12) : 'main');
       const ctrKey = keys.container(ns, pod.name, ctrName);
       const ctr = this.nodeRec(ctrKey, 'container', ctrName, {
         namespace: ns,
@@ -599,7 +599,8 @@ export class GraphBuilder {
         return;
       }
       case 'module': {
-        const name = `module:${ev.module?.name ?? '[unknown]'}`;
+        // keyed on the bare module name, as detection's evidence ids are
+        const name = ev.module?.name ?? '[unknown module]';
         this.touchEdge(this.edgeRec('loaded-module', pr, this.nodeRec(keys.file(name), 'file', name, { detail: name, sensitive: 'kernel-module' })));
         return;
       }

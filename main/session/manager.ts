@@ -1,0 +1,96 @@
+/**
+ * Sessions: one engine worker per open capture (or diff). Owns the workers' lifetimes and turns
+ * engine messages into the API's streams ('graph.delta', 'replay.state', 'findings.changed').
+ */
+import { randomUUID } from 'node:crypto';
+import type { DiffSummary, SessionInfo, StreamName, StreamPayloads } from '../common/contract';
+import { EngineClient } from './client';
+import type { EngineMessage, OpenSource } from './engine';
+
+export class SessionError extends Error {
+  constructor(
+    readonly code: 'not-found' | 'bad-input' | 'unsupported',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SessionError';
+  }
+}
+
+export interface SessionManagerOptions {
+  publish<S extends StreamName>(name: S, payload: StreamPayloads[S]): void;
+  /** Plug detection into every session (default true). */
+  detect?: boolean;
+  /** Open sessions at most (oldest is not closed for you: opening more is refused). */
+  maxSessions?: number;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, EngineClient>();
+
+  constructor(private readonly opts: SessionManagerOptions) {}
+
+  private spawn(): { id: string; client: EngineClient } {
+    const max = this.opts.maxSessions ?? 16;
+    if (this.sessions.size >= max) throw new SessionError('unsupported', `at most ${max} sessions can be open at once; close one first`);
+    const id = `s-${randomUUID()}`;
+    const client = new EngineClient({ sessionId: id, detect: this.opts.detect !== false }, (m) => this.forward(id, m));
+    this.sessions.set(id, client);
+    return { id, client };
+  }
+
+  private forward(sessionId: string, m: EngineMessage): void {
+    if (!this.sessions.has(sessionId)) return;
+    if (m.type === 'delta') this.opts.publish('graph.delta', { sessionId, delta: m.delta });
+    else if (m.type === 'replay') this.opts.publish('replay.state', m.state);
+    else if (m.type === 'findings') this.opts.publish('findings.changed', { sessionId, findings: m.findings });
+  }
+
+  async open(src: OpenSource, o: { continueOnError?: boolean; kind?: SessionInfo['kind'] } = {}): Promise<SessionInfo> {
+    const { id, client } = this.spawn();
+    try {
+      return await client.open(src, o);
+    } catch (e) {
+      await this.close(id);
+      throw e;
+    }
+  }
+
+  async diff(a: string, b: string, o: { force?: boolean } = {}): Promise<DiffSummary> {
+    const { id, client } = this.spawn();
+    try {
+      const d = await client.openDiff(a, b, o);
+      if (!d.comparable) await this.close(id);
+      return d;
+    } catch (e) {
+      await this.close(id);
+      throw e;
+    }
+  }
+
+  get(sessionId: string): EngineClient {
+    const c = this.sessions.get(sessionId);
+    if (!c) throw new SessionError('not-found', `no open session ${sessionId}`);
+    return c;
+  }
+
+  has(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  ids(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  async close(sessionId: string): Promise<boolean> {
+    const c = this.sessions.get(sessionId);
+    if (!c) return false;
+    this.sessions.delete(sessionId);
+    await c.terminate();
+    return true;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
+  }
+}

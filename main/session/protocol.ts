@@ -1,0 +1,40 @@
+/** Messages between the session manager (main thread) and an engine worker. */
+import type { EngineMessage } from './engine';
+
+export interface WorkerInit {
+  sessionId: string;
+  /** Plug in detection (main/detect) as a sink. Default true. */
+  detect?: boolean;
+  checkpointEvery?: number;
+  tickMs?: number;
+}
+
+export type EngineMethod =
+  | 'open'
+  | 'openDiff'
+  | 'startLive'
+  | 'appendLive'
+  | 'info'
+  | 'snapshot'
+  | 'nodeDetails'
+  | 'events'
+  | 'control'
+  | 'histogram'
+  | 'exportGraph'
+  | 'findings'
+  | 'diff'
+  | 'seekToIndex'
+  | 'replayMemory'
+  | 'memory'
+  | 'close';
+
+export interface WorkerRequest {
+  id: number;
+  method: EngineMethod;
+  args: unknown[];
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { code: string; message: string } }
+  | { event: EngineMessage };
