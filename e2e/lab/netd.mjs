@@ -1,0 +1,197 @@
+// The lab network daemon. Runs inside the lab's own "router" network namespace (never the host's),
+// which holds the pod bridge and has no other interface: nothing here can reach outside the lab.
+// It plays, on addresses that exist only in that namespace:
+//   - kube-proxy: a userspace TCP proxy on every Service ClusterIP:port to its endpoints
+//     (and to the API server's unix socket for the `kubernetes` Service);
+//   - a fake cloud metadata server on 169.254.169.254:80;
+//   - a fake "external" host on 203.0.113.10 (TEST-NET-3): HTTP payloads on :80, a reverse-shell
+//     catcher on :4444, a stratum-like mining pool on :3333;
+//   - a minimal DNS server on the gateway (:53/udp) for <svc>.<ns>.svc.cluster.local names;
+//   - the kubelet's HTTP readiness probes (the host cannot reach pod addresses).
+// Control: JSON lines on stdin; replies as JSON lines on stdout.
+import net from 'node:net';
+import http from 'node:http';
+import dgram from 'node:dgram';
+import readline from 'node:readline';
+
+const cfg = JSON.parse(process.argv[2]);
+const proxies = new Map(); // "ip:port" -> { server, backends, rr }
+let dnsNames = new Map(); // name -> ip
+
+function reply(o) {
+  process.stdout.write(JSON.stringify(o) + '\n');
+}
+
+function listenTcp(host, port, onConn) {
+  const srv = net.createServer(onConn);
+  srv.on('error', (e) => reply({ event: 'error', message: `listen ${host}:${port}: ${e.message}` }));
+  srv.listen(port, host);
+  return srv;
+}
+
+function forward(client, target) {
+  const up = target.unix ? net.connect(target.unix) : net.connect(target.port, target.ip);
+  client.pipe(up).pipe(client);
+  const done = () => {
+    client.destroy();
+    up.destroy();
+  };
+  client.on('error', done);
+  up.on('error', done);
+  client.on('close', done);
+  up.on('close', done);
+}
+
+function setServices(list) {
+  const want = new Set();
+  for (const s of list) {
+    const key = `${s.ip}:${s.port}`;
+    want.add(key);
+    let p = proxies.get(key);
+    if (!p) {
+      p = { backends: [], rr: 0 };
+      p.server = listenTcp(s.ip, s.port, (c) => {
+        if (!p.backends.length) return c.destroy();
+        const b = p.backends[p.rr++ % p.backends.length];
+        forward(c, b);
+      });
+      proxies.set(key, p);
+    }
+    p.backends = s.backends;
+  }
+  for (const [k, p] of proxies) {
+    if (!want.has(k)) {
+      p.server.close();
+      proxies.delete(k);
+    }
+  }
+}
+
+function probe(m) {
+  const req = http.get({ host: m.ip, port: m.port, path: m.path || '/', timeout: m.timeoutMs || 1000, headers: { 'User-Agent': 'kube-probe/1.35' } }, (res) => {
+    res.resume();
+    reply({ id: m.id, ok: res.statusCode >= 200 && res.statusCode < 400, status: res.statusCode });
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => reply({ id: m.id, ok: false, error: e.message }));
+}
+
+// --- fake metadata server (IMDS-like paths for AWS and GCE)
+const creds = JSON.stringify({
+  Code: 'Success',
+  LastUpdated: new Date().toISOString(),
+  Type: 'AWS-HMAC',
+  AccessKeyId: 'ASIALABFAKEKEY000000',
+  SecretAccessKey: 'lab/fake/secret/not/a/real/credential/000',
+  Token: 'lab-fake-session-token',
+  Expiration: new Date(Date.now() + 3600e3).toISOString(),
+});
+http
+  .createServer((req, res) => {
+    const u = req.url || '/';
+    if (u === '/latest/api/token' && req.method === 'PUT') return res.end('lab-imds-v2-token');
+    if (u === '/latest/meta-data/iam/security-credentials/') return res.end('lab-node-role');
+    if (u.startsWith('/latest/meta-data/iam/security-credentials/')) return res.end(creds);
+    if (u.startsWith('/latest/meta-data/')) return res.end('ami-id\ninstance-id\niam/\nlocal-ipv4\n');
+    if (u.startsWith('/computeMetadata/v1/instance/service-accounts/default/token'))
+      return res.end(JSON.stringify({ access_token: 'lab-fake-gce-token', expires_in: 3599, token_type: 'Bearer' }));
+    res.statusCode = 404;
+    res.end('not found\n');
+  })
+  .on('error', (e) => reply({ event: 'error', message: `metadata: ${e.message}` }))
+  .listen(80, '169.254.169.254');
+
+// --- fake external host
+const EXT = cfg.external;
+http
+  .createServer((req, res) => {
+    const u = req.url || '/';
+    if (u.startsWith('/payload.sh')) {
+      res.setHeader('Content-Type', 'text/x-shellscript');
+      return res.end('#!/bin/sh\necho "lab payload ran as $(id -u) on $(hostname)"\n');
+    }
+    if (u.startsWith('/xmrig')) return res.end('#!/bin/sh\necho fake-miner\n');
+    res.end('lab external host\n');
+  })
+  .on('error', (e) => reply({ event: 'error', message: `external http: ${e.message}` }))
+  .listen(80, EXT);
+// Reverse-shell catcher: sends a couple of commands, then hangs up.
+listenTcp(EXT, 4444, (c) => {
+  c.on('error', () => {});
+  c.write('id\nuname -a\nexit\n');
+  c.resume();
+  setTimeout(() => c.destroy(), 5000);
+});
+// Stratum-like pool: answers JSON-RPC lines.
+listenTcp(EXT, 3333, (c) => {
+  c.on('error', () => {});
+  const rl = readline.createInterface({ input: c });
+  rl.on('line', (line) => {
+    let id = null;
+    try {
+      id = JSON.parse(line).id ?? null;
+    } catch {}
+    c.write(JSON.stringify({ id, result: [['mining.notify', 'lab'], '08000002', 4], error: null }) + '\n');
+  });
+  setTimeout(() => c.destroy(), 30000);
+});
+
+// --- API server endpoint (the `kubernetes` Service's endpoint: gateway:6443)
+listenTcp(cfg.gateway, 6443, (c) => forward(c, { unix: cfg.apiSocket }));
+
+// --- DNS (A records for services, NXDOMAIN otherwise)
+const dns = dgram.createSocket('udp4');
+dns.on('error', (e) => reply({ event: 'error', message: `dns: ${e.message}` }));
+dns.on('message', (msg, rinfo) => {
+  try {
+    if (msg.length < 12) return;
+    let off = 12;
+    const labels = [];
+    while (off < msg.length && msg[off] !== 0) {
+      const len = msg[off];
+      if (len > 63) return;
+      labels.push(msg.subarray(off + 1, off + 1 + len).toString('latin1'));
+      off += len + 1;
+    }
+    off += 1;
+    const qtype = msg.readUInt16BE(off);
+    const qend = off + 4;
+    const name = labels.join('.').toLowerCase();
+    const ip = dnsNames.get(name);
+    const header = Buffer.alloc(12);
+    msg.copy(header, 0, 0, 2);
+    const rcode = ip ? 0 : 3;
+    header.writeUInt16BE(0x8180 | rcode, 2);
+    header.writeUInt16BE(1, 4);
+    const answer = ip && qtype === 1;
+    header.writeUInt16BE(answer ? 1 : 0, 6);
+    const parts = [header, msg.subarray(12, qend)];
+    if (answer) {
+      const a = Buffer.alloc(16);
+      a.writeUInt16BE(0xc00c, 0);
+      a.writeUInt16BE(1, 2);
+      a.writeUInt16BE(1, 4);
+      a.writeUInt32BE(5, 6);
+      a.writeUInt16BE(4, 10);
+      ip.split('.').forEach((p, i) => (a[12 + i] = Number(p)));
+      parts.push(a);
+    }
+    dns.send(Buffer.concat(parts), rinfo.port, rinfo.address);
+  } catch {}
+});
+dns.bind(53, cfg.gateway);
+
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  let m;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return;
+  }
+  if (m.op === 'services') setServices(m.services);
+  else if (m.op === 'dns') dnsNames = new Map(Object.entries(m.names));
+  else if (m.op === 'probe') probe(m);
+  else if (m.op === 'ping') reply({ id: m.id, ok: true });
+});
+process.stdin.on('end', () => process.exit(0));
+reply({ event: 'ready' });
