@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HandlerContext } from '../api/handlers/types';
 import { ApiFailure } from '../api/handlers/types';
+import type { CaptureHeader } from '../common/capture';
 import type { ClusterSummary, ContextInfo, ErrorCode } from '../common/contract';
 import type { LanternEvent } from '../common/events';
 import { ClusterError } from '../cluster/errors';
@@ -25,6 +26,8 @@ export interface LiveCapture {
   sessionId: string;
   out: string;
   context: string;
+  /** The capture file header (cluster, nodes, inventory snapshot) for a live session view. */
+  header: CaptureHeader;
   /** Subscribe to events as they are written; returns an unsubscribe. */
   subscribe(fn: (events: LanternEvent[]) => void): () => void;
   /** Resolves when the capture is over and the file closed. */
@@ -151,6 +154,7 @@ export class CaptureService {
       sessionId: session.sessionId,
       out,
       context: opened.conn.context.name,
+      header: session.header!,
       subscribe: (fn) => {
         listeners.add(fn);
         return () => listeners.delete(fn);

@@ -107,6 +107,8 @@ export class CaptureSession {
   private runs: Promise<void>[] = [];
   private writeFailed: Error | undefined;
   private nodes: string[] = [];
+  /** The capture file's header (with the inventory snapshot), once started. */
+  header: CaptureHeader | undefined;
 
   constructor(private readonly o: CaptureSessionOptions) {
     this.captureId = newId();
@@ -161,6 +163,7 @@ export class CaptureSession {
       inventory: inv,
     };
     this.writer = await CaptureWriter.create(this.o.out, header, { autoFlushMs: 1000 });
+    this.header = header;
     if (this.o.enricherFor) {
       this.enricher = this.o.enricherFor(inv);
       this.unsubscribeInventory = this.o.inventory.onChange((next) => {
