@@ -152,6 +152,21 @@ async function start() {
     if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_STREAM_CHANNEL, name, payload);
   });
 
+  const webPreferences: Electron.WebPreferences = {
+    preload: paths.preloadBundle,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    spellcheck: false,
+    devTools: !app.isPackaged,
+  };
+  // what the window was created with, for the Electron e2e test (read through app.evaluate)
+  (globalThis as { lanternWebPreferences?: unknown }).lanternWebPreferences = { ...webPreferences };
   mainWindow = new BrowserWindow({
     width: 1400,
     height: 900,
@@ -160,19 +175,7 @@ async function start() {
     title: 'Lantern',
     show: false,
     backgroundColor: '#0f1217',
-    webPreferences: {
-      preload: paths.preloadBundle,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-      devTools: !app.isPackaged,
-    },
+    webPreferences,
   });
   hardenContents(mainWindow.webContents);
   mainWindow.once('ready-to-show', () => mainWindow?.show());

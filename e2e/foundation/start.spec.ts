@@ -1,0 +1,50 @@
+/**
+ * `npm start`'s entry (main/app/start.ts) on a machine without the Electron binary, or with
+ * --browser: it serves browser mode, prints the URL with the token, says why it is not a window,
+ * and stops cleanly on SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test, expect } from '@playwright/test';
+import { ROOT } from '../fixtures';
+
+test('npm start -- --browser prints the URL with its token and why there is no window, then stops on SIGTERM', async ({
+  page,
+}) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lantern-start-'));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'main/app/start.ts', '--browser', '--no-build', '--user-data-dir', dataDir],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL within 60 s:\n${out}`)), 60_000);
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        const m = /running in browser mode: (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43})/.exec(out);
+        if (m && out.includes('Not opening a window because')) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', () => reject(new Error(`exited early:\n${out}`)));
+    });
+    expect(out).toContain('Not opening a window because browser mode was asked for (--browser).');
+    expect(out).toContain(`User data: ${dataDir}`);
+    await page.goto(url);
+    await expect(page.getByTestId('start-screen')).toBeVisible();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('SIGTERM received, stopping');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
