@@ -246,7 +246,7 @@ export interface CompiledRule {
   group: Getter[];
   groupNames: string[];
   allow: AllowMatcher[];
-  threshold?: { withinNs: number; by: 'process' | 'pod' | 'node' | 'workload'; distinct?: Getter; atLeast: number };
+  threshold?: { withinNs: number; by: 'process' | 'pod' | 'node' | 'workload'; distinct?: Getter; distinctName?: string; atLeast: number };
 }
 
 export function compilePack(pack: RulePack): CompiledRule[] {
@@ -272,7 +272,7 @@ export function compilePack(pack: RulePack): CompiledRule[] {
       } catch (e) {
         throw new RuleError(`${where}: ${(e as Error).message}`);
       }
-      threshold = { withinNs, by: t.by, ...(distinct ? { distinct } : {}), atLeast: t.atLeast };
+      threshold = { withinNs, by: t.by, ...(distinct ? { distinct, distinctName: t.distinct } : {}), atLeast: t.atLeast };
     }
     out.push({
       def,

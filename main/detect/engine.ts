@@ -130,7 +130,7 @@ export function createEngine(opts: EngineOptions): Detector {
     }
     for (const c of p.containers) {
       if (own && c.id) ownCtrs.add(c.id);
-      const probes = (c as { execProbes?: string[][] }).execProbes;
+      const probes = c.execProbes;
       if (c.id && probes?.length) probesByCtr.set(c.id, probes.map((cmd) => cmd.join('\u0000')));
     }
   }
@@ -361,7 +361,8 @@ export function createEngine(opts: EngineOptions): Detector {
     // One finding update per window, not one per event past the threshold.
     if (now - w.firedAt < t.withinNs) return undefined;
     w.firedAt = now;
-    return ` (${count} ${t.distinct ? `distinct ${t.distinct} values` : 'events'} within ${t.withinNs / 1e9}s; the rule's threshold is ${t.atLeast})`;
+    const what = t.distinctName ? (DISTINCT_WORDS[t.distinctName] ?? `values of ${t.distinctName}`) : 'events';
+    return ` (${count} distinct ${what} within ${t.withinNs / 1e9}s by one ${t.by}; the rule's threshold is ${t.atLeast})`;
   }
 
   function feature(ev: LanternEvent, proc: Proc | undefined, dest: DestinationInfo | undefined): string | undefined {
@@ -455,6 +456,8 @@ export function createEngine(opts: EngineOptions): Detector {
         return 'low';
     }
   }
+
+  const DISTINCT_WORDS: Record<string, string> = { 'net.dest': 'destinations (address:port)', 'net.daddr': 'addresses', 'net.dport': 'ports', 'dns.query': 'DNS names', exe: 'executables' };
 
   const TECH_BY_FEATURE: Record<string, string> = { x: 'T1059', s: 'T1059', c: 'T1071', l: 'T1571', f: 'T1005', p: 'T1068', d: 'T1071.004' };
 
@@ -729,7 +732,8 @@ export function createEngine(opts: EngineOptions): Detector {
     const groups = new Map<string, PodProfile[]>();
     for (const pp of pods.values()) {
       if (!pp.pod) continue;
-      if (pp.pod.workload) {
+      // A bare pod is its own "workload" (kind Pod): compare it by image instead.
+      if (pp.pod.workload && pp.pod.workload.kind !== 'Pod') {
         const k = `wl:${pp.workloadKey}`;
         (groups.get(k) ?? groups.set(k, []).get(k)!).push(pp);
       } else if (pp.image) {

@@ -135,7 +135,8 @@ export class ProcTable {
       uid: pi.uid ?? -1,
       ctr,
       parent,
-      entry: ctr !== '' && !inTree,
+      // Only an exec tells us who started it; a process found running is the container's own.
+      entry: isExec && ctr !== '' && !inTree,
       // Only when we know what ran before (a snapshot of this node) is "first process" meaningful.
       containerStart: ctr !== '' && !inTree && isExec && c.procs === 0 && this.snapshotNodes.has(ev.node),
       probe: parent?.probe === true && inTree,
