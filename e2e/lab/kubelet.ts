@@ -344,16 +344,17 @@ export class Kubelet {
     if (needSandbox) {
       const sbDir = join(rt.sliceDir, containerScope(rt.sandboxId));
       mkdirp(sbDir);
-      const unshare = ['unshare', '-m', '--propagation', 'private', ...(hostNetwork ? [] : ['-n']), '--'];
+      const unshare = ['unshare', '-m', '--propagation', 'private', ...(hostNetwork ? [] : ['-n', '-u']), '--'];
       const script = [
         'set -e',
+        'if [ -n "$4" ]; then hostname "$4"; fi',
         'if [ -n "$1" ]; then mount --bind "$1" "$3"; mount -o remount,bind,ro "$3"; fi',
         'if [ -n "$2" ]; then mount --bind "$2" /etc/resolv.conf; fi',
         'echo ready',
         'exec cat',
       ].join('\n');
       rt.sandbox = spawnIn({
-        argv: [...unshare, '/bin/sh', '-c', script, 'lab-pause', rt.tokenDir ?? '', resolv ?? '', SA_MOUNT],
+        argv: [...unshare, '/bin/sh', '-c', script, 'lab-pause', rt.tokenDir ?? '', resolv ?? '', SA_MOUNT, hostNetwork ? '' : (pod.spec.hostname ?? rt.name).slice(0, 63)],
         cgroupDir: sbDir,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
@@ -543,13 +544,16 @@ export class Kubelet {
         }
       }
     };
-    const first = setTimeout(() => {
-      void tick();
-      ct.probeTimer = setInterval(() => void tick(), period);
+    // Until the first success the lab probes every second (a real kubelet waits a full period;
+    // the lab would otherwise take 10 s to become ready), then at the pod's period.
+    const loop = (delay: number) => {
+      ct.probeTimer = setTimeout(async () => {
+        await tick();
+        if (!rt.terminating && ct.proc) loop(ct.ready ? period : Math.min(period, 1000));
+      }, delay);
       ct.probeTimer.unref();
-    }, initial + 200);
-    first.unref();
-    ct.probeTimer = first;
+    };
+    loop(initial + 200);
   }
 
   private execProbe(rt: PodRt, pod: Any, c: Any, ct: ContainerRt, argv: string[], timeoutMs: number): Promise<boolean> {
@@ -570,7 +574,7 @@ export class Kubelet {
 
   private onContainerExit(rt: PodRt, pod: Any, c: Any, ct: ContainerRt, code: number | null, signal: NodeJS.Signals | null): void {
     const exitCode = code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128);
-    if (ct.probeTimer) clearInterval(ct.probeTimer);
+    if (ct.probeTimer) clearTimeout(ct.probeTimer);
     ct.proc = undefined;
     ct.ready = false;
     ct.state = {
@@ -634,7 +638,7 @@ export class Kubelet {
     if (rt.deadlineTimer) clearTimeout(rt.deadlineTimer);
     for (const ct of rt.containers.values()) {
       if (ct.restartTimer) clearTimeout(ct.restartTimer);
-      if (ct.probeTimer) clearInterval(ct.probeTimer);
+      if (ct.probeTimer) clearTimeout(ct.probeTimer);
       if (ct.proc && ct.proc.exitCode === null) {
         if (grace > 0) ct.proc.kill('SIGTERM');
         else ct.proc.kill('SIGKILL');
@@ -658,7 +662,7 @@ export class Kubelet {
     if (rt.killTimer) clearTimeout(rt.killTimer);
     if (rt.deadlineTimer) clearTimeout(rt.deadlineTimer);
     for (const ct of rt.containers.values()) {
-      if (ct.probeTimer) clearInterval(ct.probeTimer);
+      if (ct.probeTimer) clearTimeout(ct.probeTimer);
       if (ct.restartTimer) clearTimeout(ct.restartTimer);
       ct.log.end();
     }
