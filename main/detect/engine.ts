@@ -206,7 +206,7 @@ export function createEngine(opts: EngineOptions): Detector {
   function treeRoot(p: Proc | undefined): string {
     let q = p;
     for (let i = 0; q && q.parent && q.parent.ctr === q.ctr && i < 64; i++) q = q.parent;
-    return q ? `${q.node}/${q.pid}@${q.start}` : '';
+    return q ? `${q.ctr}|${q.node}/${q.pid}@${q.start}` : '';
   }
 
   function entryKeyOf(p: Proc | undefined): string | undefined {
@@ -625,7 +625,15 @@ export function createEngine(opts: EngineOptions): Detector {
       let proc: Proc | undefined;
       if (kind === 'exec' || kind === 'snapshot.proc') {
         proc = table.onExec(ev, ck, kind === 'snapshot.proc');
-        if (kind === 'snapshot.proc') continue;
+        if (kind === 'snapshot.proc') {
+          // What was already running is part of the pod's behaviour (profiles, peers, baselines).
+          if (proc && (methods.peers || methods.rarity || huntOn)) {
+            const pp = podProfile(ev, ctr);
+            ctx.reset(ev, proc, ctr);
+            addFeature(ev, index, proc, pp, 'x:' + proc.exe);
+          }
+          continue;
+        }
         if (proc) checkProbe(proc, ev);
       } else if (kind === 'exit') {
         table.onExit(ev);
@@ -807,7 +815,7 @@ export function createEngine(opts: EngineOptions): Detector {
       for (const [feat, st] of pp.features) {
         if (st.ref.index !== ev0?.index) continue;
         const k = podsWith.get(feat) ?? 1;
-        best = Math.max(best, Math.log2(Math.max(1, totalPods) / k) + Math.log2(Math.max(1, pp.events) / st.count) / 4);
+        best = Math.max(best, Math.log2(Math.max(1, totalPods) / k) + Math.log2(Math.max(1, pp.events) / st.count));
       }
       it.rarityBits = best;
     }
@@ -820,8 +828,9 @@ export function createEngine(opts: EngineOptions): Detector {
         const k = podsWith.get(feat) ?? 1;
         if (k > 1 || st.count > 3 || pp.events < 200) continue;
         const share = st.count / pp.events;
-        const bits = Math.log2(totalPods / k) + Math.log2(1 / share) / 4;
-        if (bits < 6) continue;
+        // Surprise in bits: how few pods do it, times how small a share of this pod's events it is.
+        const bits = Math.log2(totalPods / k) + Math.log2(1 / share);
+        if (bits < 8) continue;
         if (podAllowed('RARE-EXE', pp, feat.slice(2))) continue;
         derivedRecord(
           `RARE-${shortHash(pp.key + '\u0000' + feat)}`,
@@ -904,7 +913,7 @@ export function createEngine(opts: EngineOptions): Detector {
         if (inc) f.incident = inc;
         else delete f.incident;
         const occ = Math.min(4, Math.log10(Math.max(1, f.occurrences)) * 2);
-        const rare = Math.min(8, it.rarityBits / 2);
+        const rare = Math.min(8, it.rarityBits / 3);
         const inIncident = inc ? Math.min(8, (rulesInIncident - 1) * 2) : 0;
         f.score = Math.max(0, Math.min(100, Math.round(SEV_BASE[f.severity] + rare + occ + inIncident)));
         if (`${f.incident}|${f.score}` !== before) changed.add(f.id);
