@@ -15,6 +15,8 @@ export default defineConfig({
     // keep everything as files (no inline data: scripts): the CSP allows scripts from 'self' only
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    // sigma + graphology make one big chunk on purpose; it loads from disk/loopback, not a network
+    chunkSizeWarningLimit: 4096,
   },
   worker: { format: 'es' },
 });

@@ -25,15 +25,34 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
   const [contextsError, setContextsError] = useState<string | null>(null);
   const [recents, setRecents] = useState<RecentItems | null>(null);
   const [dragging, setDragging] = useState(false);
+  /** The kubeconfig in use: null = the default ($KUBECONFIG or ~/.kube/config). Remembered in settings. */
+  const [kubeconfigPath, setKubeconfigPath] = useState<string | null>(null);
+  const [kubeconfigDraft, setKubeconfigDraft] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
   const isElectron = api.mode === 'electron';
 
+  const loadContexts = useCallback(async (path: string | null) => {
+    setContexts(null);
+    setContextsError(null);
+    try {
+      setContexts(await api.call('cluster.contexts', path ? { kubeconfigPath: path } : {}));
+    } catch (err) {
+      setContextsError(errorMessage(err));
+    }
+  }, []);
+
   useEffect(() => {
     let live = true;
-    api.call('cluster.contexts', {}).then(
-      (c) => live && setContexts(c),
-      (err: unknown) => live && setContextsError(errorMessage(err)),
-    );
+    api
+      .call('settings.get', {})
+      .catch(() => null)
+      .then((settings) => {
+        if (!live) return;
+        const path = settings?.kubeconfigPath ?? null;
+        setKubeconfigPath(path);
+        setKubeconfigDraft(path ?? '');
+        void loadContexts(path);
+      });
     api.call('recent.list', {}).then(
       (r) => live && setRecents(r),
       () => live && setRecents(null),
@@ -41,7 +60,18 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
     return () => {
       live = false;
     };
-  }, []);
+  }, [loadContexts]);
+
+  const applyKubeconfig = async (raw: string) => {
+    const path = raw.trim() || null;
+    setKubeconfigPath(path);
+    try {
+      await api.call('settings.update', { kubeconfigPath: path });
+    } catch {
+      // still usable for this session even if it could not be remembered
+    }
+    await loadContexts(path);
+  };
 
   const run = useCallback(async (label: string, fn: () => Promise<void>) => {
     setBusy(label);
@@ -57,7 +87,9 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
 
   const connect = (context: string) =>
     run(`Connecting to ${context}…`, async () => {
-      onCluster(await api.call('cluster.connect', { context }));
+      const summary = await api.call('cluster.connect', kubeconfigPath ? { context, kubeconfigPath } : { context });
+      void api.call('settings.update', { lastContext: context }).catch(() => undefined);
+      onCluster(summary);
     });
 
   const openDemo = () =>
@@ -123,6 +155,29 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
               No kubeconfig contexts found{contexts.sources.length ? ` in ${contexts.sources.join(', ')}` : ''}.
             </p>
           )}
+          <form
+            className="choice__form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void applyKubeconfig(kubeconfigDraft);
+            }}
+          >
+            <label htmlFor="kubeconfig-path">Kubeconfig file</label>
+            <div className="choice__row">
+              <input
+                id="kubeconfig-path"
+                data-testid="kubeconfig-path"
+                type="text"
+                spellCheck={false}
+                placeholder="default: $KUBECONFIG or ~/.kube/config"
+                value={kubeconfigDraft}
+                onChange={(e) => setKubeconfigDraft(e.target.value)}
+              />
+              <button type="submit" disabled={busy !== null}>
+                Use
+              </button>
+            </div>
+          </form>
           {contexts && contexts.contexts.length > 0 && (
             <ul className="choice__list" aria-label="Kubeconfig contexts">
               {contexts.contexts.map((c) => (
