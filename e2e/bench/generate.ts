@@ -31,11 +31,16 @@ export interface GenerateOptions {
   /** Cluster server in the header (diff refuses different clusters). */
   server?: string;
   probes?: string[];
-  /** Variant knob for diff tests: adds a behaviour the base lacks (api → external:443). */
+  /**
+   * Variant knob for diff tests: 'extra-egress' adds api → 198.51.100.77:443 on every 100th api
+   * request, on top of exactly the same base events (no extra randomness is drawn).
+   */
   variant?: 'base' | 'extra-egress';
+  /** Seed of the cluster layout (pod name hashes, uids, container ids, pod IPs). Default 7. */
+  layoutSeed?: number;
 }
 
-const GEN_VERSION = 2;
+const GEN_VERSION = 3;
 export const DEFAULT_PROBES = ['exec', 'exit', 'tcp', 'dns', 'open', 'priv', 'ptrace', 'mount', 'module', 'bpf'];
 
 /** mulberry32: small, fast, deterministic. */
@@ -95,14 +100,14 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
   const seed = opts.seed ?? 1;
   const r = rng(seed);
   // The cluster layout is drawn from its own stream so that variants share pods and ips.
-  const rc = rng(7);
+  const rc = rng(opts.layoutSeed ?? 7);
   const startMs = opts.startMs ?? Date.parse('2026-11-01T10:00:00Z');
   const rate = opts.rate ?? 500;
   const nodes = ['node-a', 'node-b', 'node-c'];
   const nodeIps = ['10.0.0.11', '10.0.0.12', '10.0.0.13'];
   const bootNs = (startMs - 86_400_000) * 1e6;
   const pods: PodSim[] = [];
-  let podIp = 10;
+  let podIp = 10 + Math.floor(rc() * 100);
   const nextPid = new Map(nodes.map((n) => [n, 3000]));
   const procStart = (): number => Math.floor(r() * 1e12) + 1e12;
 
@@ -307,6 +312,7 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
 
     const attackAt = opts.attack ? Math.floor(total * 0.6) : -1;
     let attacked = false;
+    let apiRequests = 0;
     let lastTick = t;
     while (i < total) {
       t += step * (0.5 + r());
@@ -356,7 +362,10 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
           const q = r() < 0.995 ? pick(domains) : pick(rareDomains);
           yield ev('dns', a.node, p, a, { dns: { query: q, server: '10.96.0.10', serverPort: 53 }, net: { proto: 'udp', family: 4, saddr: a.ip, sport: eph(), daddr: '10.96.0.10', dport: 53 } });
         }
-        if (opts.variant === 'extra-egress' && r() < 0.01) yield ev('connect', a.node, p, a, { net: tcp(a.ip, eph(), '198.51.100.77', 443) });
+        if (opts.variant === 'extra-egress' && ++apiRequests % 100 === 0) {
+          yield ev('connect', a.node, p, a, { net: tcp(a.ip, 45000, '198.51.100.77', 443) });
+          i--; // not counted, so the base events stay exactly those of the base capture
+        }
       } else if (x < 0.65) {
         const p = db.procs[Math.floor(r() * 3)]!;
         if (r() < 0.3) yield ev('accept', db.node, db.procs[0]!, db, { net: tcp(db.ip, 5432, pick(apis).ip, eph()) });
@@ -457,7 +466,7 @@ export async function generateCapture(opts: GenerateOptions, out: string): Promi
 export async function ensureCapture(opts: GenerateOptions): Promise<string> {
   const dir = join(tmpdir(), 'lantern-bench');
   await mkdir(dir, { recursive: true });
-  const name = `gen-v${GEN_VERSION}-${opts.events}-s${opts.seed ?? 1}${opts.attack ? '-attack' : ''}${opts.variant && opts.variant !== 'base' ? `-${opts.variant}` : ''}.lantern`;
+  const name = `gen-v${GEN_VERSION}-${opts.events}-s${opts.seed ?? 1}-l${opts.layoutSeed ?? 7}${opts.attack ? '-attack' : ''}${opts.variant && opts.variant !== 'base' ? `-${opts.variant}` : ''}.lantern`;
   const path = join(dir, name);
   try {
     if ((await stat(path)).size > 0) return path;

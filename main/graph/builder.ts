@@ -132,7 +132,7 @@ class Growable {
 }
 
 export class GraphBuilder {
-  readonly graph: BehaviourGraph = new Graph({ type: 'directed', multi: false, allowSelfLoops: true });
+  readonly graph: BehaviourGraph = new Graph({ type: 'directed', multi: true, allowSelfLoops: true });
   /** Dense element table: nodes and edges share one id space. */
   readonly elements: ElementRec[] = [];
   private readonly byKey = new Map<string, ElementRec>();

@@ -10,6 +10,8 @@ export interface LoadOptions {
   /** Record the replay log (sessions need it; one-shot exports do not). */
   log?: boolean;
   checkpointEvery?: number;
+  /** Called once with the header, before any event (make detection sinks here). */
+  onHeader?: (header: CaptureHeader) => void | Promise<void>;
   /** Called after each batch was added to the graph (detection sinks, progress). */
   onBatch?: (events: LanternEvent[], firstIndex: number, builder: GraphBuilder) => void | Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function loadCaptureInto(r: CaptureReader, opts: LoadOptions = {}):
     checkpointEvery: opts.checkpointEvery,
   });
   try {
+    if (opts.onHeader) await opts.onHeader(r.header);
     for await (const batch of r.batches()) {
       for (let i = 0; i < batch.length; i++) builder.ingest(batch[i]!);
       if (opts.onBatch) await opts.onBatch(batch, batch.firstIndex, builder);

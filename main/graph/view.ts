@@ -8,7 +8,7 @@ import { keys } from '../common/graph';
 import type { BehaviourGraph } from './builder';
 
 export function newGraph(): BehaviourGraph {
-  return new Graph<GraphNodeAttributes, GraphEdgeAttributes>({ type: 'directed', multi: false, allowSelfLoops: true });
+  return new Graph<GraphNodeAttributes, GraphEdgeAttributes>({ type: 'directed', multi: true, allowSelfLoops: true });
 }
 
 /** Applies a delta to a graph (the same thing the renderer's mirror does). */
