@@ -2,7 +2,7 @@ import Graph from 'graphology';
 import { parse as parseGexf } from 'graphology-gexf';
 import { parse as parseGraphml } from 'graphology-graphml';
 import { describe, expect, it } from 'vitest';
-import { makeCapture } from '../../e2e/bench/generate';
+import { makeCapture } from '../graph/generate';
 import type { Finding } from '../common/findings';
 import { keys } from '../common/graph';
 import { createEnricher } from '../events/enrich';
@@ -65,7 +65,7 @@ describe('graph exports read back by the libraries that read those formats', () 
     expect(s.nodes.map((n) => n.k)).toEqual(want.nodes.map((n) => n.k));
     expect(s.edges.map((e) => [e.s, e.t])).toEqual(want.edges.map((e) => [e.s, e.t]));
     for (let i = 0; i < want.nodes.length; i++) expect(s.nodes[i]!.a, want.nodes[i]!.k).toEqual(want.nodes[i]!.a);
-    const backEdges = new Map(back.mapEdges((_k, a, src, t) => [`${a.kind}:${src}->${t}`, normalise(a)] as const));
+    const backEdges = new Map<string, Record<string, unknown>>(back.mapEdges((_k, a, src, t) => [`${a.kind}:${src}->${t}`, normalise(a)]));
     for (const e of want.edges) expect(backEdges.get(e.k), e.k).toEqual(e.a);
   });
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCapture, makeCapture } from '../../e2e/bench/generate';
+import { generateCapture, makeCapture } from './generate';
 import { createEnricher } from '../events/enrich';
 import { GraphBuilder } from './builder';
 import { diffGraphs, incomparableReason, normalisePodName } from './diff';

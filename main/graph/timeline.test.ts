@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LanternEvent } from '../common/events';
-import { makeCapture } from '../../e2e/bench/generate';
+import { makeCapture } from './generate';
 import { createEnricher } from '../events/enrich';
 import { GraphBuilder, type BehaviourGraph } from './builder';
 import { Cursor } from './timeline';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCapture } from '../../e2e/bench/generate';
+import { generateCapture } from '../graph/generate';
 import type { StreamName, StreamPayloads } from '../common/contract';
 import type { GraphDelta } from '../common/graph';
 import { applyDelta, newGraph } from '../graph/view';
