@@ -99,9 +99,12 @@ export function anyTimeNs(v: unknown, ctx: ConvertContext): number | undefined {
   return n === undefined ? undefined : toEpochNs(n, ctx);
 }
 
-/** Last resort for records without any time: keep their order. */
+/**
+ * Last resort for records without any time: keep their order, 1 µs apart (epoch-ns numbers are
+ * only exact to ~256 ns, so 1 ns steps would collapse).
+ */
 export function orderTime(ctx: ConvertContext): number {
-  return ctx.baseTimeNs + ctx.recordIndex;
+  return ctx.baseTimeNs + ctx.recordIndex * 1000;
 }
 
 // ------------------------------------------------------------------ processes

@@ -53,7 +53,8 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
       try {
         out.push({ value: safeJsonParse(text), line: valueLine });
       } catch (e) {
-        out.push({ error: `not valid JSON (${(e as Error).message.slice(0, 120)})`, line: valueLine });
+        const msg = (e as Error).message;
+        out.push({ error: msg.startsWith('forbidden key') ? msg : `not valid JSON (${msg.slice(0, 120)})`, line: valueLine });
       }
     }
     parts = [];
@@ -62,7 +63,8 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
   };
 
   const process = (s: string) => {
-    let start = -1; // start of the current value's text within s
+    // Start of the current value's text within s: 0 when a value continues from the last chunk.
+    let start = st === St.InValue || st === St.InString || st === St.InStringEscape ? 0 : -1;
     const keep = (end: number) => {
       if (start < 0) return;
       if (!tooLong) {
@@ -132,8 +134,9 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
           }
           break;
         case St.Scalar:
-          if (c === 10 || c === 44 || c === 93 || c === 32 || c === 13 || c === 9) {
-            out.push({ error: 'a bare JSON scalar, not an event object (skipped)', line: garbageLine });
+          // Inside a top-level array a scalar element ends at , or ]; elsewhere the line goes.
+          if (c === 10 || (topArray && (c === 44 || c === 93))) {
+            out.push({ error: 'not JSON, or a bare value that is not an event object (skipped to the end of the line)', line: garbageLine });
             st = St.Between;
             if (c === 93 && topArray) {
               topArray = false;
@@ -156,7 +159,7 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
   } else if (st === St.Garbage) {
     out.push({ error: 'not JSON (skipped text up to the end of the input)', line: garbageLine });
   } else if (st === St.Scalar) {
-    out.push({ error: 'a bare JSON scalar, not an event object (skipped)', line: garbageLine });
+    out.push({ error: 'not JSON, or a bare value that is not an event object (skipped to the end of the line)', line: garbageLine });
   }
   if (out.length) yield* out.splice(0);
 }
