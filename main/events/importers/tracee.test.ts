@@ -73,7 +73,7 @@ describe.skipIf(!haveData)('Tracee importer on every Tracee sample', () => {
         const o = samePid.find((s) => s.timestamp === ev.time) ?? samePid[0];
         expect(o, `no source record with pid ${ev.proc!.pid}`).toBeDefined();
         expect(ev.node).toBe((o!.hostName as string | undefined) ?? 'unknown');
-        expect(ev.proc!.comm).toBe(((o!.processName as string | undefined) ?? get(o, 'workload.process.thread.name') ?? 'cat').slice(0, 15));
+        expect(ev.proc!.comm).toBe(String(o!.processName ?? get(o, 'workload.process.thread.name') ?? 'cat').slice(0, 15));
         expect(ev.proc!.ppid).toBe(o!.hostParentProcessId ?? o!.hostParentProcessID ?? get(o, 'workload.process.ancestors.0.host_pid') ?? get(o, 'workload.process.ancestors.0.pid'));
         const pod = (get(o, 'kubernetes.podName') ?? o!.podName) as string | undefined;
         if (pod) expect(ev.pod).toMatchObject({ name: pod, namespace: get(o, 'kubernetes.podNamespace') ?? o!.podNamespace });
