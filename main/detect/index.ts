@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from './engine';
 import { parseRulePack } from './rulepack';
 import { parseBaseline } from './baseline';
-import type { Baseline, Detector, DetectorOptions, RulePack } from './types';
+import type { AllowEntry, Baseline, Detector, DetectorOptions, RulePack } from './types';
+import type { CaptureHeader } from '../common/capture';
+import type { TriageStatus } from '../common/findings';
 
 export type * from './types';
 export { parseRulePack } from './rulepack';
@@ -58,4 +60,34 @@ export function createDetector(opts: DetectorOptions & { onlyRules?: boolean } =
   const given = opts.rules === undefined ? [] : Array.isArray(opts.rules) ? opts.rules : [opts.rules];
   const rules = opts.onlyRules ? given : [loadBundledRules(), ...given];
   return createEngine({ ...opts, rules });
+}
+
+/**
+ * What a session's detector is configured with, as plain data (it crosses into the engine
+ * worker by structured clone): triage verdicts, the allow-list, user rule packs, a baseline to
+ * hunt against, and learning mode for live captures.
+ */
+export interface SessionDetectConfig {
+  statuses?: Record<string, TriageStatus>;
+  allow?: AllowEntry[];
+  rules?: RulePack[];
+  baseline?: Baseline;
+  /** Live capture: learn the first N minutes into a baseline, hunt against it afterwards. */
+  learnMinutes?: number;
+}
+
+/** The detector the session engine plugs in as a sink, for one capture (its header known). */
+export function detectorForSession(header: CaptureHeader, cfg: SessionDetectConfig = {}): Detector {
+  const statuses = cfg.statuses;
+  const opts: DetectorOptions = {};
+  if (header.inventory) opts.inventory = header.inventory;
+  if (cfg.allow?.length) opts.allow = cfg.allow;
+  if (cfg.rules?.length) opts.rules = cfg.rules;
+  if (cfg.baseline) opts.baseline = cfg.baseline;
+  if (statuses) opts.triage = { get: (id) => (Object.prototype.hasOwnProperty.call(statuses, id) ? statuses[id] : undefined) };
+  if (cfg.learnMinutes && cfg.learnMinutes > 0) {
+    const start = Date.parse(header.created);
+    if (Number.isFinite(start)) opts.learnUntil = start * 1e6 + cfg.learnMinutes * 60e9;
+  }
+  return createDetector(opts);
 }

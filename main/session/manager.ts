@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { DiffSummary, SessionInfo, StreamName, StreamPayloads } from '../common/contract';
 import { EngineClient } from './client';
 import type { EngineMessage, OpenSource } from './engine';
+import type { SessionDetectConfig } from '../detect/index';
 
 export class SessionError extends Error {
   constructor(
@@ -21,6 +22,8 @@ export interface SessionManagerOptions {
   publish<S extends StreamName>(name: S, payload: StreamPayloads[S]): void;
   /** Plug detection into every session (default true). */
   detect?: boolean;
+  /** Detection configuration read when a session opens (triage verdicts, allow-list ...). */
+  detectConfig?: () => Promise<SessionDetectConfig> | SessionDetectConfig;
   /** Open sessions at most (oldest is not closed for you: opening more is refused). */
   maxSessions?: number;
 }
@@ -30,11 +33,12 @@ export class SessionManager {
 
   constructor(private readonly opts: SessionManagerOptions) {}
 
-  private spawn(): { id: string; client: EngineClient } {
+  private spawn(detectConfig?: SessionDetectConfig): { id: string; client: EngineClient } {
     const max = this.opts.maxSessions ?? 16;
     if (this.sessions.size >= max) throw new SessionError('unsupported', `at most ${max} sessions can be open at once; close one first`);
     const id = `s-${randomUUID()}`;
-    const client = new EngineClient({ sessionId: id, detect: this.opts.detect !== false }, (m) => this.forward(id, m));
+    const init = { sessionId: id, detect: this.opts.detect !== false, ...(detectConfig ? { detectConfig } : {}) };
+    const client = new EngineClient(init, (m) => this.forward(id, m));
     this.sessions.set(id, client);
     return { id, client };
   }
@@ -47,7 +51,7 @@ export class SessionManager {
   }
 
   async open(src: OpenSource, o: { continueOnError?: boolean; kind?: SessionInfo['kind'] } = {}): Promise<SessionInfo> {
-    const { id, client } = this.spawn();
+    const { id, client } = this.spawn(await this.opts.detectConfig?.());
     try {
       return await client.open(src, o);
     } catch (e) {

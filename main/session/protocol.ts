@@ -1,10 +1,13 @@
 /** Messages between the session manager (main thread) and an engine worker. */
 import type { EngineMessage } from './engine';
+import type { SessionDetectConfig } from '../detect/index';
 
 export interface WorkerInit {
   sessionId: string;
   /** Plug in detection (main/detect) as a sink. Default true. */
   detect?: boolean;
+  /** Detection configuration (triage verdicts, allow-list, user rules, baseline), plain data. */
+  detectConfig?: SessionDetectConfig;
   checkpointEvery?: number;
   tickMs?: number;
 }

@@ -3,7 +3,7 @@
  * parsing, graph building and detection off the main event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createDetector } from '../detect/index';
+import { detectorForSession } from '../detect/index';
 import { EngineFailure, SessionEngine, type SinkFactory } from './engine';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol';
 
@@ -12,7 +12,7 @@ if (!port) throw new Error('session/worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 
 const sinks: SinkFactory[] = [];
-if (init.detect !== false) sinks.push((header) => createDetector({ inventory: header.inventory }));
+if (init.detect !== false) sinks.push((header) => detectorForSession(header, init.detectConfig));
 
 const engine = new SessionEngine({
   sessionId: init.sessionId,

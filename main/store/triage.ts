@@ -72,6 +72,13 @@ export class TriageStore {
     return Object.prototype.hasOwnProperty.call(this.db.data.findings, id) ? this.db.data.findings[id]!.status : undefined;
   }
 
+  /** Every verdict other than "new", as id → status (for a new session's detector). */
+  statuses(): Record<string, TriageStatus> {
+    const out = Object.create(null) as Record<string, TriageStatus>;
+    for (const [id, r] of Object.entries(this.db.data.findings)) out[id] = r.status;
+    return out;
+  }
+
   record(id: string): TriageRecord | undefined {
     return Object.prototype.hasOwnProperty.call(this.db.data.findings, id) ? this.db.data.findings[id] : undefined;
   }

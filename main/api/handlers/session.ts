@@ -7,6 +7,7 @@ import type { ErrorCode } from '../../common/contract';
 import { SessionManager } from '../../session/manager';
 import { EngineCallError } from '../../session/client';
 import { SessionError } from '../../session/manager';
+import { sessionDetectConfig } from './findings';
 
 const managers = new WeakMap<HandlerContext, SessionManager>();
 
@@ -14,7 +15,11 @@ const managers = new WeakMap<HandlerContext, SessionManager>();
 export function sessionManagerFor(ctx: HandlerContext): SessionManager {
   let m = managers.get(ctx);
   if (!m) {
-    const mgr = new SessionManager({ publish: (name, payload) => ctx.publish(name, payload) });
+    const mgr = new SessionManager({
+      publish: (name, payload) => ctx.publish(name, payload),
+      // H6: new sessions start with the analyst's verdicts and allow-list (main/api/handlers/findings.ts).
+      detectConfig: () => sessionDetectConfig(ctx.userDataDir),
+    });
     managers.set(ctx, mgr);
     ctx.onShutdown(() => mgr.closeAll());
     m = mgr;
