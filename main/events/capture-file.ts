@@ -678,6 +678,7 @@ export class CaptureWriter {
   /** Serialises flush/close so they never interleave on the file handle. */
   private chain: Promise<void> = Promise.resolve();
   private pendingWrites = 0;
+  private fileQueue: Promise<unknown> = Promise.resolve();
   private drainWaiters: (() => void)[] = [];
 
   private constructor(
@@ -689,8 +690,11 @@ export class CaptureWriter {
       // Writes to the file are queued in order on the handle; errors surface at flush/close.
       this.pendingWrites++;
       if (this.pendingWrites > 64) gz.pause();
-      this.fh
-        .write(chunk)
+      // One write at a time: concurrent FileHandle.write calls without a position may land out
+      // of order (Node documents this as unsafe), which interleaved lines under load (H4b fix).
+      const write = this.fileQueue.then(() => this.fh.write(chunk));
+      this.fileQueue = write.catch(() => undefined);
+      write
         .catch((e: Error) => {
           this.writeError ??= e;
         })
