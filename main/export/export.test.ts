@@ -134,7 +134,7 @@ describe('HTML report and Markdown', () => {
   it('markdown summary and findings escape markup', () => {
     const md = exportText('md', { graph, header, findings: [finding], name: 'cap' });
     expect(md).not.toContain('<img');
-    expect(md).toContain('&lt;img src=x onerror=alert\\(1\\)');
+    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
     const fmd = exportText('findings-md', { graph, findings: [finding], name: 'cap' });
     expect(fmd).toContain('T1059');
     expect(fmd).not.toContain('<img');

@@ -223,8 +223,12 @@ export function toHtmlReport(input: ReportInput): string {
 export function mdEscape(s: unknown): string {
   return String(s)
     .replace(/[\r\n]+/g, ' ')
-    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
-    .replace(/</g, '&lt;');
+    // Values never start a line (they follow "| " or "- Label: "), so only inline markup matters:
+    // emphasis, code, links/images (brackets), table cells, strikethrough, and raw HTML.
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 export function toMarkdownSummary(input: ReportInput): string {

@@ -31,6 +31,8 @@ export interface GenerateOptions {
   startMs?: number;
   /** Cluster server in the header (diff refuses different clusters). */
   server?: string;
+  /** Context name in the header (the interim demo says it is generated). */
+  context?: string;
   probes?: string[];
   /**
    * Variant knob for diff tests: 'extra-egress' adds api → 198.51.100.77:443 on every 100th api
@@ -262,7 +264,7 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
     version: 1,
     created: new Date(startMs).toISOString(),
     tool: { name: 'lantern', version: '0.1.0' },
-    cluster: { server: opts.server ?? 'https://192.168.0.10:6443', context: 'prod-eu', name: 'prod-eu' },
+    cluster: { server: opts.server ?? 'https://192.168.0.10:6443', context: opts.context ?? 'prod-eu', name: opts.context ?? 'prod-eu' },
     nodes: nodes.map((name) => ({ name, kernel: '6.18.0', agentVersion: '0.1.0', bpftraceVersion: '0.17' })),
     probes,
     source: 'lantern',

@@ -72,6 +72,14 @@ describe('session engine in a worker thread', () => {
     const findings = await c.findings();
     expect(findings.length).toBeGreaterThan(0);
     expect(findings.some((f) => f.pod?.name.startsWith('web-'))).toBe(true);
+    // evidence ids are this graph's ids: a click on a finding can focus them
+    for (const f of findings) {
+      for (const k of f.evidence.nodes) expect(endGraph.hasNode(k), `${f.title}: ${k}`).toBe(true);
+      for (const k of f.evidence.edges) expect(endGraph.hasEdge(k), `${f.title}: ${k}`).toBe(true);
+    }
+    expect(findings.some((f) => f.evidence.nodes.some((k) => k.endsWith('|/bin/bash')) && f.evidence.edges.length > 0)).toBe(true);
+    // severities reached the graph
+    expect(endGraph.filterNodes((_k, a) => a.severity === 'critical' || a.severity === 'high').length).toBeGreaterThan(0);
 
     // node details and raw events behind a node
     const bash = end.nodes!.find((n) => n.attributes.detail === '/bin/bash')!;
@@ -93,6 +101,24 @@ describe('session engine in a worker thread', () => {
 
     expect(await mgr.close(info.sessionId)).toBe(true);
     await expect(c.info()).rejects.toThrow(/closed/);
+  });
+
+  it('runs a live session: appended events reach the renderer as deltas and findings', async () => {
+    const { makeCapture } = await import('../graph/generate');
+    const cap = makeCapture({ events: 5000, seed: 6, attack: true });
+    const info = await mgr.startLive(cap.header, 'live test');
+    expect(info.kind).toBe('live');
+    msgs.length = 0;
+    const all = [...cap.events()];
+    for (let i = 0; i < all.length; i += 700) await mgr.appendLive(info.sessionId, all.slice(i, i + 700));
+    const mirror = newGraph();
+    for (const m of msgs) if (m.name === 'graph.delta') applyDelta(mirror, m.payload.delta);
+    const snap = await mgr.get(info.sessionId).snapshot();
+    expect(mirror.order).toBe(snap.nodes!.length);
+    expect(mirror.size).toBe(snap.edges!.length);
+    expect((await mgr.get(info.sessionId).info()).events).toBe(5000);
+    expect(msgs.some((m) => m.name === 'findings.changed')).toBe(true);
+    await mgr.close(info.sessionId);
   });
 
   it('says in words what is wrong with a bad file', async () => {

@@ -92,6 +92,7 @@ export class SessionEngine {
   private staticGraph: BehaviourGraph | undefined;
   private diffSummary: { comparable: boolean; reason?: string; added: { nodes: number; edges: number }; removed: { nodes: number; edges: number }; changed: { edges: number } } | undefined;
   private firstTime = 0;
+  private lastFinish = Date.now();
   private closed = false;
 
   constructor(private readonly opts: EngineOptions) {}
@@ -157,6 +158,12 @@ export class SessionEngine {
     const first = b.events;
     for (const ev of events) b.ingest(ev);
     for (const s of this.sinks) s.ingest(events, first);
+    // Whole-capture methods (peer groups, rarity) run on a slow tick in live mode.
+    const now = Date.now();
+    if (now - this.lastFinish > 10_000) {
+      this.lastFinish = now;
+      for (const s of this.sinks) s.finish?.();
+    }
     let changed = false;
     for (const s of this.sinks) if (s.drainChanged && s.drainChanged().length) changed = true;
     if (changed) this.collectFindings();
@@ -209,8 +216,34 @@ export class SessionEngine {
     const all: Finding[] = [];
     for (const s of this.sinks) if (s.findings) all.push(...s.findings());
     all.sort((x, y) => x.firstSeen - y.firstSeen);
+    for (const f of all) this.alignEvidence(f);
     this.allFindings = all;
     this.visibleFindings = -1;
+  }
+
+  /**
+   * Evidence ids exactly as this graph has them: the keys each evidence event touched (from the
+   * touch log), plus detection's own ids where they exist in the graph. Detection computes ids
+   * from single events; the builder folds paths and resolves ancestry, so the log is the truth.
+   */
+  private alignEvidence(f: Finding): void {
+    const b = this.b;
+    if (!b) return;
+    const nodes = new Set<string>();
+    const edges = new Set<string>();
+    for (const k of f.evidence.nodes) if (b.graph.hasNode(k)) nodes.add(k);
+    for (const k of f.evidence.edges) if (b.graph.hasEdge(k)) edges.add(k);
+    for (const ref of f.evidence.events) {
+      for (const k of b.touchedKeys(ref.index)) {
+        const rec = b.element(k);
+        if (!rec) continue;
+        // structure created on the way (namespace, pod, contains edges) is not evidence
+        const kind = rec.attrs.kind;
+        if (kind === 'contains' || kind === 'uses-account' || kind === 'namespace' || kind === 'workload' || kind === 'service-account' || kind === 'cluster-node') continue;
+        (rec.edge ? edges : nodes).add(k);
+      }
+    }
+    f.evidence = { ...f.evidence, nodes: [...nodes], edges: [...edges] };
   }
 
   /** Findings whose first sighting is at or before the cursor. */

@@ -3,7 +3,9 @@
  * engine messages into the API's streams ('graph.delta', 'replay.state', 'findings.changed').
  */
 import { randomUUID } from 'node:crypto';
+import type { CaptureHeader } from '../common/capture';
 import type { DiffSummary, SessionInfo, StreamName, StreamPayloads } from '../common/contract';
+import type { LanternEvent } from '../common/events';
 import { EngineClient } from './client';
 import type { EngineMessage, OpenSource } from './engine';
 import type { SessionDetectConfig } from '../detect/index';
@@ -70,6 +72,24 @@ export class SessionManager {
       await this.close(id);
       throw e;
     }
+  }
+
+  /**
+   * A live session: the capture module feeds events as they arrive (appendLive); the graph and
+   * findings follow the end of the stream unless the analyst moved the replay cursor.
+   */
+  async startLive(header: CaptureHeader, name: string): Promise<SessionInfo> {
+    const { id, client } = this.spawn(await this.opts.detectConfig?.());
+    try {
+      return await client.startLive(header, name);
+    } catch (e) {
+      await this.close(id);
+      throw e;
+    }
+  }
+
+  async appendLive(sessionId: string, events: LanternEvent[]): Promise<void> {
+    await this.get(sessionId).appendLive(events);
   }
 
   get(sessionId: string): EngineClient {
