@@ -136,7 +136,9 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
       'Content-Security-Policy': `${RENDERER_CSP}; ${HEADER_ONLY_CSP}`,
     });
     if (req.method === 'HEAD') return res.end();
-    createReadStream(file).pipe(res);
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   }
 
   const wss = new WebSocketServer({
