@@ -377,31 +377,50 @@ export class InventoryWatcher {
   }
 
   private async startOne(spec: WatchSpec): Promise<void> {
-    // Probe list permission first: informers retry forever on 403, we want a warning instead.
-    try {
-      await spec.list(this.conn);
-    } catch (err) {
-      const e = describeClusterError(err, this.conn.where({ verb: 'list', resource: spec.what }));
-      this.unavailable.add(spec.kind);
-      this.warnings.push(e.message);
-      return;
-    }
-    if (this.stopped) return;
-    const inf = makeInformer<KubernetesObject>(this.conn.kc, spec.path, () => spec.list(this.conn) as never);
-    this.informers.set(spec.kind, inf);
+    // The first list decides: a kind the user may not list (403) or the server lacks (404) is
+    // left empty with a warning instead of an informer retrying forever. We wait for the first
+    // list only — not for the watch connection, which some servers open lazily.
+    let first = true;
+    let listedOnce = false;
+    let settle!: (err?: unknown) => void;
+    const firstList = new Promise<unknown>((resolve) => (settle = resolve));
+    const inf = makeInformer<KubernetesObject>(this.conn.kc, spec.path, async () => {
+      try {
+        const list = await spec.list(this.conn);
+        // Resolve after the informer has stored the items (its continuation runs first).
+        listedOnce = true;
+        if (first) setImmediate(() => settle());
+        return list as never;
+      } catch (err) {
+        if (first) settle(err ?? new Error('list failed'));
+        throw err;
+      } finally {
+        first = false;
+      }
+    });
     const changed = () => this.changed();
     inf.on('add', changed);
     inf.on('update', changed);
     inf.on('delete', changed);
     inf.on('error', () => {
-      if (this.stopped) return;
+      // Before the first good list, the failure is reported by startOne, not retried.
+      if (this.stopped || !listedOnce || this.unavailable.has(spec.kind)) return;
       const t = setTimeout(() => {
         this.timers.delete(t);
         if (!this.stopped) inf.start().catch(() => undefined);
       }, this.opts.retryMs ?? 2000);
       this.timers.add(t);
     });
-    await inf.start();
+    this.informers.set(spec.kind, inf);
+    inf.start().catch(() => undefined);
+    const err = await firstList;
+    if (err) {
+      const e = describeClusterError(err, this.conn.where({ verb: 'list', resource: spec.what }));
+      this.unavailable.add(spec.kind);
+      this.warnings.push(e.message);
+      this.informers.delete(spec.kind);
+      await inf.stop().catch(() => undefined);
+    }
   }
 
   private changed(): void {

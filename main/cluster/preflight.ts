@@ -45,7 +45,7 @@ export const CAPTURE_PERMISSIONS: readonly Permission[] = [
 
 export function checkLabel(c: Pick<PreflightCheck, 'verb' | 'resource' | 'subresource' | 'group' | 'namespace'>): string {
   const res = `${c.resource}${c.subresource ? `/${c.subresource}` : ''}${c.group ? `.${c.group}` : ''}`;
-  return `${c.verb} ${res}${c.namespace ? ` in namespace ${c.namespace}` : ' (all namespaces)'}`;
+  return `${c.verb} ${res}${c.namespace ? ` in namespace ${c.namespace}` : ' (cluster-wide)'}`;
 }
 
 const PSA_ORDER = ['privileged', 'baseline', 'restricted'];
