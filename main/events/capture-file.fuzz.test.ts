@@ -3,6 +3,7 @@
  * bytes, mutated NDJSON lines, hostile JSON values). Whatever the input, the reader either
  * returns events that are valid LanternEvents, or throws a CaptureError; it never crashes with
  * another error, never hangs, and never pollutes Object.prototype.
+ * LANTERN_FUZZ_RUNS=N raises the runs per property for a longer soak.
  */
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -129,7 +130,7 @@ describe('capture reader fuzz (12,000 inputs)', () => {
       fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), async (ms, continueOnError) => {
         await readAll(mutate(validGzip, ms), { continueOnError });
       }),
-      { numRuns: 5_000 },
+      { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 5_000) },
     );
   }, 60_000);
 
@@ -146,7 +147,7 @@ describe('capture reader fuzz (12,000 inputs)', () => {
         const text = Buffer.from(ls.join('\n') + '\n');
         await readAll(gz ? gzipSync(text) : text, { continueOnError, maxLineBytes: 4096 });
       }),
-      { numRuns: 5_000 },
+      { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 5_000) },
     );
   }, 60_000);
 
@@ -158,7 +159,7 @@ describe('capture reader fuzz (12,000 inputs)', () => {
         const text = asHeader ? body.join('\n') : [lines[0], ...body].join('\n');
         await readAll(Buffer.from(text), { continueOnError });
       }),
-      { numRuns: 2_000 },
+      { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 2_000) },
     );
   }, 60_000);
 });

@@ -40,6 +40,11 @@ export const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' && v !== '<NA>' ? v : undefined;
 }
+/** Finite number, or undefined. */
+export function finite(v: number | undefined): number | undefined {
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
 /** Finite number (numeric strings accepted: protobuf JSON prints 64-bit ints as strings). */
 export function num(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
@@ -74,7 +79,13 @@ const EPOCH_NS_MIN = 1e18;
  * keep their spacing after that, so order and durations survive even though the wall clock is
  * unknown.
  */
-export function toEpochNs(v: number, ctx: ConvertContext, unit: 'ns' | 's' = 'ns'): number {
+export function toEpochNs(v: number, ctx: ConvertContext, unit: 'ns' | 's' = 'ns'): number | undefined {
+  const t = toEpochNsRaw(v, ctx, unit);
+  // Absurd inputs (1e300 seconds) overflow: no time is better than Infinity.
+  return Number.isFinite(t) && t >= 0 ? t : undefined;
+}
+
+function toEpochNsRaw(v: number, ctx: ConvertContext, unit: 'ns' | 's'): number {
   if (unit === 's') {
     if (v > 1e9) return v * 1e9; // epoch seconds
     return bootRelative(v * 1e9, ctx);
@@ -93,7 +104,7 @@ function bootRelative(ns: number, ctx: ConvertContext): number {
 export function anyTimeNs(v: unknown, ctx: ConvertContext): number | undefined {
   if (typeof v === 'string') {
     const t = parseRfc3339Ns(v);
-    if (t !== undefined) return t;
+    if (t !== undefined && t >= 0) return t;
   }
   const n = num(v);
   return n === undefined ? undefined : toEpochNs(n, ctx);

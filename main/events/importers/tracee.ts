@@ -31,6 +31,7 @@ import {
   commOf,
   compact,
   containerId,
+  finite,
   flagsWrite,
   isObj,
   num,
@@ -119,7 +120,7 @@ function legacyView(o: Obj, ctx: ConvertContext): View | string {
   const tid = num(o.hostThreadId) ?? num(o.hostThreadID);
   const ts = num(o.timestamp);
   // ≥ v0.15 print epoch ns; the capitalised generation printed seconds (float) since boot.
-  const time = ts === undefined ? orderTime(ctx) : 'processID' in o || !Number.isInteger(ts) ? toEpochNs(ts, ctx, 's') : toEpochNs(ts, ctx);
+  const time = (ts === undefined ? undefined : 'processID' in o || !Number.isInteger(ts) ? toEpochNs(ts, ctx, 's') : toEpochNs(ts, ctx)) ?? orderTime(ctx);
   const c = obj(o.container) ?? {};
   const k = obj(o.kubernetes) ?? {};
   const cid = containerId(c.id) ?? containerId(o.containerId);
@@ -174,7 +175,7 @@ function v1View(o: Obj, ctx: ConvertContext): View | string {
   let time: number | undefined;
   if (isObj(ts)) {
     const s = num(ts.seconds);
-    if (s !== undefined) time = s * 1e9 + (num(ts.nanos) ?? 0);
+    if (s !== undefined) time = finite(s * 1e9 + (num(ts.nanos) ?? 0));
   } else if (typeof ts === 'string') time = parseRfc3339Ns(ts);
   else time = anyTimeNs(ts, ctx);
   const anc = Array.isArray(p.ancestors) ? obj(p.ancestors[0]) : undefined;
@@ -192,7 +193,7 @@ function v1View(o: Obj, ctx: ConvertContext): View | string {
     node: str(obj(o.node)?.name) ?? ctx.defaultNode,
     pid,
     ppid: num(anc?.host_pid) ?? num(anc?.pid),
-    start: startSec !== undefined ? startSec * 1e9 : undefined,
+    start: startSec !== undefined ? finite(startSec * 1e9) : undefined,
     uid: num(obj(p.real_user)?.id),
     comm: str(thread?.name) ?? (exe ? commOf(exe) : ''),
     exe,
