@@ -1,0 +1,72 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { AgentStreamParser, restoreBytes, decodeProcNetAddr, decodeDnsName } from './parse';
+
+const P = (tag: string, rest: unknown[]) => [tag, 1000, 42, 42, 1, 0, 0, 5_000_000_000, 1_000_000_000, 7, 'sh', ...rest];
+const line = (seq: number, type: string, data: unknown) => JSON.stringify({ seq, type, data });
+
+describe('AgentStreamParser', () => {
+  it('parses the recorded agent sample without errors', () => {
+    const p = new AgentStreamParser({ node: 'n1' });
+    const text = readFileSync(new URL('../../../native/agent/testdata/sample.ndjson', import.meta.url), 'utf8');
+    const kinds = new Set<string>();
+    text.split('\n').forEach((l, i) => {
+      const r = p.parseLine(l, i + 1);
+      expect(r.error, r.error).toBeUndefined();
+      for (const e of r.events) { kinds.add(e.kind); expect(e.node).toBe('n1'); expect(e.source).toBe('lantern'); }
+    });
+    expect(kinds.has('exec')).toBe(true);
+    expect(kinds.has('agent.status')).toBe(true);
+  });
+
+  it('joins argv lines to the exec head, keeps attacker bytes intact, converts time', () => {
+    const p = new AgentStreamParser({ node: 'n' });
+    p.parseLine(line(1, 'status', { phase: 'start', bootTimeNs: 1e18 }));
+    p.parseLine(line(2, 'cg', { id: 7, path: '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/cri-containerd-' + 'a'.repeat(64) + '.scope' }));
+    // what bpftrace writes for "q\"\\\n\t\xff": note \uffffffff for the byte 0xff
+    p.parseLine(String.raw`{"seq":3,"type": "value", "data": ["arg",42,900,0,"q\"\\\n\t\uffffffff"]}`);
+    p.parseLine(line(4, 'value', ['arg', 42, 900, 1, 'x,y']));
+    const r = p.parseLine(line(5, 'value', P('exec', [42, 900, 2, '/bin/echo'])));
+    const e = r.events[0]!;
+    expect(e.kind).toBe('exec');
+    expect(e.proc!.args).toEqual(['q"\\\n\t\ufffd', 'x,y']);
+    expect(e.time).toBe(1e18 + 1000);
+    expect(e.container!.podUid).toBe('11111111-2222-3333-4444-555555555555');
+    expect(e.container!.id).toBe('a'.repeat(64));
+  });
+
+  it('drops duplicates after a resume and reports gaps', () => {
+    const p = new AgentStreamParser({ node: 'n' });
+    p.parseLine(line(1, 'value', ['tick', 1]));
+    expect(p.parseLine(line(1, 'value', ['tick', 1])).events).toEqual([]);
+    const r = p.parseLine(line(5, 'value', ['tick', 2]));
+    expect(r.events[0]!.kind).toBe('agent.lost');
+    expect(r.events[0]!.agent!.lost).toBe(3);
+    expect(p.lastSeq).toBe(5);
+  });
+
+  it('gives a line number and a reason for unreadable lines', () => {
+    const p = new AgentStreamParser({ node: 'n' });
+    expect(p.parseLine('{"seq":1,"type": "value", "data": ["exec",1', 17).error).toMatch(/^line 17: not a JSON object/);
+    expect(p.parseLine('[1,2]', 18).error).toMatch(/line 18/);
+    expect(p.parseLine(line(2, 'value', ['nope']), 19).error).toMatch(/line 19: unknown tuple tag/);
+    expect(p.parseLine(JSON.stringify({ seq: 3, type: 'map', data: { __proto__: 1 } }), 20).error).toBeUndefined();
+  });
+
+  it('folds aggregated opens per directory and reports a full map as loss', () => {
+    const p = new AgentStreamParser({ node: 'n' });
+    const r1 = p.parseLine(line(1, 'map', { '@o0': { '7,42,/etc/a': 2, '7,42,/etc/b,c': 1, '7,43,/tmp/x': 1 } }));
+    const dirs = r1.events.map((e) => [e.file!.path, e.file!.count]);
+    expect(dirs).toEqual([['/etc', 3], ['/tmp', 1]]);
+    const r2 = p.parseLine(line(2, 'map', { '@ot0': 6 }));
+    expect(r2.events[0]!.kind).toBe('agent.lost');
+    expect(r2.events[0]!.agent!.lost).toBe(2);
+  });
+
+  it('decodes helpers', () => {
+    expect(restoreBytes('\uffffffc3\uffffffa9')).toBe('é');
+    expect(decodeProcNetAddr('0100007F:1F90', 4)).toEqual(['127.0.0.1', 8080]);
+    expect(decodeProcNetAddr('00000000000000000000000001000000:0050', 6)).toEqual(['::1', 80]);
+    expect(decodeDnsName('\u0007example\u0003com')).toBe('example.com');
+  });
+});

@@ -1,0 +1,480 @@
+/**
+ * Lantern agent stdout → normalised LanternEvent[].
+ *
+ * One parser per node stream; keep it across log-stream resumes (it holds the cgroup
+ * id → path table, the boot-time offset, pending exec arguments and the last seq).
+ * Line format (native/agent/lantern-agent): {"seq":N,"type":T,"data":D}
+ *   T = bpftrace -f json types ("value" = print() of a tuple, "map", "printf",
+ *       "lost_events", "attached_probes") or the agent's ("status", "cg", "proc",
+ *       "sock", "stderr", "text").
+ * Everything in a line is attacker-influenced text: never trusted for structure beyond
+ * JSON.parse of a length-limited line; unknown shapes become an error string, not a throw.
+ */
+import { parseCgroupPath, type LanternEvent, type ProcessInfo, type ContainerInfo } from '../../common/events';
+
+export const MAX_LINE = 16 * 1024 * 1024;
+
+type Tuple = unknown[];
+
+/** bpftrace 0.17 writes each byte >= 0x80 of a string as \uffffffXX; restore the bytes, then decode UTF-8. */
+export function restoreBytes(s: string): string {
+  if (!s.includes('\uffff')) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0xffff && /^ff[0-9a-f]{2}/.test(s.slice(i + 1, i + 5))) {
+      bytes.push(parseInt(s.slice(i + 3, i + 5), 16));
+      i += 4;
+    } else {
+      const enc = new TextEncoder().encode(s[i]!);
+      for (const b of enc) bytes.push(b);
+    }
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array(bytes));
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? restoreBytes(v) : '';
+}
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** /proc/net/tcp hex address ("0100007F:1F90") → [ip, port]. */
+export function decodeProcNetAddr(hex: string, v: 4 | 6): [string, number] {
+  const [a = '', p = '0'] = hex.split(':');
+  const port = parseInt(p, 16) || 0;
+  if (v === 4) {
+    const n = parseInt(a, 16) >>> 0;
+    return [[n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.'), port];
+  }
+  const bytes: number[] = [];
+  for (let w = 0; w < 4; w++) {
+    const word = a.slice(w * 8, w * 8 + 8);
+    for (let b = 3; b >= 0; b--) bytes.push(parseInt(word.slice(b * 2, b * 2 + 2), 16) || 0);
+  }
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
+    return [`::ffff:${bytes.slice(12).join('.')}`, port];
+  }
+  // compress the longest run of zero groups
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return [groups.join(':'), port];
+  return [`${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`, port];
+}
+
+/** DNS wire-format name (length-prefixed labels, as the agent prints it) → dotted name. */
+export function decodeDnsName(raw: string): string {
+  const labels: string[] = [];
+  let i = 0;
+  while (i < raw.length) {
+    const len = raw.charCodeAt(i);
+    if (len === 0 || len > 63) break;
+    labels.push(raw.slice(i + 1, i + 1 + len));
+    i += 1 + len;
+  }
+  return labels.join('.');
+}
+
+interface PendingArgs { t: number; args: string[] }
+
+export class AgentStreamParser {
+  private readonly node: string;
+  private seq: number | undefined;
+  private bootNs = 0;
+  private readonly cgroups = new Map<number, string>();
+  private readonly args = new Map<number, PendingArgs>();
+  private readonly exe = new Map<number, string>();
+  private readonly sopen = new Map<number, LanternEvent>();
+  private readonly sret = new Map<number, number>();
+  private readonly mountExtra = new Map<number, { source?: string; fstype?: string }>();
+  private readonly dnsPending = new Map<number, LanternEvent>();
+  private readonly procs = new Map<number, { comm: string; start: number; exe?: string }>();
+  private strlen = 127;
+
+  constructor(opts: { node: string }) {
+    this.node = opts.node;
+  }
+
+  get lastSeq(): number | undefined {
+    return this.seq;
+  }
+
+  parseLine(line: string, lineNo?: number): { events: LanternEvent[]; error?: string } {
+    const where = lineNo !== undefined ? `line ${lineNo}` : 'line';
+    if (line.length > MAX_LINE) return { events: [], error: `${where}: longer than ${MAX_LINE} characters, skipped` };
+    const trimmed = line.trim();
+    if (trimmed === '') return { events: [] };
+    let o: unknown;
+    try {
+      o = JSON.parse(trimmed);
+    } catch {
+      return { events: [], error: `${where}: not a JSON object (${JSON.stringify(trimmed.slice(0, 60))}…)` };
+    }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return { events: [], error: `${where}: not a JSON object` };
+    const rec = o as Record<string, unknown>;
+    const seq = rec.seq;
+    const out: LanternEvent[] = [];
+    if (typeof seq !== 'number' || !Number.isInteger(seq)) return { events: [], error: `${where}: no sequence number` };
+    if (this.seq !== undefined && seq <= this.seq) return { events: [] }; // duplicate after a resume
+    if (this.seq !== undefined && seq > this.seq + 1) {
+      out.push(this.agentEvent('agent.lost', { lost: seq - this.seq - 1, message: `gap in the agent's output: ${seq - this.seq - 1} line(s) missing after seq ${this.seq}` }, seq));
+    }
+    this.seq = seq;
+    try {
+      const err = this.dispatch(rec, seq, out);
+      return err ? { events: out, error: `${where}: ${err}` } : { events: out };
+    } catch (e) {
+      return { events: out, error: `${where}: unreadable record (${(e as Error).message})` };
+    }
+  }
+
+  private time(ns: number): number {
+    return this.bootNs + ns;
+  }
+
+  private agentEvent(kind: 'agent.status' | 'agent.lost', agent: LanternEvent['agent'], seq: number, ns?: number): LanternEvent {
+    return { kind, time: ns !== undefined ? this.time(ns) : Date.now() * 1e6, node: this.node, seq, source: 'lantern', agent };
+  }
+
+  private container(cgid: number): ContainerInfo {
+    const path = this.cgroups.get(cgid);
+    return path !== undefined ? parseCgroupPath(path) : { cgroup: `cgroup-id:${cgid}` };
+  }
+
+  /** Common prefix: [tag, t, pid, tid, ppid, uid, gid, start, pstart, cgid, comm, ...] */
+  private base(kind: LanternEvent['kind'], d: Tuple, seq: number): LanternEvent {
+    const pid = num(d[2]);
+    const proc: ProcessInfo = {
+      pid,
+      start: num(d[7]),
+      ppid: num(d[4]),
+      pstart: num(d[8]),
+      uid: num(d[5]),
+      gid: num(d[6]),
+      comm: str(d[10]),
+    };
+    const known = this.procs.get(pid);
+    if (known && known.start === proc.start && known.exe) proc.exe = known.exe;
+    return { kind, time: this.time(num(d[1])), node: this.node, seq, source: 'lantern', proc, container: this.container(num(d[9])) };
+  }
+
+  private dispatch(rec: Record<string, unknown>, seq: number, out: LanternEvent[]): string | undefined {
+    const type = rec.type;
+    const data = rec.data;
+    switch (type) {
+      case 'status': {
+        const d = (data ?? {}) as Record<string, unknown>;
+        if (typeof d.bootTimeNs === 'number') this.bootNs = d.bootTimeNs;
+        const phase = d.phase === 'start' || d.phase === 'stop' || d.phase === 'tick' ? d.phase : undefined;
+        out.push(this.agentEvent('agent.status', {
+          phase,
+          kernel: str(d.kernel) || undefined,
+          bpftrace: str(d.bpftrace) || undefined,
+          agentVersion: str(d.agentVersion) || undefined,
+          probes: Array.isArray(d.probes) ? d.probes.map(str) : undefined,
+          bootTimeNs: typeof d.bootTimeNs === 'number' ? d.bootTimeNs : undefined,
+          message: d.phase === 'error' ? `agent error: ${str(d.message)}` : Array.isArray(d.missing) && d.missing.length ? `tracepoints missing on this kernel: ${d.missing.map(str).join(', ')}` : undefined,
+        }, seq));
+        return;
+      }
+      case 'cg': {
+        const d = (data ?? {}) as Record<string, unknown>;
+        this.cgroups.set(num(d.id), str(d.path));
+        return;
+      }
+      case 'printf': {
+        const m = /^cg (\d+) (?:unified:)?(.*)$/s.exec(str(data));
+        if (m) this.cgroups.set(Number(m[1]), m[2]!);
+        return;
+      }
+      case 'proc': {
+        const d = (data ?? {}) as Record<string, unknown>;
+        const proc: ProcessInfo = {
+          pid: num(d.pid), start: num(d.start), ppid: num(d.ppid), uid: num(d.uid), gid: num(d.gid),
+          comm: str(d.comm), exe: str(d.exe) || undefined, args: Array.isArray(d.args) ? d.args.map(str) : undefined,
+        };
+        this.procs.set(proc.pid, { comm: proc.comm, start: proc.start, exe: proc.exe });
+        out.push({ kind: 'snapshot.proc', time: Date.now() * 1e6, node: this.node, seq, source: 'lantern', proc, container: parseCgroupPath(str(d.cgroup)) });
+        return;
+      }
+      case 'sock': {
+        const d = (data ?? {}) as Record<string, unknown>;
+        const v = d.v === 6 ? 6 : 4;
+        const [saddr, sport] = decodeProcNetAddr(str(d.local), v);
+        const [daddr, dport] = decodeProcNetAddr(str(d.remote), v);
+        const pid = num(d.pid);
+        const p = this.procs.get(pid);
+        out.push({
+          kind: 'snapshot.sock', time: Date.now() * 1e6, node: this.node, seq, source: 'lantern',
+          proc: { pid, start: num(d.start), comm: p?.comm ?? '', exe: p?.exe },
+          net: { proto: 'tcp', family: v, saddr, sport, daddr, dport },
+          file: d.st === '0A' ? undefined : undefined,
+          ret: d.st === '0A' ? 0 : undefined,
+        });
+        return;
+      }
+      case 'stderr':
+        out.push(this.agentEvent('agent.status', { message: `bpftrace: ${str(data)}` }, seq));
+        return;
+      case 'lost_events': {
+        const d = (data ?? {}) as Record<string, unknown>;
+        out.push(this.agentEvent('agent.lost', { lost: num(d.events), message: 'events dropped by the kernel (perf buffer full)' }, seq));
+        return;
+      }
+      case 'attached_probes':
+        out.push(this.agentEvent('agent.status', { message: `probes attached: ${num((data as Record<string, unknown>)?.probes)}` }, seq));
+        return;
+      case 'map':
+        return this.map((data ?? {}) as Record<string, unknown>, seq, out);
+      case 'value':
+        if (Array.isArray(data)) return this.tuple(data, seq, out);
+        return 'value record without a tuple';
+      case 'text':
+        out.push(this.agentEvent('agent.status', { message: `agent: ${str(data)}` }, seq));
+        return;
+      default:
+        return `unknown record type ${JSON.stringify(String(type)).slice(0, 40)}`;
+    }
+  }
+
+  private lastOpenTotal = new Map<string, number>();
+  private lastOpenSum = new Map<string, number>();
+
+  private map(d: Record<string, unknown>, seq: number, out: LanternEvent[]): string | undefined {
+    for (const name of Object.keys(d)) {
+      const v = d[name];
+      if (name === '@n' && v && typeof v === 'object') {
+        const counters: Record<string, number> = Object.create(null);
+        for (const k of Object.keys(v)) counters[k] = num((v as Record<string, unknown>)[k]);
+        out.push(this.agentEvent('agent.status', { phase: 'tick', counters }, seq));
+      } else if ((name === '@o0' || name === '@o1') && v && typeof v === 'object') {
+        // keys "cgroup,pid,path" (path last: it may contain commas); fold per directory
+        const agg = new Map<string, { cg: number; pid: number; dir: string; count: number }>();
+        let sum = 0;
+        for (const key of Object.keys(v)) {
+          const m = /^(\d+),(\d+),(.*)$/s.exec(key);
+          if (!m) continue;
+          const count = num((v as Record<string, unknown>)[key]);
+          sum += count;
+          const path = restoreBytes(m[3]!);
+          const cut = path.lastIndexOf('/');
+          const dir = cut > 0 ? path.slice(0, cut) : cut === 0 ? '/' : '.';
+          const id = `${m[1]},${m[2]},${dir}`;
+          const a = agg.get(id);
+          if (a) a.count += count;
+          else agg.set(id, { cg: Number(m[1]), pid: Number(m[2]), dir, count });
+        }
+        this.lastOpenSum.set(name.slice(2), sum);
+        for (const a of agg.values()) {
+          const p = this.procs.get(a.pid);
+          out.push({
+            kind: 'open', time: Date.now() * 1e6, node: this.node, seq, source: 'lantern',
+            proc: { pid: a.pid, start: p?.start ?? 0, comm: p?.comm ?? '', exe: p?.exe },
+            container: this.container(a.cg),
+            file: { path: a.dir, aggregated: true, count: a.count },
+          });
+        }
+      } else if ((name === '@ot0' || name === '@ot1') && typeof v === 'number') {
+        const which = name.slice(3);
+        const sum = this.lastOpenSum.get(which) ?? 0;
+        if (v > sum) out.push(this.agentEvent('agent.lost', { lost: v - sum, message: 'open aggregation map full: opens counted but not attributed' }, seq));
+        this.lastOpenSum.set(which, 0);
+        this.lastOpenTotal.set(which, v);
+      }
+    }
+    return;
+  }
+
+  private tuple(d: Tuple, seq: number, out: LanternEvent[]): string | undefined {
+    const tag = d[0];
+    switch (tag) {
+      case 'begin': case 'end': case 'tick':
+        return;
+      case 'arg': {
+        const tid = num(d[1]);
+        const t = num(d[2]);
+        let p = this.args.get(tid);
+        if (!p || p.t !== t) { p = { t, args: [] }; this.args.set(tid, p); }
+        p.args[num(d[3])] = str(d[4]);
+        if (this.args.size > 4096) this.args.delete(this.args.keys().next().value!);
+        return;
+      }
+      case 'execfail':
+        this.args.delete(num(d[1]));
+        return;
+      case 'exe':
+        this.exe.set(num(d[1]), str(d[2]));
+        return;
+      case 'exec': {
+        const e = this.base('exec', d, seq);
+        const oldTid = num(d[11]);
+        const t = num(d[12]);
+        const packed = num(d[13]);
+        const argc = packed & 0xffff;
+        const more = (packed >> 16) & 1;
+        const filename = str(d[14]);
+        const p = this.args.get(oldTid);
+        this.args.delete(oldTid);
+        const args = p && p.t === t ? p.args.slice(0, argc) : [];
+        const exeName = this.exe.get(e.proc!.pid);
+        this.exe.delete(e.proc!.pid);
+        e.proc!.exe = filename;
+        e.proc!.args = args.map((a) => a ?? '');
+        if (more || args.length < argc || args.some((a) => a === undefined || a.length >= this.strlen)) e.proc!.argsTruncated = true;
+        this.procs.set(e.proc!.pid, { comm: e.proc!.comm, start: e.proc!.start, exe: filename });
+        out.push(e);
+        if (exeName?.startsWith('memfd:')) {
+          out.push({ ...this.base('memfd', d, seq), memfd: { name: exeName.slice(6) }, file: { path: filename } });
+        }
+        return;
+      }
+      case 'exit': {
+        const e = this.base('exit', d, seq);
+        const raw = num(d[11]);
+        e.exit = { code: (raw >> 8) & 0xff, signal: raw & 0x7f || undefined };
+        out.push(e);
+        return;
+      }
+      case 'memfd': {
+        const e = this.base('memfd', d, seq);
+        e.memfd = { name: str(d[12]), flags: num(d[11]) };
+        out.push(e);
+        return;
+      }
+      case 'conn4': case 'conn6': case 'acc4': case 'acc6': {
+        const isConn = tag === 'conn4' || tag === 'conn6';
+        const e = this.base(isConn ? 'connect' : 'accept', d, seq);
+        const o = isConn ? 12 : 11;
+        if (isConn) e.ret = num(d[11]);
+        const proto = num(d[o]) === 17 ? 'udp' : 'tcp';
+        const sport = num(d[o + 1]);
+        const dport = num(d[o + 2]);
+        e.net = { proto, family: tag.endsWith('6') ? 6 : 4, saddr: str(d[o + 3]), sport, daddr: str(d[o + 4]), dport };
+        if (isConn && proto === 'udp' && dport === 53) {
+          e.kind = 'dns';
+          e.dns = { server: e.net.daddr, serverPort: 53 };
+        }
+        out.push(e);
+        return;
+      }
+      case 'lis4': case 'lis6': {
+        const e = this.base('listen', d, seq);
+        e.ret = num(d[11]);
+        e.net = { proto: num(d[12]) === 17 ? 'udp' : 'tcp', family: tag === 'lis6' ? 6 : 4, saddr: str(d[14]), sport: num(d[13]), daddr: '', dport: 0 };
+        out.push(e);
+        return;
+      }
+      case 'dnsa4': case 'dnsa6': {
+        const e = this.base('dns', d, seq);
+        e.dns = { server: str(d[11]), serverPort: 53 };
+        e.net = { proto: 'udp', family: tag === 'dnsa6' ? 6 : 4, saddr: '', sport: 0, daddr: str(d[11]), dport: 53 };
+        this.dnsPending.set(num(d[3]), e);
+        return;
+      }
+      case 'dnsc4': case 'dnsc6': {
+        const e = this.base('dns', d, seq);
+        e.dns = { server: str(d[12]), serverPort: 53 };
+        e.net = { proto: 'udp', family: tag === 'dnsc6' ? 6 : 4, saddr: '', sport: num(d[11]), daddr: str(d[12]), dport: 53 };
+        this.dnsPending.set(num(d[3]), e);
+        return;
+      }
+      case 'dnsq': {
+        const e = this.dnsPending.get(num(d[1]));
+        if (!e) return;
+        this.dnsPending.delete(num(d[1]));
+        e.dns = { ...e.dns!, query: decodeDnsName(str(d[2])) || undefined };
+        out.push(e);
+        return;
+      }
+      case 'sopen': {
+        const e = this.base('open', d, seq);
+        const flags = num(d[11]);
+        e.file = { path: str(d[12]), flags, write: (flags & 3) !== 0 || (flags & 0x40) !== 0 || (flags & 0x200) !== 0 };
+        const tid = num(d[3]);
+        const prev = this.sopen.get(tid);
+        if (prev) out.push(prev); // its result never came: report it without one
+        const r = this.sret.get(tid);
+        if (r !== undefined) { this.sret.delete(tid); e.ret = r; out.push(e); } else this.sopen.set(tid, e);
+        return;
+      }
+      case 'sret': {
+        const tid = num(d[1]);
+        const e = this.sopen.get(tid);
+        if (e) { this.sopen.delete(tid); e.ret = num(d[2]); out.push(e); } else this.sret.set(tid, num(d[2]));
+        return;
+      }
+      case 'priv': {
+        const e = this.base('setuid', d, seq);
+        const op = str(d[11]);
+        const ids = [num(d[12]), num(d[13]), num(d[14])];
+        const eff = op === 'setreuid' || op === 'setregid' || op.startsWith('setres') ? ids[1]! : ids[0]!;
+        e.priv = op.includes('gid') ? { op, gid: eff === -1 ? ids[0] : eff } : { op, uid: eff === -1 ? ids[0] : eff };
+        out.push(e);
+        return;
+      }
+      case 'cap': {
+        const e = this.base('capset', d, seq);
+        const eff = (BigInt(num(d[12]) >>> 0) << 32n) | BigInt(num(d[11]) >>> 0);
+        e.priv = { op: 'capset', caps: `0x${eff.toString(16)}` };
+        out.push(e);
+        return;
+      }
+      case 'ptrace': {
+        const e = this.base('ptrace', d, seq);
+        e.ptrace = { request: num(d[11]), targetPid: num(d[12]) };
+        out.push(e);
+        return;
+      }
+      case 'msrc': case 'mtype': {
+        const tid = num(d[1]);
+        const m = this.mountExtra.get(tid) ?? {};
+        if (tag === 'msrc') m.source = str(d[2]); else m.fstype = str(d[2]);
+        this.mountExtra.set(tid, m);
+        return;
+      }
+      case 'mount': {
+        const e = this.base('mount', d, seq);
+        const m = this.mountExtra.get(num(d[3])) ?? {};
+        this.mountExtra.delete(num(d[3]));
+        e.mount = { op: 'mount', source: m.source, fstype: m.fstype, flags: num(d[11]), target: str(d[12]) };
+        out.push(e);
+        return;
+      }
+      case 'umount': {
+        const e = this.base('mount', d, seq);
+        e.mount = { op: 'umount', flags: num(d[11]), target: str(d[12]) };
+        out.push(e);
+        return;
+      }
+      case 'unshare': case 'setns': {
+        const e = this.base('ns', d, seq);
+        e.ns = { op: tag, flags: num(d[11]) };
+        out.push(e);
+        return;
+      }
+      case 'initmod': case 'finitmod': case 'delmod': {
+        const e = this.base('module', d, seq);
+        e.module = { op: tag === 'initmod' ? 'init_module' : tag === 'finitmod' ? 'finit_module' : 'delete_module', name: str(d[12]) || undefined };
+        out.push(e);
+        return;
+      }
+      case 'bpf': {
+        const e = this.base('bpf', d, seq);
+        e.bpf = { cmd: num(d[11]) };
+        out.push(e);
+        return;
+      }
+      default:
+        return `unknown tuple tag ${JSON.stringify(String(tag)).slice(0, 40)}`;
+    }
+  }
+}
