@@ -62,6 +62,18 @@ export async function buildElectron(root: string): Promise<void> {
     define: { 'import.meta.url': '__lanternImportMetaUrl' },
     banner: { js: 'const __lanternImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
+  // the session engine runs in a worker thread; bundled, it needs its own file (main.ts points
+  // LANTERN_ENGINE_WORKER at it)
+  const workerEntry = path.join(root, 'main/session/worker.ts');
+  if (existsSync(workerEntry)) {
+    await esbuild.build({
+      ...common,
+      entryPoints: [workerEntry],
+      outfile: paths.engineWorkerBundle,
+      define: { 'import.meta.url': '__lanternImportMetaUrl' },
+      banner: { js: 'const __lanternImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    });
+  }
   await esbuild.build({
     ...common,
     // the sandboxed preload may only require('electron'): everything else is bundled in

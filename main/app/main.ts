@@ -32,6 +32,11 @@ const EXTERNAL_ALLOWLIST = new Set(['https://attack.mitre.org', 'https://kuberne
 
 const root = findAppRoot(__dirname);
 const paths = appPaths(root);
+// Bundled, modules cannot find their files next to their sources: tell them where they are
+// (their own env overrides, documented in main/session/client.ts, main/detect/index.ts, handlers/session.ts).
+process.env.LANTERN_ENGINE_WORKER ??= paths.engineWorkerBundle;
+process.env.LANTERN_RULES_DIR ??= path.join(paths.assetsDir, 'rules');
+process.env.LANTERN_DEMO_CAPTURE ??= path.join(paths.assetsDir, 'demo.lantern');
 const args = parseAppArgs(process.argv.slice(1));
 
 app.setName('Lantern');

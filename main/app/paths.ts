@@ -34,6 +34,7 @@ export function appPaths(root: string) {
     mainDist: path.join(root, 'dist', 'main', 'app'),
     mainBundle: path.join(root, 'dist', 'main', 'app', 'main.cjs'),
     preloadBundle: path.join(root, 'dist', 'main', 'app', 'preload.cjs'),
+    engineWorkerBundle: path.join(root, 'dist', 'main', 'app', 'engine-worker.cjs'),
   };
 }
 
