@@ -14,7 +14,7 @@ import { haveData, sample } from './samples.test-util';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lantern-import-'));
+  dir = await mkdtemp(join(tmpdir(), 'lantern-importtest-'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
