@@ -4,9 +4,8 @@
  * Every alert becomes an 'alert' event (rule, priority, output text, tags) so the analyst sees
  * what Falco said. When the alert's output fields describe the behaviour behind it, that
  * behaviour is imported as well, just before the alert:
- *   evt.type execve/execveat, or no evt.type and a process-spawn rule (shell/spawn/exec/run in
- *     the rule name, or the `process`/`shell` tag is absent but proc.name + a spawn word in the
- *     output)                                                                  → exec
+ *   evt.type execve/execveat, or (no evt.type, no fd.name) a rule whose name is about starting
+ *     a program (shell, spawn, exec, launch, run, ...) and that is not tagged `filesystem` → exec
  *   fd.name "cip:cport->sip:sport" (or fd.cip/fd.sip...)                       → connect
  *     (accept when evt.type is accept*)
  *   fd.name an absolute path with evt.type open*, creat, or no evt.type        → open
