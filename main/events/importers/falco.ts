@@ -27,7 +27,6 @@ import {
   podRef,
   str,
   syntheticPid,
-  type ConvertContext,
   type Converted,
   type Converter,
   type Obj,

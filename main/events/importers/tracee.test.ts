@@ -91,7 +91,7 @@ describe.skipIf(!haveData)('Tracee importer on every Tracee sample', () => {
     expect(fileless[0]).toMatchObject({
       kind: 'exec',
       node: 'tracee-tester',
-      time: 1671119128028881186,
+      time: Number('1671119128028881186'), // the source's epoch ns, as a float holds it
       proc: { pid: 6136, ppid: 6135, uid: 0, comm: '3', exe: '/dev/fd/3' },
       container: { id: 'c7e3c75bf167348bf79262bf6e688088f9b4d54ebcc79464f40b52b80c73ff55', podUid: '5cb83966-e274-48f1-89fb-25bd748d2773' },
       pod: { name: 'tracee-wk8wh', namespace: 'tracee-system', uid: '5cb83966-e274-48f1-89fb-25bd748d2773', container: 'tracee', image: 'docker.io/aquasec/tracee:latest' },
@@ -102,7 +102,7 @@ describe.skipIf(!haveData)('Tracee importer on every Tracee sample', () => {
     expect(ptrace[0]!.time).toBe(1e18); // seconds since boot → placed at the base time
     const v1 = await evs('tracee/main/docs__outputs__event-structure.v1beta1.json');
     expect(v1[0]).toMatchObject({ kind: 'exec', proc: { pid: 12345, ppid: 1234, uid: 1000, comm: 'bash', exe: '/usr/bin/ls', args: ['ls', '-la', '/tmp'] } });
-    expect(Math.abs(v1[0]!.time - 1732454400123456789)).toBeLessThanOrEqual(256);
+    expect(Math.abs(v1[0]!.time - Number('1732454400123456789'))).toBeLessThanOrEqual(256);
     const det = await evs('tracee/main/docs__detectors__quickstart.json');
     expect(det.map((e) => e.kind)).toEqual(['open', 'alert']);
     expect(det[0]).toMatchObject({ file: { path: '/etc/shadow' }, proc: { pid: 67890, ppid: 67889, exe: '/bin/cat' } });
