@@ -442,7 +442,10 @@ export function createEngine(opts: EngineOptions): Detector {
         return newExeIsTool ? 'high' : 'medium';
       case 'c': {
         const cls = feat.slice(2, feat.indexOf(':', 2));
-        return cls === 'external' || cls === 'cluster-api' || cls === 'metadata' ? 'medium' : 'low';
+        if (cls === 'cluster-api' || cls === 'metadata') return 'medium';
+        // Outbound web traffic differs between replicas (CDNs, DNS round robin); odd ports do not.
+        if (cls === 'external') return /:(?:80|443|53)$/.test(feat) ? 'low' : 'medium';
+        return 'low';
       }
       case 'f': {
         const cls = feat.slice(2, feat.indexOf(':', 2)) as FileClass;

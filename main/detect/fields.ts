@@ -91,7 +91,7 @@ export type Getter = (c: EvalCtx) => unknown;
 const exe = (c: EvalCtx): string | undefined => c.ev.proc?.exe ?? c.proc?.exe ?? c.ev.proc?.comm;
 
 function isMemfdExe(path: string | undefined): boolean {
-  return path !== undefined && (/^\/proc\/(?:self|\d+)\/fd\/\d+$/.test(path) || path.startsWith('/memfd:') || path.includes('(deleted)') && path.includes('memfd:'));
+  return path !== undefined && (/^\/(?:proc\/(?:self|\d+)|dev)\/fd\/\d+$/.test(path) || path.startsWith('/memfd:') || path.includes('(deleted)') && path.includes('memfd:'));
 }
 
 function sinceSec(map: Map<string, number> | undefined, tag: string, now: number): number {
