@@ -17,7 +17,7 @@ import type { LanternEvent, PodRef } from '../common/events';
 import type { Inventory } from '../common/capture';
 import { createEnricher } from '../events/enrich';
 import type { EdgeKind, EndpointClass, GraphEdgeAttributes, GraphNodeAttributes, NodeKind } from '../common/graph';
-import { keys } from '../common/graph';
+import { EDGE_KINDS, keys } from '../common/graph';
 import { classifyPath } from './paths';
 
 export type BehaviourGraph = Graph<GraphNodeAttributes, GraphEdgeAttributes>;
@@ -73,7 +73,11 @@ export interface ElementRec {
   pat3: number;
   /** Last event index that touched it (dedupe within one event). */
   touchedAt: number;
+  /** Nodes only: outgoing edges by (target id, kind), so repeats find their edge without building its key. */
+  out?: Map<number, ElementRec>;
 }
+
+const EDGE_KIND_INDEX: Record<string, number> = Object.fromEntries(EDGE_KINDS.map((k, i) => [k, i]));
 
 interface Scope {
   /** Container key, or the cluster node key for host processes. */
@@ -140,6 +144,8 @@ export class GraphBuilder {
   private readonly procs = new Map<string, Map<number, ProcEntry>>();
   private readonly scopes = new Map<string, Scope>();
   private readonly endpoints = new Map<string, Map<number, ElementRec>>();
+  private readonly files = new Map<string, ElementRec>();
+  private readonly domains = new Map<string, ElementRec>();
   private readonly enricher?: EnricherLike;
 
   /** Touch log (when options.log): time and pattern id per event, patterns as flat id lists. */
@@ -229,10 +235,17 @@ export class GraphBuilder {
     return this.addNode(key, attrs);
   }
 
+  /** The existing edge kind s→t, found by number (no string building on the hot path). */
+  private edge(kind: EdgeKind, s: ElementRec, t: ElementRec): ElementRec | undefined {
+    return s.out?.get(t.id * 64 + EDGE_KIND_INDEX[kind]!);
+  }
+
   private edgeRec(kind: EdgeKind, s: ElementRec, t: ElementRec, extra?: Record<string, unknown>): ElementRec {
+    const code = t.id * 64 + EDGE_KIND_INDEX[kind]!;
+    let out = s.out;
+    const found = out?.get(code);
+    if (found !== undefined) return found;
     const key = keys.edge(kind, s.key, t.key);
-    const r = this.byKey.get(key);
-    if (r !== undefined) return r;
     const attrs: GraphEdgeAttributes = { kind, count: 0, firstSeen: this.now, lastSeen: this.now };
     if (extra) for (const k in extra) if (extra[k] !== undefined) attrs[k] = extra[k];
     const rec: ElementRec = {
@@ -250,6 +263,8 @@ export class GraphBuilder {
     this.elements.push(rec);
     this.byKey.set(key, rec);
     this.graph.addDirectedEdgeWithKey(key, s.key, t.key, attrs);
+    if (!out) s.out = out = new Map();
+    out.set(code, rec);
     return rec;
   }
 
@@ -533,14 +548,16 @@ export class GraphBuilder {
       case 'connect': {
         const n = ev.net;
         if (!n) break;
-        this.touchEdge(this.edgeRec('connected', pr, this.endpoint(n.daddr, n.dport), { proto: n.proto }));
+        const ep = this.endpoint(n.daddr, n.dport);
+        this.touchEdge(this.edge('connected', pr, ep) ?? this.edgeRec('connected', pr, ep, { proto: n.proto }));
         return;
       }
       case 'accept': {
         const n = ev.net;
         if (!n) break;
         // s* is the local (listening) side, d* the remote peer whose port is ephemeral.
-        this.touchEdge(this.edgeRec('accepted', this.endpoint(n.daddr, 0), pr, { proto: n.proto, port: n.sport }));
+        const peer = this.endpoint(n.daddr, 0);
+        this.touchEdge(this.edge('accepted', peer, pr) ?? this.edgeRec('accepted', peer, pr, { proto: n.proto, port: n.sport }));
         return;
       }
       case 'listen': {
@@ -559,8 +576,14 @@ export class GraphBuilder {
       case 'dns': {
         const q = ev.dns?.query;
         if (q) {
-          const name = clip(q.toLowerCase(), 253);
-          this.touchEdge(this.edgeRec('resolved', pr, this.nodeRec(keys.domain(name), 'domain', name, { detail: name })));
+          let dom = this.domains.get(q);
+          if (dom === undefined) {
+            const name = clip(q.toLowerCase(), 253);
+            dom = this.nodeRec(keys.domain(name), 'domain', name, { detail: name });
+            if (this.domains.size >= 100_000) this.domains.clear();
+            this.domains.set(q, dom);
+          }
+          this.touchEdge(this.edge('resolved', pr, dom) ?? this.edgeRec('resolved', pr, dom));
         } else if (ev.dns) {
           this.touchEdge(this.edgeRec('connected', pr, this.endpoint(ev.dns.server, ev.dns.serverPort), { proto: 'udp' }));
         }
@@ -569,14 +592,20 @@ export class GraphBuilder {
       case 'open': {
         const f = ev.file;
         if (!f || !f.path) break;
-        const fc = classifyPath(f.path);
-        const file = this.nodeRec(keys.file(fc.key), 'file', basename(fc.key) || fc.key, {
-          detail: fc.key,
-          sensitive: fc.sensitive,
-          directory: f.aggregated ? true : undefined,
-        });
+        let file = this.files.get(f.path);
+        if (file === undefined) {
+          const fc = classifyPath(f.path);
+          file = this.nodeRec(keys.file(fc.key), 'file', basename(fc.key) || fc.key, {
+            detail: fc.key,
+            sensitive: fc.sensitive,
+            directory: f.aggregated ? true : undefined,
+          });
+          // Raw path → file node; bounded, since folded paths (/proc/<pid>/...) are many strings.
+          if (this.files.size >= 200_000) this.files.clear();
+          this.files.set(f.path, file);
+        }
         const kind: EdgeKind = f.aggregated ? 'opened' : f.write ? 'wrote' : 'read';
-        this.touchEdge(this.edgeRec(kind, pr, file));
+        this.touchEdge(this.edge(kind, pr, file) ?? this.edgeRec(kind, pr, file));
         return;
       }
       case 'setuid':
