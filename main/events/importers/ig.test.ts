@@ -110,3 +110,33 @@ describe.skipIf(!haveData)('Inspektor Gadget importer on every IG sample', () =>
     expect(k.summary.header.inventory!.pods[0]).toMatchObject({ ips: ['192.168.160.244'], labels: { 'k8s-app': 'kube-dns', 'pod-template-hash': '5dd5756b68' }, workload: { kind: 'Deployment', name: 'coredns' } });
   });
 });
+
+describe('Inspektor Gadget trace_exec JSON (no upstream sample: records written from the SCHEMAS.md field map)', () => {
+  it('image-based (proc.*, k8s.podName) and built-in (flat pid/ppid/pcomm, k8s.pod) generations', async () => {
+    const image = {
+      timestamp: '2024-07-31T18:38:31.977700392Z',
+      timestamp_raw: 1722451111977700392,
+      proc: { pid: 4242, tid: 4242, comm: 'curl', parent: { pid: 4000, comm: 'sh' }, creds: { uid: 1000, gid: 1000 }, mntns_id: 1 },
+      exepath: '/usr/bin/curl',
+      args: '/usr/bin/curl -s http://10.96.0.1',
+      cwd: '/app',
+      error_raw: 0,
+      k8s: { node: 'minikube', namespace: 'shop', podName: 'web-7c9d8f6b5d-x2x4z', containerName: 'web', owner: { kind: 'ReplicaSet', name: 'web-7c9d8f6b5d' } },
+      runtime: { containerId: 'cd'.repeat(32), containerImageName: 'nginx:1.27' },
+    };
+    const builtin = { timestamp: 1722451112977700392, pid: 4243, ppid: 4242, comm: 'id', pcomm: 'curl', uid: 0, args: ['/usr/bin/id', '-u'], retval: 0, mountnsid: 1, k8s: { node: 'minikube', namespace: 'shop', pod: 'web-7c9d8f6b5d-x2x4z', container: 'web' } };
+    const text = `${JSON.stringify(image)}\n${JSON.stringify(builtin)}\n`;
+    const { summary, events } = await importToMemory({ name: 'exec.json', data: new TextEncoder().encode(text) }, { baseTimeNs: 1e18 });
+    expect(summary.tool).toBe('ig');
+    expect(events[0]).toMatchObject({
+      kind: 'exec',
+      time: 1722451111977700392,
+      node: 'minikube',
+      proc: { pid: 4242, ppid: 4000, uid: 1000, gid: 1000, comm: 'curl', exe: '/usr/bin/curl', args: ['/usr/bin/curl', '-s', 'http://10.96.0.1'], cwd: '/app' },
+      container: { id: 'cd'.repeat(32) },
+      pod: { name: 'web-7c9d8f6b5d-x2x4z', namespace: 'shop', container: 'web', image: 'nginx:1.27', workload: { kind: 'Deployment', name: 'web' } },
+    });
+    expect(events[1]).toMatchObject({ kind: 'exec', proc: { pid: 4243, ppid: 4242, uid: 0, comm: 'id', args: ['/usr/bin/id', '-u'] }, pod: { name: 'web-7c9d8f6b5d-x2x4z', namespace: 'shop', container: 'web' } });
+    expect(summary.header.inventory!.pods).toHaveLength(1);
+  });
+});
