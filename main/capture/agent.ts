@@ -5,6 +5,7 @@
  * Loaded lazily so that commands that never capture (preflight, clean) do not need it.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { AgentStreamParser } from '../events/agent/parse';
 import type { LineParser } from './node-stream';
 import type { PodBuildArgs } from './session';
 
@@ -14,28 +15,22 @@ export interface AgentFactory {
   defaultProbes?: string[];
 }
 
-// Module paths held in variables: these modules are built in parallel by the agent work; until
-// they exist the engine says so in words instead of failing to compile.
+// Module path held in a variable: the pod spec is built in parallel by the agent work; until it
+// exists the engine says so in words instead of failing to compile.
 const POD_SPEC = './pod-spec';
-const PARSER = '../events/agent/parse';
 
 export async function loadAgent(): Promise<AgentFactory> {
   let podSpec: Record<string, unknown>;
-  let parse: Record<string, unknown>;
   try {
     podSpec = (await import(/* @vite-ignore */ POD_SPEC)) as Record<string, unknown>;
-    parse = (await import(/* @vite-ignore */ PARSER)) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`the capture agent's pod spec or parser is not available in this build: ${(err as Error).message}`);
+    throw new Error(`the capture agent's pod spec is not available in this build: ${(err as Error).message}`);
   }
   const build = (podSpec.buildCapturePod ?? podSpec.buildAgentPod ?? podSpec.capturePodSpec) as ((a: unknown) => V1Pod) | undefined;
-  const Parser = parse.AgentStreamParser as (new (o: { node: string }) => LineParser) | undefined;
-  if (typeof build !== 'function' || typeof Parser !== 'function') {
-    throw new Error('the capture agent modules do not export the expected builder/parser');
-  }
+  if (typeof build !== 'function') throw new Error('the capture agent pod spec module does not export the expected builder');
   return {
     buildPod: (a) => build(a),
-    parserFor: (node) => new Parser({ node }),
+    parserFor: (node) => new AgentStreamParser({ node }),
     ...(Array.isArray(podSpec.DEFAULT_PROBES) ? { defaultProbes: podSpec.DEFAULT_PROBES as string[] } : {}),
   };
 }

@@ -2,20 +2,21 @@
  * Resume bookkeeping for one node's stream. After a dropped log stream we ask again with
  * `sinceTime` = the timestamp of the last complete line we kept; the server answers from that
  * instant (inclusive, or from the whole second on servers that truncate), so the overlap is
- * dropped here: lines older than the resume point by timestamp, events already seen by `seq`.
- * A `seq` that jumps forward is a gap: counted, never papered over.
+ * dropped here: lines older than the resume point by timestamp, lines already seen by the
+ * agent's per-line `seq`. A `seq` that jumps forward is a gap: counted here for the record (the
+ * parser reports it as an agent.lost event, which is what the capture's loss totals count).
  */
 import { compareLogTime, type LogTime } from './log-stream';
 
 export class ResumeGuard {
-  /** Highest seq kept so far (per node, per agent run). */
+  /** Highest line seq kept so far (per node, per agent run). */
   lastSeq: number | undefined;
   /** Timestamp of the last complete line kept. */
   lastTime: LogTime | undefined;
   duplicates = 0;
   gaps = 0;
   missing = 0;
-  /** Lines kept with no seq at all (their events cannot be deduplicated by identity). */
+  /** Lines kept with no seq at all (deduplicated by timestamp only). */
   unsequenced = 0;
   /** The resume point of the current stream (undefined on the first stream). */
   private resumeFrom: LogTime | undefined;
@@ -41,7 +42,7 @@ export class ResumeGuard {
     return compareLogTime(time, this.resumeFrom) > 0;
   }
 
-  /** 'keep' a new event, or 'dup' for one already kept. Records gaps. */
+  /** 'keep' a new line, or 'dup' for one already kept. Records gaps. */
   acceptSeq(seq: number | undefined): 'keep' | 'dup' {
     if (seq === undefined || !Number.isFinite(seq)) {
       this.unsequenced++;

@@ -13,6 +13,9 @@ import { ClusterError, describeClusterError } from '../cluster/errors';
 import { ResumeGuard } from './dedupe';
 import { streamPodLog, type LogEnd, type LogLine } from './log-stream';
 
+/** The line number the agent gives every output line. */
+const LINE_SEQ = /^\s*\{\s*"seq"\s*:\s*(\d{1,15})\s*[,}]/;
+
 export interface LineParser {
   parseLine(line: string, lineNo: number): { events: LanternEvent[]; error?: string };
 }
@@ -112,7 +115,7 @@ export class NodeStream {
       state: this.state,
       events: this.events,
       eventsPerSec: Math.round(rate * 10) / 10,
-      lost: this.lost + this.guard.missing,
+      lost: this.lost,
       reconnects: this.reconnects,
     };
     if (this.reason) p.reason = this.reason;
@@ -144,6 +147,16 @@ export class NodeStream {
       g.lineDone(line.time);
       return;
     }
+    // The agent numbers every line ({"seq":N,...}, one writer, +1 per line): a line already
+    // kept is dropped here, before the parser, so a resume's overlap never reaches it.
+    const m = LINE_SEQ.exec(line.text);
+    const lineSeq = m ? Number(m[1]) : undefined;
+    if (lineSeq !== undefined) {
+      if (g.acceptSeq(lineSeq) === 'dup') return;
+    } else if (!g.acceptUnsequencedLine(line.time)) {
+      g.lineDone(line.time);
+      return;
+    }
     this.lineNo++;
     let parsed: { events: LanternEvent[]; error?: string };
     try {
@@ -151,24 +164,17 @@ export class NodeStream {
     } catch (err) {
       parsed = { events: [], error: (err as Error).message };
     }
-    if (parsed.events.length === 0 && !g.acceptUnsequencedLine(line.time)) {
-      g.lineDone(line.time);
-      return;
-    }
     if (parsed.error) {
       this.badLines++;
       this.o.onBadLine?.(this.o.node, this.lineNo, parsed.error);
     }
-    const kept: LanternEvent[] = [];
-    for (const ev of parsed.events) {
-      if (g.acceptSeq(ev.seq) === 'dup') continue;
-      if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') this.lost += ev.agent.lost;
-      kept.push(ev);
-    }
     g.lineDone(line.time);
-    if (kept.length) {
-      this.events += kept.length;
-      this.o.onEvents(kept);
+    if (parsed.events.length) {
+      for (const ev of parsed.events) {
+        if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') this.lost += ev.agent.lost;
+      }
+      this.events += parsed.events.length;
+      this.o.onEvents(parsed.events);
     }
   }
 

@@ -320,7 +320,7 @@ export class CaptureSession {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.unsubscribeInventory?.();
     const lost: Record<string, number> = {};
-    for (const [node, s] of this.streams) lost[node] = s.lost + s.guard.missing;
+    for (const [node, s] of this.streams) lost[node] = s.lost;
     const anyFailed = this.nodes.some((n) => (this.streams.get(n)?.state ?? 'failed') === 'failed');
     const allFailed = this.nodes.every((n) => (this.streams.get(n)?.state ?? 'failed') === 'failed');
     const finalStatus: CaptureTrailer['status'] = this.writeFailed || allFailed ? 'failed' : status;
