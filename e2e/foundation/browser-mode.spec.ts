@@ -95,6 +95,37 @@ test.describe('browser mode', () => {
     }
   });
 
+  test('DNS rebinding: a page whose host name resolves to 127.0.0.1 gets neither the app nor the API', async ({
+    lantern,
+    playwright,
+  }) => {
+    // Chromium resolves rebind.test to 127.0.0.1, as an attacker's DNS would after rebinding
+    const browser = await playwright.chromium.launch({
+      executablePath: process.env.LANTERN_CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--host-resolver-rules=MAP rebind.test 127.0.0.1', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      const res = await page.goto(`http://rebind.test:${lantern.port}/`);
+      expect(res?.status()).toBe(403);
+      const outcome = await page.evaluate(
+        ([port, token]) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(`ws://rebind.test:${port}/api`, ['lantern.v1', `lantern.token.${token}`]);
+            ws.onopen = () => {
+              ws.close();
+              resolve('open');
+            };
+            ws.onerror = () => resolve('refused');
+          }),
+        [lantern.port, lantern.token] as const,
+      );
+      expect(outcome).toBe('refused');
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('raw WebSocket upgrades: 4 of 4 refusals, and the right one accepted', async ({ lantern }) => {
     const port = lantern.port;
     const origin = lantern.origin;
