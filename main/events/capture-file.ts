@@ -185,7 +185,7 @@ export function safeJsonParse(text: string): unknown {
  * `prototype` key is harmless on a plain object (pollution through it needs `constructor`
  * above it), so it is refused only on lines that the pre-scan already sent to the reviver.
  */
-function mayHoldForbiddenKey(s: string): boolean {
+export function mayHoldForbiddenKey(s: string): boolean {
   return s.includes('__proto__') || s.includes('uctor') || s.includes('\\u');
 }
 

@@ -9,7 +9,7 @@
  * line and the splitter resynchronises at the next `{` or `[` at the start of a value.
  * Parsing refuses `__proto__`/`constructor`/`prototype` keys (see safeJsonParse).
  */
-import { safeJsonParse } from '../capture-file';
+import { mayHoldForbiddenKey, safeJsonParse } from '../capture-file';
 
 export type JsonItem = { value: unknown; line: number } | { error: string; line: number };
 
@@ -80,6 +80,27 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
       if (c === 10) line++;
       switch (st) {
         case St.Between:
+          if (c === 123 && !topArray) {
+            // Fast path for NDJSON: a whole line that parses is one value, no char scanning.
+            const nl = s.indexOf('\n', i);
+            if (nl > i && nl - i <= max) {
+              const lineText = s.slice(i, nl);
+              let v: unknown;
+              let ok = false;
+              try {
+                v = mayHoldForbiddenKey(lineText) ? safeJsonParse(lineText) : JSON.parse(lineText);
+                ok = true;
+              } catch {
+                // pretty-printed, or bad: the scanner below decides
+              }
+              if (ok) {
+                out.push({ value: v, line });
+                line++;
+                i = nl;
+                break;
+              }
+            }
+          }
           if (c === 123 /* { */ || (c === 91 /* [ */ && (topArray || depth !== 0))) {
             st = St.InValue;
             depth = base + 1;
