@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCapture } from '../../main/graph/generate';
 
-export { DEFAULT_PROBES, ensureCapture, generateCapture, makeCapture, type GenerateOptions } from '../../main/graph/generate';
+export {
+  DEFAULT_PROBES,
+  ensureCapture,
+  generateCapture,
+  makeCapture,
+  type GenerateOptions,
+} from '../../main/graph/generate';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -21,7 +27,9 @@ async function main(): Promise<void> {
   const out = get('--out') ?? join(tmpdir(), `lantern-gen-${events}-s${seed}.lantern`);
   const t0 = performance.now();
   const res = await generateCapture({ events, seed, layoutSeed, attack: args.includes('--attack') }, out);
-  process.stdout.write(`wrote ${res.events} events to ${res.path} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `wrote ${res.events} events to ${res.path} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -49,7 +49,9 @@ async function baseline(path: string): Promise<{ n: number; ms: number }> {
   const t0 = performance.now();
   let n = 0;
   let rest = '';
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 18 }))) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
+    createGunzip({ chunkSize: 1 << 18 }),
+  )) {
     const s = rest + (chunk as Buffer).toString('utf8');
     let start = 0;
     for (;;) {
@@ -99,7 +101,8 @@ async function child(path: string, mode: 'graph' | 'detect'): Promise<ChildResul
   const t0 = performance.now();
   const r = await openCapture(path);
   const b = new GraphBuilder({ enricher: createEnricher(r.header.inventory), log: true });
-  let detector: { ingest(e: readonly LanternEvent[], i: number): void; finish(): void; findings(): unknown[] } | undefined;
+  let detector:
+    { ingest(e: readonly LanternEvent[], i: number): void; finish(): void; findings(): unknown[] } | undefined;
   if (mode === 'detect') {
     const { createDetector } = await import('../../main/detect/index');
     detector = createDetector({ inventory: r.header.inventory });
@@ -159,7 +162,9 @@ async function child(path: string, mode: 'graph' | 'detect'): Promise<ChildResul
 
 function runChild(path: string, mode: 'graph' | 'detect'): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('error', reject);
@@ -212,9 +217,25 @@ async function main(): Promise<void> {
     }
     rows.push({ ...res, size, fileMB: statSync(path).size / 1e6 });
     const r = rows.at(-1)!;
-    process.stderr.write(`  ${fmt(size)}: graph ${fmt(r.graphMs)} ms (CPU ${fmt(r.graphCpuMs)}), reader ${fmt(r.readMs ?? 0)} ms, baseline ${fmt(r.baselineMs ?? 0)} ms (CPU ${fmt(r.baselineCpuMs ?? 0)}), rss ${fmt(r.rssMB)} MB\n`);
+    process.stderr.write(
+      `  ${fmt(size)}: graph ${fmt(r.graphMs)} ms (CPU ${fmt(r.graphCpuMs)}), reader ${fmt(r.readMs ?? 0)} ms, baseline ${fmt(r.baselineMs ?? 0)} ms (CPU ${fmt(r.baselineCpuMs ?? 0)}), rss ${fmt(r.rssMB)} MB\n`,
+    );
   }
-  const head = ['events', 'file MB', 'baseline ev/s', 'reader ev/s', 'graph ev/s', 'ratio wall', 'ratio CPU', 'peak RSS MB', 'nodes', 'edges', 'replay MB', 'seek max ms', 'detect +% (CPU)'];
+  const head = [
+    'events',
+    'file MB',
+    'baseline ev/s',
+    'reader ev/s',
+    'graph ev/s',
+    'ratio wall',
+    'ratio CPU',
+    'peak RSS MB',
+    'nodes',
+    'edges',
+    'replay MB',
+    'seek max ms',
+    'detect +% (CPU)',
+  ];
   const lines = [head.join(' | '), head.map(() => '---').join(' | ')];
   for (const r of rows) {
     const base = (r.events / (r.baselineMs ?? NaN)) * 1000;
@@ -244,15 +265,25 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const ratio = r.events / r.graphMs / (r.events / (r.baselineMs ?? NaN));
     const cpu = (r.baselineCpuMs ?? NaN) / r.graphCpuMs;
-    verdicts.push(`${fmt(r.size)}: ratio ${ratio.toFixed(2)} wall, ${cpu.toFixed(2)} CPU — ${Math.max(ratio, cpu) >= 0.5 ? 'meets' : 'MISSES'} ≥ 0.5`);
+    verdicts.push(
+      `${fmt(r.size)}: ratio ${ratio.toFixed(2)} wall, ${cpu.toFixed(2)} CPU — ${Math.max(ratio, cpu) >= 0.5 ? 'meets' : 'MISSES'} ≥ 0.5`,
+    );
   }
   const m1 = by.get(1_000_000);
   const m3 = by.get(3_000_000);
-  if (m1 && m3) verdicts.push(`RSS 3M / 1M = ${(m3.rssMB / m1.rssMB).toFixed(2)} ${m3.rssMB <= 1.5 * m1.rssMB ? 'meets' : 'MISSES'} ≤ 1.5`);
-  if (m1) verdicts.push(`seek in 1M: max ${fmt(m1.seekMaxMs ?? NaN, 1)} ms, mean ${fmt(m1.seekMeanMs ?? NaN, 1)} ms ${(m1.seekMaxMs ?? Infinity) < 1000 ? 'meets' : 'MISSES'} < 1 s`);
+  if (m1 && m3)
+    verdicts.push(
+      `RSS 3M / 1M = ${(m3.rssMB / m1.rssMB).toFixed(2)} ${m3.rssMB <= 1.5 * m1.rssMB ? 'meets' : 'MISSES'} ≤ 1.5`,
+    );
+  if (m1)
+    verdicts.push(
+      `seek in 1M: max ${fmt(m1.seekMaxMs ?? NaN, 1)} ms, mean ${fmt(m1.seekMeanMs ?? NaN, 1)} ms ${(m1.seekMaxMs ?? Infinity) < 1000 ? 'meets' : 'MISSES'} < 1 s`,
+    );
   if (m1?.detectMs !== undefined) {
     const share = m1.detectMs / m1.graphCpuMs;
-    verdicts.push(`detection at 1M adds ${(share * 100).toFixed(0)}% of graph build time ${share <= 0.3 ? 'meets' : 'MISSES'} ≤ 30%`);
+    verdicts.push(
+      `detection at 1M adds ${(share * 100).toFixed(0)}% of graph build time ${share <= 0.3 ? 'meets' : 'MISSES'} ≤ 30%`,
+    );
   }
   process.stdout.write(verdicts.join('\n') + '\n');
 }

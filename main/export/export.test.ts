@@ -16,8 +16,20 @@ function sample(): { graph: BehaviourGraph; header: ReturnType<typeof makeCaptur
   const b = new GraphBuilder({ enricher: createEnricher(cap.header.inventory) });
   for (const e of cap.events()) b.ingest(e);
   // attacker-chosen text in names: a file, a process and a DNS name
-  b.ingest({ kind: 'open', time: b.maxTime + 1, node: 'node-a', proc: { pid: 4242, start: 1, comm: 'evil', exe: `/tmp/${XSS}` }, file: { path: `/tmp/${XSS}"&'` } });
-  b.ingest({ kind: 'dns', time: b.maxTime + 2, node: 'node-a', proc: { pid: 4242, start: 1, comm: 'evil', exe: `/tmp/${XSS}` }, dns: { query: `x]]></a><script>alert(2)</script>.example`, server: '10.96.0.10', serverPort: 53 } });
+  b.ingest({
+    kind: 'open',
+    time: b.maxTime + 1,
+    node: 'node-a',
+    proc: { pid: 4242, start: 1, comm: 'evil', exe: `/tmp/${XSS}` },
+    file: { path: `/tmp/${XSS}"&'` },
+  });
+  b.ingest({
+    kind: 'dns',
+    time: b.maxTime + 2,
+    node: 'node-a',
+    proc: { pid: 4242, start: 1, comm: 'evil', exe: `/tmp/${XSS}` },
+    dns: { query: `x]]></a><script>alert(2)</script>.example`, server: '10.96.0.10', serverPort: 53 },
+  });
   return { graph: b.graph, header: cap.header };
 }
 
@@ -34,7 +46,7 @@ function normalise(a: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('graph exports read back by the libraries that read those formats', () => {
-  const { graph, header } = sample();
+  const { graph } = sample();
 
   it('GEXF → graphology-gexf gives the same nodes, edges and attributes', () => {
     const text = exportText('gexf', { graph, name: 'x' });
@@ -65,7 +77,9 @@ describe('graph exports read back by the libraries that read those formats', () 
     expect(s.nodes.map((n) => n.k)).toEqual(want.nodes.map((n) => n.k));
     expect(s.edges.map((e) => [e.s, e.t])).toEqual(want.edges.map((e) => [e.s, e.t]));
     for (let i = 0; i < want.nodes.length; i++) expect(s.nodes[i]!.a, want.nodes[i]!.k).toEqual(want.nodes[i]!.a);
-    const backEdges = new Map<string, Record<string, unknown>>(back.mapEdges((_k, a, src, t) => [`${a.kind}:${src}->${t}`, normalise(a)]));
+    const backEdges = new Map<string, Record<string, unknown>>(
+      back.mapEdges((_k, a, src, t) => [`${a.kind}:${src}->${t}`, normalise(a)]),
+    );
     for (const e of want.edges) expect(backEdges.get(e.k), e.k).toEqual(e.a);
   });
 
@@ -77,7 +91,15 @@ describe('graph exports read back by the libraries that read those formats', () 
   it('OpenGraph JSON has every node with kinds and properties and every edge with a kind', () => {
     const og = JSON.parse(exportText('opengraph', { graph, name: 'x' })) as {
       metadata: { source_kind: string };
-      graph: { nodes: { id: string; kinds: string[]; properties: Record<string, unknown> }[]; edges: { kind: string; start: { value: string }; end: { value: string }; properties: Record<string, unknown> }[] };
+      graph: {
+        nodes: { id: string; kinds: string[]; properties: Record<string, unknown> }[];
+        edges: {
+          kind: string;
+          start: { value: string };
+          end: { value: string };
+          properties: Record<string, unknown>;
+        }[];
+      };
     };
     expect(og.metadata.source_kind).toBe('LanternBase');
     expect(og.graph.nodes.length).toBe(graph.order);
@@ -105,7 +127,11 @@ describe('HTML report and Markdown', () => {
     title: `Shell ${XSS} in a container`,
     explanation: `ran ${XSS}`,
     technique: 'T1059',
-    evidence: { events: [{ index: 1, time: 1 }], nodes: [keys.process(keys.hostScope('node-a'), `/tmp/${XSS}`)], edges: [] },
+    evidence: {
+      events: [{ index: 1, time: 1 }],
+      nodes: [keys.process(keys.hostScope('node-a'), `/tmp/${XSS}`)],
+      edges: [],
+    },
     firstSeen: 1_793_527_200_000_000_000,
     lastSeen: 1_793_527_200_000_000_000,
     status: 'new',
@@ -138,6 +164,8 @@ describe('HTML report and Markdown', () => {
     const fmd = exportText('findings-md', { graph, findings: [finding], name: 'cap' });
     expect(fmd).toContain('T1059');
     expect(fmd).not.toContain('<img');
-    expect(JSON.parse(exportText('findings-json', { graph, findings: [finding], name: 'cap' }))[0].title).toBe(finding.title);
+    expect(JSON.parse(exportText('findings-json', { graph, findings: [finding], name: 'cap' }))[0].title).toBe(
+      finding.title,
+    );
   });
 });

@@ -9,10 +9,11 @@ import type { BehaviourGraph } from '../graph/builder';
 
 export function xmlEscape(s: string): string {
   // Characters XML 1.0 cannot carry at all are dropped (a NUL from a file name would make the document unreadable).
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '').replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
-  );
+  return s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/[&<>"']/g, (c) =>
+      c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
+    );
 }
 
 function prim(v: unknown): string | number | boolean | undefined {
@@ -31,7 +32,6 @@ function cleanAttrs(a: Record<string, unknown>): Record<string, string | number 
   return out;
 }
 function xmlSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
 }
 
@@ -57,7 +57,8 @@ export function toGexf(g: BehaviourGraph): string {
   const edgeTypes = attributeTypes(g.mapEdges((_k, a) => a));
   const coerce = (a: Record<string, unknown>, types: Map<string, string>) => {
     const out = cleanAttrs(a);
-    for (const k of Object.keys(out)) if (types.get(k) === 'string' && typeof out[k] !== 'string') out[k] = String(out[k]);
+    for (const k of Object.keys(out))
+      if (types.get(k) === 'string' && typeof out[k] !== 'string') out[k] = String(out[k]);
     return out;
   };
   return writeGexf(g, {

@@ -53,6 +53,10 @@ export function exportText(format: ExportFormat, input: ExportInput): string {
 
 export function exportGraph(format: ExportFormat, input: ExportInput): ExportResult {
   const [ext, mime] = EXT[format];
-  const base = input.name.replace(/\.lantern$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'capture';
+  const base =
+    input.name
+      .replace(/\.lantern$/i, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(0, 100) || 'capture';
   return { fileName: `${base}.${ext}`, mime, data: exportText(format, input), encoding: 'utf8' };
 }

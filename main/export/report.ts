@@ -37,11 +37,20 @@ const KIND_COLOURS: Record<NodeKind, string> = {
   file: '#ef4444',
   'service-account': '#ec4899',
 };
-const SEV_COLOURS: Record<string, string> = { critical: '#b91c1c', high: '#dc2626', medium: '#ea580c', low: '#ca8a04', info: '#6b7280' };
+const SEV_COLOURS: Record<string, string> = {
+  critical: '#b91c1c',
+  high: '#dc2626',
+  medium: '#ea580c',
+  low: '#ca8a04',
+  info: '#6b7280',
+};
 
 function fmtTime(ns: number): string {
   if (!Number.isFinite(ns) || ns <= 0) return '';
-  return new Date(ns / 1e6).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ns / 1e6)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Keep the picture readable: collapse big graphs, then keep the busiest nodes and the evidence. */
@@ -71,7 +80,11 @@ export function renderSvg(g: BehaviourGraph, findings: Finding[] = [], size = 90
     const a = (2 * Math.PI * i++) / Math.max(1, n);
     pg.mergeNodeAttributes(k, { x: Math.cos(a) * 100, y: Math.sin(a) * 100 });
   });
-  if (n > 1) forceAtlas2.assign(pg, { iterations: 150, settings: { gravity: 1, scalingRatio: 10, barnesHutOptimize: n > 500, strongGravityMode: true } });
+  if (n > 1)
+    forceAtlas2.assign(pg, {
+      iterations: 150,
+      settings: { gravity: 1, scalingRatio: 10, barnesHutOptimize: n > 500, strongGravityMode: true },
+    });
   let minX = Infinity;
   let maxX = -Infinity;
   let minY = Infinity;
@@ -87,7 +100,9 @@ export function renderSvg(g: BehaviourGraph, findings: Finding[] = [], size = 90
   const pad = 40;
   const sx = (x: number) => (maxX > minX ? pad + ((x - minX) / (maxX - minX)) * (size - 2 * pad) : size / 2);
   const sy = (y: number) => (maxY > minY ? pad + ((y - minY) / (maxY - minY)) * (size - 2 * pad) : size / 2);
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}" width="100%" role="img" aria-label="behaviour graph">`];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}" width="100%" role="img" aria-label="behaviour graph">`,
+  ];
   parts.push('<g stroke="#9ca3af" stroke-opacity="0.5">');
   pg.forEachEdge((_k, a, s, t, sa, ta) => {
     const w = Math.min(4, 0.5 + Math.log10(1 + a.count) / 2);
@@ -124,15 +139,36 @@ export interface GraphSummary {
 }
 
 export function summarise(g: BehaviourGraph): GraphSummary {
-  const s: GraphSummary = { nodes: g.order, edges: g.size, byNodeKind: {}, byEdgeKind: {}, firstSeen: Infinity, lastSeen: 0, topProcesses: [], externalEndpoints: [], sensitiveFiles: [] };
+  const s: GraphSummary = {
+    nodes: g.order,
+    edges: g.size,
+    byNodeKind: {},
+    byEdgeKind: {},
+    firstSeen: Infinity,
+    lastSeen: 0,
+    topProcesses: [],
+    externalEndpoints: [],
+    sensitiveFiles: [],
+  };
   g.forEachNode((key, a) => {
     s.byNodeKind[a.kind] = (s.byNodeKind[a.kind] ?? 0) + 1;
     if (a.firstSeen < s.firstSeen) s.firstSeen = a.firstSeen;
     if (a.lastSeen > s.lastSeen) s.lastSeen = a.lastSeen;
-    if (a.kind === 'process') s.topProcesses.push({ key, label: a.label, detail: String(a.detail ?? ''), pod: a.pod ? `${a.namespace}/${a.pod}` : `host ${a.node ?? ''}`, count: a.count });
-    if (a.kind === 'endpoint' && (a.endpointClass === 'external' || a.endpointClass === 'metadata' || a.endpointClass === 'cluster-api'))
+    if (a.kind === 'process')
+      s.topProcesses.push({
+        key,
+        label: a.label,
+        detail: String(a.detail ?? ''),
+        pod: a.pod ? `${a.namespace}/${a.pod}` : `host ${a.node ?? ''}`,
+        count: a.count,
+      });
+    if (
+      a.kind === 'endpoint' &&
+      (a.endpointClass === 'external' || a.endpointClass === 'metadata' || a.endpointClass === 'cluster-api')
+    )
       s.externalEndpoints.push({ label: `${a.label} (${a.endpointClass})`, count: a.count });
-    if (a.kind === 'file' && typeof a.sensitive === 'string') s.sensitiveFiles.push({ path: String(a.detail ?? a.label), sensitive: a.sensitive, count: a.count });
+    if (a.kind === 'file' && typeof a.sensitive === 'string')
+      s.sensitiveFiles.push({ path: String(a.detail ?? a.label), sensitive: a.sensitive, count: a.count });
   });
   g.forEachEdge((_k, a) => {
     s.byEdgeKind[a.kind] = (s.byEdgeKind[a.kind] ?? 0) + 1;
@@ -153,7 +189,8 @@ export function toHtmlReport(input: ReportInput): string {
   const findings = sortFindings(input.findings ?? []);
   const s = summarise(graph);
   const e = htmlEscape;
-  const rows = (items: string[][]) => items.map((r) => `<tr>${r.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n');
+  const rows = (items: string[][]) =>
+    items.map((r) => `<tr>${r.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n');
   const out: string[] = [];
   out.push(
     '<!doctype html>',
@@ -178,8 +215,18 @@ export function toHtmlReport(input: ReportInput): string {
       ['To', fmtTime(s.lastSeen)],
       ['Events', input.events === undefined ? '' : String(input.events)],
       ['Graph', `${s.nodes} nodes, ${s.edges} edges`],
-      ['Node kinds', Object.entries(s.byNodeKind).map(([k, v]) => `${k} ${v}`).join(', ')],
-      ['Edge kinds', Object.entries(s.byEdgeKind).map(([k, v]) => `${k} ${v}`).join(', ')],
+      [
+        'Node kinds',
+        Object.entries(s.byNodeKind)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      ],
+      [
+        'Edge kinds',
+        Object.entries(s.byEdgeKind)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      ],
       ['Findings', String(findings.length)],
     ]),
   );
@@ -188,7 +235,9 @@ export function toHtmlReport(input: ReportInput): string {
   out.push(`<h2>Findings (${findings.length})</h2>`);
   if (findings.length === 0) out.push('<p>No findings.</p>');
   else {
-    out.push('<table><tr><th>Severity</th><th>Score</th><th>Title</th><th>Why</th><th>Technique</th><th>Pod</th><th>First seen</th><th>Evidence</th></tr>');
+    out.push(
+      '<table><tr><th>Severity</th><th>Score</th><th>Title</th><th>Why</th><th>Technique</th><th>Pod</th><th>First seen</th><th>Evidence</th></tr>',
+    );
     for (const f of findings) {
       out.push(
         `<tr><td class="sev-${e(f.severity)}">${e(f.severity)}</td><td>${e(f.score)}</td><td>${e(f.title)}</td><td>${e(f.explanation)}</td><td>${e(f.technique)}</td><td>${e(
@@ -199,7 +248,16 @@ export function toHtmlReport(input: ReportInput): string {
     out.push('</table>');
   }
   out.push('<h2>Graph</h2>');
-  out.push('<p class="legend">' + Object.entries(KIND_COLOURS).map(([k, c]) => `<span><svg width="10" height="10"><circle cx="5" cy="5" r="5" fill="${c}"/></svg> ${e(k)}</span>`).join('') + '</p>');
+  out.push(
+    '<p class="legend">' +
+      Object.entries(KIND_COLOURS)
+        .map(
+          ([k, c]) =>
+            `<span><svg width="10" height="10"><circle cx="5" cy="5" r="5" fill="${c}"/></svg> ${e(k)}</span>`,
+        )
+        .join('') +
+      '</p>',
+  );
   out.push(renderSvg(graph, findings));
   out.push('<h2>Busiest processes</h2><table><tr><th>Executable</th><th>Where</th><th>Events</th></tr>');
   out.push(rows(s.topProcesses.map((p) => [p.detail || p.label, p.pod, String(p.count)])));
@@ -214,21 +272,25 @@ export function toHtmlReport(input: ReportInput): string {
     out.push(rows(s.sensitiveFiles.map((x) => [x.path, x.sensitive, String(x.count)])));
     out.push('</table>');
   }
-  out.push(`<p><small>Generated by Lantern at ${e(new Date().toISOString())}. Everything above from the capture is shown as text.</small></p>`);
+  out.push(
+    `<p><small>Generated by Lantern at ${e(new Date().toISOString())}. Everything above from the capture is shown as text.</small></p>`,
+  );
   out.push('</body></html>', '');
   return out.join('\n');
 }
 
 /** Markdown escaping: attacker text must not become links, images, HTML or table cells. */
 export function mdEscape(s: unknown): string {
-  return String(s)
-    .replace(/[\r\n]+/g, ' ')
-    // Values never start a line (they follow "| " or "- Label: "), so only inline markup matters:
-    // emphasis, code, links/images (brackets), table cells, strikethrough, and raw HTML.
-    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+  return (
+    String(s)
+      .replace(/[\r\n]+/g, ' ')
+      // Values never start a line (they follow "| " or "- Label: "), so only inline markup matters:
+      // emphasis, code, links/images (brackets), table cells, strikethrough, and raw HTML.
+      .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+  );
 }
 
 export function toMarkdownSummary(input: ReportInput): string {
@@ -242,7 +304,13 @@ export function toMarkdownSummary(input: ReportInput): string {
   out.push(`- Probes: ${m((header?.probes ?? []).join(', '))}`);
   out.push(`- Time: ${m(fmtTime(s.firstSeen))} to ${m(fmtTime(s.lastSeen))}`);
   if (input.events !== undefined) out.push(`- Events: ${input.events}`);
-  out.push(`- Graph: ${s.nodes} nodes, ${s.edges} edges (${m(Object.entries(s.byNodeKind).map(([k, v]) => `${k} ${v}`).join(', '))})`);
+  out.push(
+    `- Graph: ${s.nodes} nodes, ${s.edges} edges (${m(
+      Object.entries(s.byNodeKind)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    )})`,
+  );
   out.push(`- Findings: ${findings.length}`);
   for (const w of input.warnings ?? []) out.push(`- Warning: ${m(w)}`);
   out.push('');
@@ -275,5 +343,7 @@ function findingsTable(findings: Finding[]): string {
 
 export function findingsToMarkdown(findings: Finding[], name: string): string {
   const sorted = sortFindings(findings);
-  return [`# Lantern findings: ${mdEscape(name)}`, '', sorted.length ? findingsTable(sorted) : 'No findings.', ''].join('\n');
+  return [`# Lantern findings: ${mdEscape(name)}`, '', sorted.length ? findingsTable(sorted) : 'No findings.', ''].join(
+    '\n',
+  );
 }

@@ -38,18 +38,40 @@ const inventory: Inventory = {
 };
 
 let t = 1_000_000_000;
-function ev(kind: LanternEvent['kind'], pid: number, start: number, exe: string, extra: Partial<LanternEvent> = {}, ppid?: number, pstart?: number): LanternEvent {
+function ev(
+  kind: LanternEvent['kind'],
+  pid: number,
+  start: number,
+  exe: string,
+  extra: Partial<LanternEvent> = {},
+  ppid?: number,
+  pstart?: number,
+): LanternEvent {
   t += 1000;
   return {
     kind,
     time: t,
     node: 'n1',
-    proc: { pid, start, comm: exe.split('/').pop()!.slice(0, 15), exe, ...(ppid !== undefined ? { ppid } : {}), ...(pstart !== undefined ? { pstart } : {}) },
+    proc: {
+      pid,
+      start,
+      comm: exe.split('/').pop()!.slice(0, 15),
+      exe,
+      ...(ppid !== undefined ? { ppid } : {}),
+      ...(pstart !== undefined ? { pstart } : {}),
+    },
     container: { id: CTR, podUid: POD_UID },
     ...extra,
   };
 }
-const tcp = (saddr: string, sport: number, daddr: string, dport: number) => ({ proto: 'tcp' as const, family: 4 as const, saddr, sport, daddr, dport });
+const tcp = (saddr: string, sport: number, daddr: string, dport: number) => ({
+  proto: 'tcp' as const,
+  family: 4 as const,
+  saddr,
+  sport,
+  daddr,
+  dport,
+});
 const SCOPE = keys.container('shop', 'web-5d9f7c8b6d-x7k2p', 'nginx');
 
 describe('GraphBuilder', () => {
@@ -59,7 +81,13 @@ describe('GraphBuilder', () => {
     const g = b.graph;
     const proc = keys.process(SCOPE, '/usr/sbin/nginx');
     expect(g.getNodeAttribute(proc, 'kind')).toBe('process');
-    expect(g.getNodeAttributes(proc)).toMatchObject({ namespace: 'shop', pod: 'web-5d9f7c8b6d-x7k2p', workload: 'Deployment/web', container: 'nginx', label: 'nginx' });
+    expect(g.getNodeAttributes(proc)).toMatchObject({
+      namespace: 'shop',
+      pod: 'web-5d9f7c8b6d-x7k2p',
+      workload: 'Deployment/web',
+      container: 'nginx',
+      label: 'nginx',
+    });
     for (const [kind, s, d] of [
       ['contains', keys.namespace('shop'), keys.workload('shop', 'Deployment', 'web')],
       ['contains', keys.workload('shop', 'Deployment', 'web'), keys.pod('shop', 'web-5d9f7c8b6d-x7k2p')],
@@ -74,13 +102,19 @@ describe('GraphBuilder', () => {
   it('aggregates repeats into one edge with a count, first and last seen', () => {
     const b = new GraphBuilder({ inventory });
     const t0 = t + 1000;
-    for (let i = 0; i < 1000; i++) b.ingest(ev('accept', 101, 5001, '/usr/sbin/nginx', { net: tcp('10.244.0.5', 80, '10.244.0.9', 32768 + i) }));
+    for (let i = 0; i < 1000; i++)
+      b.ingest(ev('accept', 101, 5001, '/usr/sbin/nginx', { net: tcp('10.244.0.5', 80, '10.244.0.9', 32768 + i) }));
     const peer = keys.endpoint('10.244.0.9', 0);
     const e = keys.edge('accepted', peer, keys.process(SCOPE, '/usr/sbin/nginx'));
     expect(b.graph.getEdgeAttributes(e)).toMatchObject({ kind: 'accepted', count: 1000, firstSeen: t0 });
     expect(b.graph.getEdgeAttribute(e, 'lastSeen')).toBe(t);
     // the peer is enriched: a pod of the api workload
-    expect(b.graph.getNodeAttributes(peer)).toMatchObject({ endpointClass: 'pod', pod: 'api-6c4f9d7b8-abcde', namespace: 'shop', workload: 'Deployment/api' });
+    expect(b.graph.getNodeAttributes(peer)).toMatchObject({
+      endpointClass: 'pod',
+      pod: 'api-6c4f9d7b8-abcde',
+      namespace: 'shop',
+      workload: 'Deployment/api',
+    });
     // a thousand events, a handful of elements
     expect(b.graph.order).toBeLessThan(15);
   });
@@ -112,7 +146,9 @@ describe('GraphBuilder', () => {
     const b = new GraphBuilder({ inventory });
     b.ingest(ev('exec', 300, 11000, '/bin/sh', {}, 1, 0));
     b.ingest(ev('exec', 300, 11000, '/usr/bin/python3', {}, 1, 0));
-    expect(b.graph.hasEdge(keys.edge('spawned', keys.process(SCOPE, '/bin/sh'), keys.process(SCOPE, '/usr/bin/python3')))).toBe(true);
+    expect(
+      b.graph.hasEdge(keys.edge('spawned', keys.process(SCOPE, '/bin/sh'), keys.process(SCOPE, '/usr/bin/python3'))),
+    ).toBe(true);
   });
 
   it('folds volatile paths and classes sensitive ones', () => {
@@ -123,11 +159,14 @@ describe('GraphBuilder', () => {
     expect(classifyPath('/etc/shadow').sensitive).toBe('shadow');
     expect(classifyPath('/proc/77/environ')).toEqual({ key: '/proc/*/environ', sensitive: 'proc-secrets' });
     const b = new GraphBuilder({ inventory });
-    for (let pid = 1000; pid < 1100; pid++) b.ingest(ev('open', 100, 5000, '/usr/sbin/nginx', { file: { path: `/proc/${pid}/stat` } }));
+    for (let pid = 1000; pid < 1100; pid++)
+      b.ingest(ev('open', 100, 5000, '/usr/sbin/nginx', { file: { path: `/proc/${pid}/stat` } }));
     b.ingest(ev('open', 100, 5000, '/usr/sbin/nginx', { file: { path: '/etc/shadow', write: false } }));
     b.ingest(ev('open', 100, 5000, '/usr/sbin/nginx', { file: { path: '/etc/nginx/conf.d/x.conf', write: true } }));
     const files = b.graph.filterNodes((_k, a) => a.kind === 'file');
-    expect(files.sort()).toEqual([keys.file('/etc/nginx/conf.d/x.conf'), keys.file('/etc/shadow'), keys.file('/proc/*/stat')].sort());
+    expect(files.sort()).toEqual(
+      [keys.file('/etc/nginx/conf.d/x.conf'), keys.file('/etc/shadow'), keys.file('/proc/*/stat')].sort(),
+    );
     expect(b.graph.getNodeAttribute(keys.file('/proc/*/stat'), 'count')).toBe(100);
     expect(b.graph.getNodeAttribute(keys.file('/etc/shadow'), 'sensitive')).toBe('shadow');
     const nginx = keys.process(SCOPE, '/usr/sbin/nginx');
@@ -136,7 +175,10 @@ describe('GraphBuilder', () => {
     // read and wrote between the same two nodes are two edges of different kinds
     b.ingest(ev('open', 100, 5000, '/usr/sbin/nginx', { file: { path: '/etc/nginx/conf.d/x.conf' } }));
     expect(b.graph.edges(nginx, keys.file('/etc/nginx/conf.d/x.conf')).sort()).toEqual(
-      [keys.edge('read', nginx, keys.file('/etc/nginx/conf.d/x.conf')), keys.edge('wrote', nginx, keys.file('/etc/nginx/conf.d/x.conf'))].sort(),
+      [
+        keys.edge('read', nginx, keys.file('/etc/nginx/conf.d/x.conf')),
+        keys.edge('wrote', nginx, keys.file('/etc/nginx/conf.d/x.conf')),
+      ].sort(),
     );
   });
 
@@ -154,7 +196,13 @@ describe('GraphBuilder', () => {
 
   it('puts processes outside any pod under the host scope', () => {
     const b = new GraphBuilder({ inventory });
-    b.ingest({ kind: 'connect', time: 5, node: 'n1', proc: { pid: 812, start: 1, comm: 'kubelet', exe: '/usr/bin/kubelet' }, net: tcp('10.0.0.11', 40000, '10.96.0.1', 443) });
+    b.ingest({
+      kind: 'connect',
+      time: 5,
+      node: 'n1',
+      proc: { pid: 812, start: 1, comm: 'kubelet', exe: '/usr/bin/kubelet' },
+      net: tcp('10.0.0.11', 40000, '10.96.0.1', 443),
+    });
     const k = keys.process(keys.hostScope('n1'), '/usr/bin/kubelet');
     expect(b.graph.getNodeAttribute(k, 'host')).toBe(true);
     expect(b.graph.hasEdge(keys.edge('runs', keys.clusterNode('n1'), k))).toBe(true);
@@ -163,7 +211,8 @@ describe('GraphBuilder', () => {
   it('collapses process → pod → workload → namespace as a pure function', () => {
     const b = new GraphBuilder({ inventory });
     b.ingest(ev('exec', 200, 7000, '/bin/sh', {}, 1, 0));
-    for (let i = 0; i < 5; i++) b.ingest(ev('connect', 200, 7000, '/bin/sh', { net: tcp('10.244.0.5', 40000 + i, '10.244.0.9', 8080) }));
+    for (let i = 0; i < 5; i++)
+      b.ingest(ev('connect', 200, 7000, '/bin/sh', { net: tcp('10.244.0.5', 40000 + i, '10.244.0.9', 8080) }));
     const before = b.graph.order;
     const pod = collapse(b.graph, 'pod');
     expect(b.graph.order).toBe(before); // input untouched
@@ -173,7 +222,11 @@ describe('GraphBuilder', () => {
     // process → pod endpoint becomes pod → pod
     expect(pod.getEdgeAttribute(keys.edge('connected', web, api), 'count')).toBe(5);
     const wl = collapse(b.graph, 'workload');
-    expect(wl.hasEdge(keys.edge('connected', keys.workload('shop', 'Deployment', 'web'), keys.workload('shop', 'Deployment', 'api')))).toBe(true);
+    expect(
+      wl.hasEdge(
+        keys.edge('connected', keys.workload('shop', 'Deployment', 'web'), keys.workload('shop', 'Deployment', 'api')),
+      ),
+    ).toBe(true);
     const ns = collapse(b.graph, 'namespace');
     expect(ns.hasEdge(keys.edge('connected', keys.namespace('shop'), keys.namespace('shop')))).toBe(false);
     expect(ns.filterNodes((_k, a) => a.kind === 'process' || a.kind === 'pod')).toEqual([]);
@@ -187,7 +240,10 @@ describe('GraphBuilder', () => {
     }
     const hubs = findHubs(b.graph, { minDegree: 20 });
     expect(hubs.map((h) => h.key)).toContain(keys.endpoint('10.96.0.1', 443));
-    const g = withoutNodes(b.graph, hubs.map((h) => h.key));
+    const g = withoutNodes(
+      b.graph,
+      hubs.map((h) => h.key),
+    );
     expect(g.hasNode(keys.endpoint('10.96.0.1', 443))).toBe(false);
     expect(b.graph.hasNode(keys.endpoint('10.96.0.1', 443))).toBe(true);
   });

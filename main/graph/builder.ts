@@ -156,7 +156,9 @@ export class GraphBuilder {
   private readonly patternByKey = new Map<string, number>();
 
   readonly checkpointEvery: number;
-  readonly checkpoints: Checkpoint[] = [{ events: 0, elements: 0, counts: new Int32Array(0), lastSeen: new Float64Array(0), time: 0 }];
+  readonly checkpoints: Checkpoint[] = [
+    { events: 0, elements: 0, counts: new Int32Array(0), lastSeen: new Float64Array(0), time: 0 },
+  ];
 
   private idx = -1;
   private now = 0;
@@ -193,7 +195,8 @@ export class GraphBuilder {
     if (index < 0 || index >= this.tlog.length) return [];
     const p = this.tlog.u32[index]!;
     const out: string[] = [];
-    for (let i = this.patternStart[p]!; i < this.patternStart[p + 1]!; i++) out.push(this.elements[this.patternIds[i]!]!.key);
+    for (let i = this.patternStart[p]!; i < this.patternStart[p + 1]!; i++)
+      out.push(this.elements[this.patternIds[i]!]!.key);
     return out;
   }
 
@@ -230,8 +233,16 @@ export class GraphBuilder {
   private nodeRec(key: string, kind: NodeKind, label: string, extra?: Partial<GraphNodeAttributes>): ElementRec {
     const r = this.byKey.get(key);
     if (r !== undefined) return r;
-    const attrs: GraphNodeAttributes = { kind, label: clip(label, MAX_LABEL), count: 0, firstSeen: this.now, lastSeen: this.now };
-    if (extra) for (const k in extra) if ((extra as Record<string, unknown>)[k] !== undefined) attrs[k] = (extra as Record<string, unknown>)[k];
+    const attrs: GraphNodeAttributes = {
+      kind,
+      label: clip(label, MAX_LABEL),
+      count: 0,
+      firstSeen: this.now,
+      lastSeen: this.now,
+    };
+    if (extra)
+      for (const k in extra)
+        if ((extra as Record<string, unknown>)[k] !== undefined) attrs[k] = (extra as Record<string, unknown>)[k];
     return this.addNode(key, attrs);
   }
 
@@ -370,7 +381,9 @@ export class GraphBuilder {
         this.touch(this.edgeRec('contains', nsRec, podRec));
       }
       if (pod.serviceAccount) {
-        const sa = this.nodeRec(keys.serviceAccount(ns, pod.serviceAccount), 'service-account', pod.serviceAccount, { namespace: ns });
+        const sa = this.nodeRec(keys.serviceAccount(ns, pod.serviceAccount), 'service-account', pod.serviceAccount, {
+          namespace: ns,
+        });
         this.touch(this.edgeRec('uses-account', podRec, sa));
       }
       const ctrName = pod.container ?? (cid ? cid.slice(0, 12) : 'main');
@@ -488,7 +501,8 @@ export class GraphBuilder {
       const c = this.enricher.classify(ip, port);
       cls = c.class;
       if (c.label) label = port ? `${c.label}:${port}` : c.label;
-      const pod = c.pod as { name?: unknown; namespace?: unknown; workload?: { kind?: unknown; name?: unknown } } | undefined;
+      const pod = c.pod as
+        { name?: unknown; namespace?: unknown; workload?: { kind?: unknown; name?: unknown } } | undefined;
       if (pod && typeof pod.name === 'string' && typeof pod.namespace === 'string') {
         extra.pod = pod.name;
         extra.namespace = pod.namespace;
@@ -535,7 +549,8 @@ export class GraphBuilder {
       if (ev.kind === 'agent.status' || ev.kind === 'agent.lost') {
         const cn = this.clusterNode(ev.node);
         this.touch(cn);
-        if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') (cn.attrs as GraphNodeAttributes).lost = ((cn.attrs.lost as number) ?? 0) + ev.agent.lost;
+        if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number')
+          (cn.attrs as GraphNodeAttributes).lost = ((cn.attrs.lost as number) ?? 0) + ev.agent.lost;
       }
       return;
     }
@@ -557,7 +572,9 @@ export class GraphBuilder {
         if (!n) break;
         // s* is the local (listening) side, d* the remote peer whose port is ephemeral.
         const peer = this.endpoint(n.daddr, 0);
-        this.touchEdge(this.edge('accepted', peer, pr) ?? this.edgeRec('accepted', peer, pr, { proto: n.proto, port: n.sport }));
+        this.touchEdge(
+          this.edge('accepted', peer, pr) ?? this.edgeRec('accepted', peer, pr, { proto: n.proto, port: n.sport }),
+        );
         return;
       }
       case 'listen': {
@@ -569,7 +586,8 @@ export class GraphBuilder {
       case 'snapshot.sock': {
         const n = ev.net;
         if (!n) break;
-        if (!n.dport || n.daddr === '0.0.0.0' || n.daddr === '::') this.touchEdge(this.edgeRec('listened', pr, this.endpoint(n.saddr, n.sport), { proto: n.proto }));
+        if (!n.dport || n.daddr === '0.0.0.0' || n.daddr === '::')
+          this.touchEdge(this.edgeRec('listened', pr, this.endpoint(n.saddr, n.sport), { proto: n.proto }));
         else this.touchEdge(this.edgeRec('connected', pr, this.endpoint(n.daddr, n.dport), { proto: n.proto }));
         return;
       }
@@ -585,7 +603,9 @@ export class GraphBuilder {
           }
           this.touchEdge(this.edge('resolved', pr, dom) ?? this.edgeRec('resolved', pr, dom));
         } else if (ev.dns) {
-          this.touchEdge(this.edgeRec('connected', pr, this.endpoint(ev.dns.server, ev.dns.serverPort), { proto: 'udp' }));
+          this.touchEdge(
+            this.edgeRec('connected', pr, this.endpoint(ev.dns.server, ev.dns.serverPort), { proto: 'udp' }),
+          );
         }
         return;
       }
@@ -617,25 +637,42 @@ export class GraphBuilder {
         const t = ev.ptrace ? this.lookup(ev.node, ev.ptrace.targetPid, undefined) : undefined;
         const target =
           t?.rec ??
-          this.nodeRec(keys.process(keys.hostScope(ev.node), '[unknown process]'), 'process', '[unknown process]', { node: ev.node, host: true });
+          this.nodeRec(keys.process(keys.hostScope(ev.node), '[unknown process]'), 'process', '[unknown process]', {
+            node: ev.node,
+            host: true,
+          });
         this.touchEdge(this.edgeRec('ptraced', pr, target));
         return;
       }
       case 'mount': {
         const target = ev.mount?.target || ev.mount?.source || '[unknown]';
         const fc = classifyPath(target);
-        this.touchEdge(this.edgeRec('mounted', pr, this.nodeRec(keys.file(fc.key), 'file', fc.key, { detail: fc.key, sensitive: fc.sensitive })));
+        this.touchEdge(
+          this.edgeRec(
+            'mounted',
+            pr,
+            this.nodeRec(keys.file(fc.key), 'file', fc.key, { detail: fc.key, sensitive: fc.sensitive }),
+          ),
+        );
         return;
       }
       case 'module': {
         // keyed on the bare module name, as detection's evidence ids are
         const name = ev.module?.name ?? '[unknown module]';
-        this.touchEdge(this.edgeRec('loaded-module', pr, this.nodeRec(keys.file(name), 'file', name, { detail: name, sensitive: 'kernel-module' })));
+        this.touchEdge(
+          this.edgeRec(
+            'loaded-module',
+            pr,
+            this.nodeRec(keys.file(name), 'file', name, { detail: name, sensitive: 'kernel-module' }),
+          ),
+        );
         return;
       }
       case 'memfd': {
         const name = `memfd:${ev.memfd?.name ?? ''}`;
-        this.touchEdge(this.edgeRec('opened', pr, this.nodeRec(keys.file(name), 'file', name, { detail: name, memfd: true })));
+        this.touchEdge(
+          this.edgeRec('opened', pr, this.nodeRec(keys.file(name), 'file', name, { detail: name, memfd: true })),
+        );
         return;
       }
       case 'bpf':

@@ -30,14 +30,18 @@ describe('diffGraphs', () => {
     // Same behaviour, different cluster layout draw (pod hashes, uids, IPs): nothing may differ but the extra egress.
     const a = build({ events: 20_000, seed: 5, layoutSeed: 7 });
     const b = build({ events: 20_000, seed: 5, layoutSeed: 8, variant: 'extra-egress' });
-    expect(a.graph.filterNodes((_k, x) => x.kind === 'pod').sort()).not.toEqual(b.graph.filterNodes((_k, x) => x.kind === 'pod').sort());
+    expect(a.graph.filterNodes((_k, x) => x.kind === 'pod').sort()).not.toEqual(
+      b.graph.filterNodes((_k, x) => x.kind === 'pod').sort(),
+    );
     const podIps = (h: typeof a.header) => h.inventory!.pods.flatMap((p) => (p.hostNetwork ? [] : (p.ips ?? [])));
     expect(podIps(a.header).filter((ip) => podIps(b.header).includes(ip))).toEqual([]);
     const d = diffGraphs(a.graph, b.graph);
     expect(d.removed.nodes).toEqual([]);
     expect(d.removed.edges).toEqual([]);
     expect(d.added.nodes.map((n) => n.key)).toEqual(['ep:198.51.100.77:443']);
-    expect(d.added.edges.map((e) => e.key)).toEqual(['connected:proc:ctr:shop/api-*/api|/usr/local/bin/node->ep:198.51.100.77:443']);
+    expect(d.added.edges.map((e) => e.key)).toEqual([
+      'connected:proc:ctr:shop/api-*/api|/usr/local/bin/node->ep:198.51.100.77:443',
+    ]);
     expect(d.added.edges[0]!.countB).toBeGreaterThan(10);
     expect(d.changed.edges).toEqual([]);
     expect(d.graph.getNodeAttribute('ep:198.51.100.77:443', 'diff')).toBe('added');
@@ -47,16 +51,24 @@ describe('diffGraphs', () => {
     const a = build({ events: 20_000, seed: 5, variant: 'extra-egress', attack: true });
     const b = build({ events: 20_000, seed: 5 });
     const d = diffGraphs(a.graph, b.graph);
-    expect(d.removed.edges.map((e) => e.key)).toContain('connected:proc:ctr:shop/api-*/api|/usr/local/bin/node->ep:198.51.100.77:443');
-    expect(d.removed.nodes.map((n) => n.key)).toEqual(expect.arrayContaining(['proc:ctr:shop/web-*/nginx|/bin/bash', 'ep:198.51.100.23:4444']));
+    expect(d.removed.edges.map((e) => e.key)).toContain(
+      'connected:proc:ctr:shop/api-*/api|/usr/local/bin/node->ep:198.51.100.77:443',
+    );
+    expect(d.removed.nodes.map((n) => n.key)).toEqual(
+      expect.arrayContaining(['proc:ctr:shop/web-*/nginx|/bin/bash', 'ep:198.51.100.23:4444']),
+    );
     expect(d.added.edges).toEqual([]);
   });
 
   it('refuses captures from different clusters or with different probes, with the reason', () => {
     const a = makeCapture({ events: 10 }).header;
     expect(incomparableReason(a, makeCapture({ events: 10 }).header)).toBeUndefined();
-    expect(incomparableReason(a, makeCapture({ events: 10, server: 'https://10.1.1.1:6443' }).header)).toMatch(/different clusters.*10\.1\.1\.1/);
-    expect(incomparableReason(a, makeCapture({ events: 10, probes: ['exec', 'tcp'] }).header)).toMatch(/different probes.*only A watched .*dns/);
+    expect(incomparableReason(a, makeCapture({ events: 10, server: 'https://10.1.1.1:6443' }).header)).toMatch(
+      /different clusters.*10\.1\.1\.1/,
+    );
+    expect(incomparableReason(a, makeCapture({ events: 10, probes: ['exec', 'tcp'] }).header)).toMatch(
+      /different probes.*only A watched .*dns/,
+    );
   });
 });
 
@@ -76,7 +88,9 @@ describe('diff from capture files', () => {
     const [A, B] = [await loadCapture(pa), await loadCapture(pb)];
     expect(incomparableReason(A.header, B.header)).toBeUndefined();
     const d = diffGraphs(A.builder.graph, B.builder.graph);
-    expect(d.added.edges.map((e) => e.key)).toEqual(['connected:proc:ctr:shop/api-*/api|/usr/local/bin/node->ep:198.51.100.77:443']);
+    expect(d.added.edges.map((e) => e.key)).toEqual([
+      'connected:proc:ctr:shop/api-*/api|/usr/local/bin/node->ep:198.51.100.77:443',
+    ]);
     expect(d.removed.edges).toEqual([]);
   });
 });

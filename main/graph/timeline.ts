@@ -150,7 +150,13 @@ export class Cursor {
     const edges: NonNullable<GraphDelta['edges']> = [];
     for (let id = firstNew; id < this.elements; id++) {
       const r = els[id]!;
-      if (r.edge) edges.push({ key: r.key, source: els[r.source]!.key, target: els[r.target]!.key, attributes: this.edgeAttrs(id) });
+      if (r.edge)
+        edges.push({
+          key: r.key,
+          source: els[r.source]!.key,
+          target: els[r.target]!.key,
+          attributes: this.edgeAttrs(id),
+        });
       else nodes.push({ key: r.key, attributes: this.nodeAttrs(id) });
     }
     if (nodes.length) d.nodes = nodes;

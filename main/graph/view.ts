@@ -17,7 +17,8 @@ export function applyDelta(g: BehaviourGraph, d: GraphDelta): void {
   for (const k of d.dropEdges ?? []) if (g.hasEdge(k)) g.dropEdge(k);
   for (const k of d.dropNodes ?? []) if (g.hasNode(k)) g.dropNode(k);
   for (const n of d.nodes ?? []) g.mergeNode(n.key, n.attributes);
-  for (const e of d.edges ?? []) if (!g.hasEdge(e.key)) g.addDirectedEdgeWithKey(e.key, e.source, e.target, e.attributes);
+  for (const e of d.edges ?? [])
+    if (!g.hasEdge(e.key)) g.addDirectedEdgeWithKey(e.key, e.source, e.target, e.attributes);
   for (const u of d.nodeUpdates ?? []) if (g.hasNode(u.key)) g.mergeNodeAttributes(u.key, u.attributes);
   for (const u of d.edgeUpdates ?? []) if (g.hasEdge(u.key)) g.mergeEdgeAttributes(u.key, u.attributes);
 }
@@ -33,7 +34,9 @@ export function deltaFromGraph(g: BehaviourGraph, seq: number, time?: number): G
   const d: GraphDelta = { seq, reset: true, nodes: [], edges: [] };
   if (time !== undefined) d.time = time;
   g.forEachNode((key, attributes) => d.nodes!.push({ key, attributes: { ...attributes } }));
-  g.forEachEdge((key, attributes, source, target) => d.edges!.push({ key, source, target, attributes: { ...attributes } }));
+  g.forEachEdge((key, attributes, source, target) =>
+    d.edges!.push({ key, source, target, attributes: { ...attributes } }),
+  );
   return d;
 }
 
@@ -71,7 +74,12 @@ export function groupOf(key: string, a: GraphNodeAttributes, level: CollapseLeve
   }
 }
 
-const KIND_OF_GROUP: Record<string, NodeKind> = { 'pod:': 'pod', 'wl:': 'workload', 'ns:': 'namespace', 'node:': 'cluster-node' };
+const KIND_OF_GROUP: Record<string, NodeKind> = {
+  'pod:': 'pod',
+  'wl:': 'workload',
+  'ns:': 'namespace',
+  'node:': 'cluster-node',
+};
 
 /**
  * Collapse a graph to a level. Members are summed into their group (count, first/last seen,
@@ -89,7 +97,8 @@ export function collapse(g: BehaviourGraph, level: CollapseLevel): BehaviourGrap
     if (!existing) {
       let base: GraphNodeAttributes;
       if (gk === key) base = { ...a, members: 1 };
-      else if (g.hasNode(gk)) base = { ...g.getNodeAttributes(gk), count: a.count, firstSeen: a.firstSeen, lastSeen: a.lastSeen, members: 1 };
+      else if (g.hasNode(gk))
+        base = { ...g.getNodeAttributes(gk), count: a.count, firstSeen: a.firstSeen, lastSeen: a.lastSeen, members: 1 };
       else {
         const prefix = gk.slice(0, gk.indexOf(':') + 1);
         const kind = KIND_OF_GROUP[prefix] ?? a.kind;
@@ -123,7 +132,8 @@ export function collapse(g: BehaviourGraph, level: CollapseLevel): BehaviourGrap
     if (a.firstSeen < existing.firstSeen) existing.firstSeen = a.firstSeen;
     if (a.lastSeen > existing.lastSeen) existing.lastSeen = a.lastSeen;
     existing.members = ((existing.members as number) ?? 1) + 1;
-    if (a.severity && (!existing.severity || sevRank(a.severity) > sevRank(existing.severity))) existing.severity = a.severity;
+    if (a.severity && (!existing.severity || sevRank(a.severity) > sevRank(existing.severity)))
+      existing.severity = a.severity;
   });
   g.forEachEdge((_key, a, s, t) => {
     const gs = group.get(s)!;
@@ -150,10 +160,16 @@ function sevRank(s: string): number {
  * Hubs: nodes whose degree is far above the rest (the API server endpoint, kube-dns, a
  * logging sidecar). Default threshold: max(minDegree, 10 × median degree of non-leaf nodes).
  */
-export function findHubs(g: BehaviourGraph, opts: { minDegree?: number; threshold?: number; limit?: number } = {}): { key: string; degree: number }[] {
+export function findHubs(
+  g: BehaviourGraph,
+  opts: { minDegree?: number; threshold?: number; limit?: number } = {},
+): { key: string; degree: number }[] {
   const degs: { key: string; degree: number }[] = [];
   g.forEachNode((key) => degs.push({ key, degree: g.degree(key) }));
-  const nonLeaf = degs.filter((d) => d.degree > 1).map((d) => d.degree).sort((a, b) => a - b);
+  const nonLeaf = degs
+    .filter((d) => d.degree > 1)
+    .map((d) => d.degree)
+    .sort((a, b) => a - b);
   const median = nonLeaf.length ? nonLeaf[Math.floor(nonLeaf.length / 2)]! : 1;
   const threshold = opts.threshold ?? Math.max(opts.minDegree ?? 20, 10 * median);
   return degs

@@ -75,12 +75,14 @@ export class EngineClient {
     return this.call<SessionInfo>('open', src, o ?? {});
   }
   openDiff(a: string, b: string, o?: { force?: boolean }) {
-    return this.call<{ sessionId: string; comparable: boolean; reason?: string; added: { nodes: number; edges: number }; removed: { nodes: number; edges: number }; changed: { edges: number } }>(
-      'openDiff',
-      a,
-      b,
-      o ?? {},
-    );
+    return this.call<{
+      sessionId: string;
+      comparable: boolean;
+      reason?: string;
+      added: { nodes: number; edges: number };
+      removed: { nodes: number; edges: number };
+      changed: { edges: number };
+    }>('openDiff', a, b, o ?? {});
   }
   startLive(header: CaptureHeader, name: string) {
     return this.call<SessionInfo>('startLive', header, name);

@@ -29,7 +29,12 @@ describe('session engine in a worker thread', () => {
 
   it('opens a capture, replays with deltas that match a fresh snapshot, detects, exports, and closes', async () => {
     const info = await mgr.open({ path });
-    expect(info).toMatchObject({ kind: 'file', events: 20_000 + 0, complete: true, nodes: ['node-a', 'node-b', 'node-c'] });
+    expect(info).toMatchObject({
+      kind: 'file',
+      events: 20_000 + 0,
+      complete: true,
+      nodes: ['node-a', 'node-b', 'node-c'],
+    });
     const c = mgr.get(info.sessionId);
 
     const full = await c.snapshot();
@@ -77,9 +82,13 @@ describe('session engine in a worker thread', () => {
       for (const k of f.evidence.nodes) expect(endGraph.hasNode(k), `${f.title}: ${k}`).toBe(true);
       for (const k of f.evidence.edges) expect(endGraph.hasEdge(k), `${f.title}: ${k}`).toBe(true);
     }
-    expect(findings.some((f) => f.evidence.nodes.some((k) => k.endsWith('|/bin/bash')) && f.evidence.edges.length > 0)).toBe(true);
+    expect(
+      findings.some((f) => f.evidence.nodes.some((k) => k.endsWith('|/bin/bash')) && f.evidence.edges.length > 0),
+    ).toBe(true);
     // severities reached the graph
-    expect(endGraph.filterNodes((_k, a) => a.severity === 'critical' || a.severity === 'high').length).toBeGreaterThan(0);
+    expect(endGraph.filterNodes((_k, a) => a.severity === 'critical' || a.severity === 'high').length).toBeGreaterThan(
+      0,
+    );
 
     // node details and raw events behind a node
     const bash = end.nodes!.find((n) => n.attributes.detail === '/bin/bash')!;

@@ -90,7 +90,15 @@ export class SessionEngine {
   private viewGraph: BehaviourGraph | undefined;
   /** Diff sessions hold a static graph instead of a replayable capture. */
   private staticGraph: BehaviourGraph | undefined;
-  private diffSummary: { comparable: boolean; reason?: string; added: { nodes: number; edges: number }; removed: { nodes: number; edges: number }; changed: { edges: number } } | undefined;
+  private diffSummary:
+    | {
+        comparable: boolean;
+        reason?: string;
+        added: { nodes: number; edges: number };
+        removed: { nodes: number; edges: number };
+        changed: { edges: number };
+      }
+    | undefined;
   private firstTime = 0;
   private lastFinish = Date.now();
   private closed = false;
@@ -105,7 +113,10 @@ export class SessionEngine {
     this.name = src.name ?? ('path' in src ? src.path.split(/[\\/]/).pop()! : 'capture');
     let r: CaptureReader;
     try {
-      r = 'path' in src ? await openCapture(src.path, { continueOnError: o.continueOnError }) : await openCaptureBuffer(src.buffer, src.name, { continueOnError: o.continueOnError });
+      r =
+        'path' in src
+          ? await openCapture(src.path, { continueOnError: o.continueOnError })
+          : await openCaptureBuffer(src.buffer, src.name, { continueOnError: o.continueOnError });
     } catch (e) {
       throw e instanceof CaptureError ? new EngineFailure('bad-input', e.message) : e;
     }
@@ -138,7 +149,11 @@ export class SessionEngine {
 
   private async begin(header: CaptureHeader): Promise<void> {
     this.header = header;
-    this.b = new GraphBuilder({ enricher: createEnricher(header.inventory), log: true, checkpointEvery: this.opts.checkpointEvery });
+    this.b = new GraphBuilder({
+      enricher: createEnricher(header.inventory),
+      log: true,
+      checkpointEvery: this.opts.checkpointEvery,
+    });
     this.cursor = new Cursor(this.b);
     this.sinks = [];
     for (const f of this.opts.sinks ?? []) this.sinks.push(await f(header));
@@ -174,7 +189,11 @@ export class SessionEngine {
   }
 
   /** A diff session: both captures built in this engine, the union graph marked added/removed/changed. */
-  async openDiff(a: string, bPath: string, o: { force?: boolean } = {}): Promise<NonNullable<SessionEngine['diffSummary']> & { sessionId: string }> {
+  async openDiff(
+    a: string,
+    bPath: string,
+    o: { force?: boolean } = {},
+  ): Promise<NonNullable<SessionEngine['diffSummary']> & { sessionId: string }> {
     this.kind = 'diff';
     this.name = `${a.split(/[\\/]/).pop()} ↔ ${bPath.split(/[\\/]/).pop()}`;
     let A;
@@ -190,7 +209,13 @@ export class SessionEngine {
     this.warnings = [...A.warnings.map((w) => `A: ${w}`), ...B.warnings.map((w) => `B: ${w}`)];
     if (reason && !o.force) {
       this.staticGraph = undefined;
-      this.diffSummary = { comparable: false, reason, added: { nodes: 0, edges: 0 }, removed: { nodes: 0, edges: 0 }, changed: { edges: 0 } };
+      this.diffSummary = {
+        comparable: false,
+        reason,
+        added: { nodes: 0, edges: 0 },
+        removed: { nodes: 0, edges: 0 },
+        changed: { edges: 0 },
+      };
       return { sessionId: this.opts.sessionId, ...this.diffSummary };
     }
     const d = diffGraphs(A.builder.graph, B.builder.graph);
@@ -239,7 +264,15 @@ export class SessionEngine {
         if (!rec) continue;
         // structure created on the way (namespace, pod, contains edges) is not evidence
         const kind = rec.attrs.kind;
-        if (kind === 'contains' || kind === 'uses-account' || kind === 'namespace' || kind === 'workload' || kind === 'service-account' || kind === 'cluster-node') continue;
+        if (
+          kind === 'contains' ||
+          kind === 'uses-account' ||
+          kind === 'namespace' ||
+          kind === 'workload' ||
+          kind === 'service-account' ||
+          kind === 'cluster-node'
+        )
+          continue;
         (rec.edge ? edges : nodes).add(k);
       }
     }
@@ -330,7 +363,12 @@ export class SessionEngine {
     if (reset || !prev) {
       d.reset = true;
       d.nodes = g.mapNodes((key, attributes) => ({ key, attributes: { ...attributes } }));
-      d.edges = g.mapEdges((key, attributes, source, target) => ({ key, source, target, attributes: { ...attributes } }));
+      d.edges = g.mapEdges((key, attributes, source, target) => ({
+        key,
+        source,
+        target,
+        attributes: { ...attributes },
+      }));
       return d;
     }
     g.forEachNode((key, a) => {
@@ -338,7 +376,10 @@ export class SessionEngine {
       else {
         const p = prev.getNodeAttributes(key);
         if (p.count !== a.count || p.lastSeen !== a.lastSeen || p.severity !== a.severity)
-          (d.nodeUpdates ??= []).push({ key, attributes: { count: a.count, lastSeen: a.lastSeen, severity: a.severity, members: a.members } });
+          (d.nodeUpdates ??= []).push({
+            key,
+            attributes: { count: a.count, lastSeen: a.lastSeen, severity: a.severity, members: a.members },
+          });
       }
     });
     g.forEachEdge((key, a, source, target) => {
@@ -346,7 +387,10 @@ export class SessionEngine {
       else {
         const p = prev.getEdgeAttributes(key);
         if (p.count !== a.count || p.lastSeen !== a.lastSeen || p.severity !== a.severity)
-          (d.edgeUpdates ??= []).push({ key, attributes: { count: a.count, lastSeen: a.lastSeen, severity: a.severity } });
+          (d.edgeUpdates ??= []).push({
+            key,
+            attributes: { count: a.count, lastSeen: a.lastSeen, severity: a.severity },
+          });
       }
     });
     prev.forEachEdge((key) => {
@@ -365,7 +409,8 @@ export class SessionEngine {
     if (this.view === 'process') {
       const d = c.moveTo(n, ++this.seq);
       const changed = this.refreshSeverity();
-      if (backwards || d.nodes || d.edges || d.nodeUpdates || d.edgeUpdates || changed.length) this.opts.emit({ type: 'delta', delta: this.withSeverity(d, changed) });
+      if (backwards || d.nodes || d.edges || d.nodeUpdates || d.edgeUpdates || changed.length)
+        this.opts.emit({ type: 'delta', delta: this.withSeverity(d, changed) });
       return;
     }
     c.restore(n);
@@ -401,7 +446,8 @@ export class SessionEngine {
   }
 
   control(req: { action: 'play' | 'pause' | 'seek' | 'speed'; time?: number; speed?: number }): ReplayState {
-    if (this.staticGraph || this.kind === 'diff') throw new EngineFailure('unsupported', 'a diff has no timeline to replay');
+    if (this.staticGraph || this.kind === 'diff')
+      throw new EngineFailure('unsupported', 'a diff has no timeline to replay');
     const b = this.need();
     switch (req.action) {
       case 'play':
@@ -481,7 +527,11 @@ export class SessionEngine {
       warnings: [...this.warnings, ...(this.diffSummary?.reason ? [this.diffSummary.reason] : [])],
       complete: this.kind === 'diff' ? true : this.trailer !== undefined && this.trailer.status !== 'failed',
     };
-    if (h?.cluster) info.cluster = { ...(h.cluster.server ? { server: h.cluster.server } : {}), ...(h.cluster.context ? { context: h.cluster.context } : {}) };
+    if (h?.cluster)
+      info.cluster = {
+        ...(h.cluster.server ? { server: h.cluster.server } : {}),
+        ...(h.cluster.context ? { context: h.cluster.context } : {}),
+      };
     return info;
   }
 
@@ -500,7 +550,12 @@ export class SessionEngine {
       const k = Math.min(buckets - 1, Math.max(0, Math.floor(((t[i]! - start) / span) * buckets)));
       counts[k]!++;
     }
-    return { start, end, counts, findings: this.allFindings.map((f) => ({ time: f.firstSeen, severity: f.severity, id: f.id })) };
+    return {
+      start,
+      end,
+      counts,
+      findings: this.allFindings.map((f) => ({ time: f.firstSeen, severity: f.severity, id: f.id })),
+    };
   }
 
   nodeDetails(key: string): NodeDetails {
@@ -546,19 +601,40 @@ export class SessionEngine {
       const a = g.getEdgeAttributes(ek);
       if (this.staticGraph) return a;
       const st = this.cursor!.stateOf(this.b!.element(ek)!.id)!;
-      return { ...a, count: st.count, lastSeen: st.lastSeen, ...(this.severity.get(ek) ? { severity: this.severity.get(ek) } : {}) };
+      return {
+        ...a,
+        count: st.count,
+        lastSeen: st.lastSeen,
+        ...(this.severity.get(ek) ? { severity: this.severity.get(ek) } : {}),
+      };
     };
     g.forEachOutEdge(key, (ek, a, _s, t) => {
       if (!visible(ek, true)) return;
       if (a.kind === 'spawned' && t !== key) children.push({ key: t, label: label(t) });
       const ea = edgeAttrs(ek);
-      if (neighbours.length < 500) neighbours.push({ key: t, label: label(t), kind: g.getNodeAttribute(t, 'kind'), edgeKind: a.kind, direction: 'out', count: ea.count });
+      if (neighbours.length < 500)
+        neighbours.push({
+          key: t,
+          label: label(t),
+          kind: g.getNodeAttribute(t, 'kind'),
+          edgeKind: a.kind,
+          direction: 'out',
+          count: ea.count,
+        });
       if (edges.length < 500) edges.push({ key: ek, attributes: ea });
     });
     g.forEachInEdge(key, (ek, a, s) => {
       if (!visible(ek, true) || s === key) return;
       const ea = edgeAttrs(ek);
-      if (neighbours.length < 500) neighbours.push({ key: s, label: label(s), kind: g.getNodeAttribute(s, 'kind'), edgeKind: a.kind, direction: 'in', count: ea.count });
+      if (neighbours.length < 500)
+        neighbours.push({
+          key: s,
+          label: label(s),
+          kind: g.getNodeAttribute(s, 'kind'),
+          edgeKind: a.kind,
+          direction: 'in',
+          count: ea.count,
+        });
       if (edges.length < 500) edges.push({ key: ek, attributes: ea });
     });
     const findings = this.findings()
@@ -568,7 +644,12 @@ export class SessionEngine {
   }
 
   /** Raw events behind a node or an edge (up to the cursor), re-read from the capture. */
-  async events(q: { nodeKey?: string; edgeKey?: string; offset: number; limit: number }): Promise<{ events: LanternEvent[]; total: number }> {
+  async events(q: {
+    nodeKey?: string;
+    edgeKey?: string;
+    offset: number;
+    limit: number;
+  }): Promise<{ events: LanternEvent[]; total: number }> {
     const b = this.need();
     const c = this.cursor!;
     const key = q.edgeKey ?? q.nodeKey;
@@ -601,7 +682,10 @@ export class SessionEngine {
   private async readEvents(indices: number[]): Promise<LanternEvent[]> {
     const src = this.source;
     if (!src) throw new EngineFailure('unsupported', 'this session has no capture file to read events from');
-    const r = 'path' in src ? await openCapture(src.path, { continueOnError: true }) : await openCaptureBuffer(src.buffer, src.name, { continueOnError: true });
+    const r =
+      'path' in src
+        ? await openCapture(src.path, { continueOnError: true })
+        : await openCaptureBuffer(src.buffer, src.name, { continueOnError: true });
     const out: LanternEvent[] = [];
     let k = 0;
     try {
@@ -636,7 +720,11 @@ export class SessionEngine {
     const b = this.need();
     let cps = 0;
     for (const cp of b.checkpoints) cps += cp.counts.byteLength + cp.lastSeen.byteLength;
-    return { log: b.logTimes.byteLength + b.logPatterns.byteLength, checkpoints: cps, patterns: (b.patternIds.length + b.patternStart.length) * 8 };
+    return {
+      log: b.logTimes.byteLength + b.logPatterns.byteLength,
+      checkpoints: cps,
+      patterns: (b.patternIds.length + b.patternStart.length) * 8,
+    };
   }
 
   close(): void {

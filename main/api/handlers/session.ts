@@ -41,7 +41,17 @@ export function demoCapturePath(): string {
   throw new ApiFailure('not-found', 'the bundled demo capture is missing from this installation');
 }
 
-const CODES = new Set<ErrorCode>(['invalid-request', 'unknown-call', 'forbidden', 'not-found', 'unsupported', 'bad-input', 'cluster-error', 'cancelled', 'internal']);
+const CODES = new Set<ErrorCode>([
+  'invalid-request',
+  'unknown-call',
+  'forbidden',
+  'not-found',
+  'unsupported',
+  'bad-input',
+  'cluster-error',
+  'cancelled',
+  'internal',
+]);
 
 /** Engine and session errors become API errors with the same code and words. */
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {
@@ -61,7 +71,8 @@ export function createSessionHandlers(ctx: HandlerContext): Handlers {
   const mgr = () => sessionManagerFor(ctx);
   return {
     'session.openFile': (req) => wrap(() => mgr().open({ path: req.path }, { continueOnError: req.continueOnError })),
-    'session.openDemo': () => wrap(() => mgr().open({ path: demoCapturePath(), name: 'Demo capture' }, { kind: 'demo' })),
+    'session.openDemo': () =>
+      wrap(() => mgr().open({ path: demoCapturePath(), name: 'Demo capture' }, { kind: 'demo' })),
     'session.openUpload': (req) =>
       wrap(async () => {
         const buf = Buffer.from(req.dataBase64, 'base64');
@@ -74,7 +85,10 @@ export function createSessionHandlers(ctx: HandlerContext): Handlers {
     'graph.nodeDetails': (req) => wrap(() => mgr().get(req.sessionId).nodeDetails(req.key)),
     'graph.events': (req) =>
       wrap(() => {
-        const q: { nodeKey?: string; edgeKey?: string; offset: number; limit: number } = { offset: req.offset, limit: req.limit };
+        const q: { nodeKey?: string; edgeKey?: string; offset: number; limit: number } = {
+          offset: req.offset,
+          limit: req.limit,
+        };
         if (req.nodeKey !== undefined) q.nodeKey = req.nodeKey;
         if (req.edgeKey !== undefined) q.edgeKey = req.edgeKey;
         return mgr().get(req.sessionId).events(q);

@@ -17,40 +17,50 @@ export function register(program: Command): void {
     .argument('<file>', 'capture file (.lantern)')
     .addOption(new Option('--to <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption('--out <path>', "output file ('-' for stdout)")
-    .addOption(new Option('--collapse <level>', 'collapse the graph').choices(['process', 'pod', 'workload', 'namespace']).default('process'))
+    .addOption(
+      new Option('--collapse <level>', 'collapse the graph')
+        .choices(['process', 'pod', 'workload', 'namespace'])
+        .default('process'),
+    )
     .option('--no-detect', 'skip detection (reports and findings exports then have no findings)')
     .option('--continue-on-error', 'skip bad lines instead of stopping')
-    .action(async (file: string, o: { to: ExportFormat; out: string; collapse: CollapseLevel; detect: boolean; continueOnError?: boolean }) => {
-      try {
-        const needsFindings = o.detect && (o.to === 'html' || o.to === 'md' || o.to.startsWith('findings'));
-        let detector: { ingest(e: readonly LanternEvent[], i: number): void; finish(): void; findings(): Finding[] } | undefined;
-        const loaded = await loadCapture(file, {
-          continueOnError: o.continueOnError,
-          onHeader: async (header) => {
-            if (!needsFindings) return;
-            const { createDetector } = await import('../../detect/index');
-            detector = createDetector({ inventory: header.inventory });
-          },
-          onBatch: (events, first) => detector?.ingest(events, first),
-        });
-        detector?.finish();
-        const graph = o.collapse === 'process' ? loaded.builder.graph : collapse(loaded.builder.graph, o.collapse);
-        const text = exportText(o.to, {
-          graph,
-          name: file.split(/[\\/]/).pop() ?? file,
-          header: loaded.header,
-          findings: detector?.findings() ?? [],
-          events: loaded.builder.events,
-          warnings: loaded.warnings,
-        });
-        if (o.out === '-') process.stdout.write(text);
-        else await writeFile(o.out, text);
-        for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
-        if (o.out !== '-') process.stderr.write(`wrote ${o.to} (${graph.order} nodes, ${graph.size} edges) to ${o.out}\n`);
-      } catch (e) {
-        process.stderr.write(`lantern export: ${e instanceof CaptureError ? e.message : (e as Error).message}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action(
+      async (
+        file: string,
+        o: { to: ExportFormat; out: string; collapse: CollapseLevel; detect: boolean; continueOnError?: boolean },
+      ) => {
+        try {
+          const needsFindings = o.detect && (o.to === 'html' || o.to === 'md' || o.to.startsWith('findings'));
+          let detector:
+            { ingest(e: readonly LanternEvent[], i: number): void; finish(): void; findings(): Finding[] } | undefined;
+          const loaded = await loadCapture(file, {
+            continueOnError: o.continueOnError,
+            onHeader: async (header) => {
+              if (!needsFindings) return;
+              const { createDetector } = await import('../../detect/index');
+              detector = createDetector({ inventory: header.inventory });
+            },
+            onBatch: (events, first) => detector?.ingest(events, first),
+          });
+          detector?.finish();
+          const graph = o.collapse === 'process' ? loaded.builder.graph : collapse(loaded.builder.graph, o.collapse);
+          const text = exportText(o.to, {
+            graph,
+            name: file.split(/[\\/]/).pop() ?? file,
+            header: loaded.header,
+            findings: detector?.findings() ?? [],
+            events: loaded.builder.events,
+            warnings: loaded.warnings,
+          });
+          if (o.out === '-') process.stdout.write(text);
+          else await writeFile(o.out, text);
+          for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+          if (o.out !== '-')
+            process.stderr.write(`wrote ${o.to} (${graph.order} nodes, ${graph.size} edges) to ${o.out}\n`);
+        } catch (e) {
+          process.stderr.write(`lantern export: ${e instanceof CaptureError ? e.message : (e as Error).message}\n`);
+          process.exitCode = 1;
+        }
+      },
+    );
 }
-

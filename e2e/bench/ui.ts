@@ -1,0 +1,242 @@
+/**
+ * UI benchmark (`npm run bench -- ui`): the real workbench in Debian's Chromium (software WebGL)
+ * on a generated graph of 20,000 nodes and 60,000 edges. Prints:
+ *  - data → first frame: the snapshot handed to the renderer until sigma drew the whole graph;
+ *  - main-thread long tasks (> 50 ms) during the first 10 s of ForceAtlas2 (worker) layout;
+ *  - click → details: a real mouse click on a node until its label is in the details panel.
+ * Baseline measured in the same run: the same page with a 2,000-node / 6,000-edge graph.
+ * Targets: first frame < 3 s; no task > 200 ms while the layout runs; details < 100 ms.
+ *
+ *   npx tsx e2e/bench/ui.ts [--nodes 20000] [--edges 60000] [--keep]
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+async function buildBenchPage(outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  const react = (await import('@vitejs/plugin-react')).default;
+  await build({
+    root: path.join(ROOT, 'renderer'),
+    base: './',
+    logLevel: 'warn',
+    configFile: false,
+    plugins: [react()],
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: 'es2022',
+      assetsInlineLimit: 0,
+      modulePreload: { polyfill: false },
+      rollupOptions: { input: path.join(ROOT, 'renderer/src/bench/index.html') },
+      chunkSizeWarningLimit: 5000,
+      minify: !process.env.UI_BENCH_PROFILE,
+    },
+  });
+}
+
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+
+function serve(dir: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, ''));
+    if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const a = server.address() as { port: number };
+    resolve({ server, origin: `http://127.0.0.1:${a.port}` });
+  }));
+}
+
+interface Figures {
+  nodes: number;
+  edges: number;
+  firstFrameMs: number;
+  longTasks: number;
+  longestTaskMs: number;
+  tasksOver200: number;
+  clickToDetailsMs: number[];
+}
+
+/** UI_BENCH_PROFILE=1: print where the main thread spent its time (CDP sampling profiler, self time). */
+async function profiled<T>(page: Page, label: string, fn: () => Promise<T>): Promise<T> {
+  if (!process.env.UI_BENCH_PROFILE) return fn();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+  await cdp.send('Profiler.start');
+  const out = await fn();
+  const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[]; samples: number[]; timeDeltas: number[] } };
+  const self = new Map<string, number>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id)!;
+    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+    self.set(k, (self.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  console.log(`profile ${label}:`);
+  for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+  await cdp.detach();
+  return out;
+}
+
+async function measure(page: Page, origin: string, nodes: number, edges: number): Promise<Figures> {
+  return profiled(page, `${nodes}/${edges}`, () => measureInner(page, origin, nodes, edges));
+}
+
+async function measureInner(page: Page, origin: string, nodes: number, edges: number): Promise<Figures> {
+  await page.goto(`${origin}/src/bench/index.html?nodes=${nodes}&edges=${edges}${process.env.UI_BENCH_SHOTS ? '&debug' : ''}`);
+  await page.waitForFunction(() => window.__lanternBench?.firstFrameMs != null, null, { timeout: 120_000 });
+  const startedAt = await page.evaluate(() => window.__lanternBench.layoutStartedAt!);
+  // The first 10 s of layout.
+  await page.waitForTimeout(10_000);
+  const r = await page.evaluate(() => window.__lanternBench);
+  const during = r.longTasks.filter((t) => t.start + t.duration >= startedAt && t.start <= startedAt + 10_000);
+  // Stop the layout so the clicks land where the nodes are.
+  await page.evaluate(() => window.__lanternHost.stopLayout());
+  await page.waitForTimeout(300);
+  const clicks: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const target = await page.evaluate((i) => {
+      const host = window.__lanternHost;
+      const s = host.sigma!;
+      const rect = s.getContainer().getBoundingClientRect();
+      // A node well inside the view, not a tiny one: the i-th largest that is on screen.
+      const cands = host.graph
+        .nodes()
+        .map((k) => ({ k, d: s.getNodeDisplayData(k)! }))
+        .filter(({ d }) => d && !d.hidden)
+        .map(({ k, d }) => ({ k, p: s.graphToViewport(d), size: d.size }))
+        .filter(({ p }) => p.x > 40 && p.y > 40 && p.x < rect.width - 40 && p.y < rect.height - 40)
+        // Not under an overlay (legend, tools, stats): the click must reach the canvas.
+        .filter(({ p }) => document.elementFromPoint(rect.left + p.x, rect.top + p.y)?.closest('.sigma-box') != null)
+        .sort((a, b) => b.size - a.size);
+      const c = cands[i * 3];
+      if (!c) throw new Error(`no node on screen: ${host.graph.order} nodes, ${cands.length} candidates, container ${rect.width}x${rect.height}, hidden ${host.view.hidden.size}, sample ${JSON.stringify(s.getNodeDisplayData(host.graph.nodes()[0]!))} ${JSON.stringify(host.graph.getNodeAttributes(host.graph.nodes()[0]!))}`);
+      const probe = (s as unknown as { getNodeAtPosition(p: { x: number; y: number }): string | null }).getNodeAtPosition(c.p);
+      if (location.search.includes('debug')) console.log(`probe ${c.k} at ${c.p.x},${c.p.y} -> ${probe}`);
+      // Overlapping nodes: what the click will pick is what sigma's picking says is on top.
+      const key = probe ?? c.k;
+      return { key, label: String(host.graph.getNodeAttribute(key, 'label')), x: rect.left + c.p.x, y: rect.top + c.p.y };
+    }, i);
+    await page.evaluate(() => {
+      const w = window as unknown as { __clickAt: number };
+      window.addEventListener('pointerdown', (e) => (w.__clickAt = e.timeStamp), { capture: true, once: true });
+    });
+    await page.mouse.click(target.x, target.y);
+    if (process.env.UI_BENCH_SHOTS)
+      console.log(
+        'after click',
+        await page.evaluate((t) => {
+          const s = window.__lanternHost.sigma! as unknown as { getNodeAtPosition(p: unknown): string; nodeDataCache: Record<string, unknown>; getContainer(): HTMLElement };
+          const r = s.getContainer().getBoundingClientRect();
+          return JSON.stringify({ at: s.getNodeAtPosition({ x: t.x - r.left, y: t.y - r.top }), d: s.nodeDataCache[t.key], sel: window.__lanternHost.view.selected });
+        }, target),
+      );
+    if (process.env.UI_BENCH_SHOTS) await page.screenshot({ path: path.join(process.env.UI_BENCH_SHOTS, `click-${nodes}-${i}.png`) });
+    const ms = await page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const w = window as unknown as { __clickAt: number };
+          const host = window.__lanternHost;
+          const deadline = performance.now() + 5000;
+          const check = () => {
+            // Hovering re-orders overlapping nodes, so wait for whichever node the click selected.
+            const sel = host.view.selected[0];
+            const el = document.querySelector('[data-testid="details-title"]');
+            if (sel && el && el.textContent === String(host.graph.getNodeAttribute(sel, 'label'))) {
+              // Count until the frame that shows it.
+              requestAnimationFrame(() => resolve(performance.now() - w.__clickAt));
+              return;
+            }
+            if (performance.now() > deadline) reject(new Error(`the click selected ${sel ?? 'nothing'}; details show ${el?.textContent ?? 'nothing'}`));
+            else requestAnimationFrame(check);
+          };
+          check();
+        }),
+    );
+    clicks.push(ms);
+    await page.keyboard.press('Escape');
+    // Beyond sigma's double-click window, so the next click is a click.
+    await page.waitForTimeout(700);
+  }
+  return {
+    nodes,
+    edges,
+    firstFrameMs: r.firstFrameMs!,
+    longTasks: during.length,
+    longestTaskMs: Math.max(0, ...during.map((t) => t.duration)),
+    tasksOver200: during.filter((t) => t.duration > 200).length,
+    clickToDetailsMs: clicks,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function run(argv: string[] = process.argv.slice(2)): Promise<boolean> {
+  const get = (f: string, d: number) => {
+    const i = argv.indexOf(f);
+    return i >= 0 ? Number(argv[i + 1]) : d;
+  };
+  const nodes = get('--nodes', 20_000);
+  const edges = get('--edges', 60_000);
+  const out = mkdtempSync(path.join(os.tmpdir(), 'lantern-ui-bench-'));
+  const { server, origin } = await (async () => {
+    const t = performance.now();
+    await buildBenchPage(out);
+    console.log(`ui bench: built the bench page in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    return serve(out);
+  })();
+  const browser = await chromium.launch({
+    executablePath: process.env.LANTERN_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 940 } });
+    // tsx compiles the evaluate callbacks with esbuild's keepNames helper; give the page one.
+    await page.addInitScript('globalThis.__name = (f) => f;');
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    if (process.env.UI_BENCH_SHOTS) page.on('console', (m) => console.log(`page: ${m.text()}`));
+    const base = await measure(page, origin, Math.round(nodes / 10), Math.round(edges / 10));
+    const big = await measure(page, origin, nodes, edges);
+    if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
+    const row = (f: Figures) =>
+      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms`;
+    console.log(`baseline ${row(base)}`);
+    console.log(`target   ${row(big)}`);
+    console.log(
+      `ratios vs baseline: first frame ×${(big.firstFrameMs / Math.max(1, base.firstFrameMs)).toFixed(1)}, click→details ×${(median(big.clickToDetailsMs) / Math.max(1, median(base.clickToDetailsMs))).toFixed(1)}`,
+    );
+    const ok = big.firstFrameMs < 3000 && big.tasksOver200 === 0 && median(big.clickToDetailsMs) < 100;
+    console.log(
+      `targets: first frame < 3000 ms ${big.firstFrameMs < 3000 ? 'MET' : 'MISSED'}; no task > 200 ms during layout ${big.tasksOver200 === 0 ? 'MET' : 'MISSED'}; details < 100 ms ${median(big.clickToDetailsMs) < 100 ? 'MET' : 'MISSED'}`,
+    );
+    return ok;
+  } finally {
+    await browser.close();
+    server.close();
+    if (!argv.includes('--keep')) rmSync(out, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run().then(
+    (ok) => process.exit(ok ? 0 : 1),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(2);
+    },
+  );
+}
