@@ -21,14 +21,15 @@ interface Lab {
   nodes: string[];
   stop(): Promise<void>;
   runScenario(name: string): Promise<unknown>;
-  scenarios?: () => string[] | Promise<string[]>;
+  scenarios(): string[];
+  waitReady(timeoutMs?: number): Promise<void>;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 
 /** Scenarios that show different techniques; any that the lab does not know are skipped with a note. */
-const DEFAULT_SCENARIOS = ['interactive-shell', 'sa-token-api', 'cloud-metadata', 'download-exec', 'reverse-shell', 'shadow-read'];
+const DEFAULT_SCENARIOS = ['interactive-shell', 'sa-token-api', 'cloud-metadata', 'download-exec-tmp', 'reverse-shell', 'read-shadow', 'write-below-etc'];
 const MAX_BYTES = 5 * 1024 * 1024;
 
 async function main(): Promise<void> {
@@ -52,10 +53,11 @@ async function main(): Promise<void> {
   const lab = await startLab({});
   let cluster: Awaited<ReturnType<typeof openCluster>> | undefined;
   try {
-    const known = lab.scenarios ? await lab.scenarios() : undefined;
+    await lab.waitReady(120_000);
+    const known = lab.scenarios();
     const wanted = values.scenarios ? values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_SCENARIOS;
-    const scenarios = known ? wanted.filter((s) => known.includes(s)) : wanted;
-    if (known) for (const s of wanted) if (!known.includes(s)) process.stderr.write(`note: the lab has no scenario "${s}"; skipped\n`);
+    const scenarios = wanted.filter((s) => known.includes(s));
+    for (const s of wanted) if (!known.includes(s)) process.stderr.write(`note: the lab has no scenario "${s}"; skipped\n`);
     cluster = await openCluster({ kubeconfigPath: lab.kubeconfigPath, context: lab.contexts.admin });
     const session = await createCapture(cluster, {
       targets: {},

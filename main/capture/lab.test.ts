@@ -28,8 +28,20 @@ interface Lab {
     rejectPodCreation(on: boolean): void;
     setNodeReady(node: string, ready: boolean): void;
   };
-  runScenario(name: string): Promise<unknown>;
-  scenarios?: () => string[] | Promise<string[]>;
+  runScenario(name: string): Promise<ScenarioResult>;
+  scenarios(): string[];
+  waitReady(timeoutMs?: number): Promise<void>;
+}
+
+interface ScenarioResult {
+  name: string;
+  /** "ns/name" */
+  pod: string;
+  podUid: string;
+  node: string;
+  containerId: string;
+  window: { startNs: number; endNs: number };
+  exitCode: number;
 }
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,7 +107,8 @@ describe.skipIf(!canRun)('capture against the lab', () => {
   beforeAll(async () => {
     const mod = (await import(/* @vite-ignore */ labIndex)) as { startLab: (o?: Record<string, unknown>) => Promise<Lab> };
     lab = await mod.startLab({});
-  }, 180_000);
+    await lab.waitReady(120_000);
+  }, 240_000);
   afterAll(async () => {
     await cluster?.close();
     await lab?.stop();
@@ -155,9 +168,7 @@ describe.skipIf(!canRun)('capture against the lab', () => {
     const session = await createCapture(cluster, { targets: { nodes }, durationSec: 60, out, graceSec: 30 });
     await session.start();
     await new Promise((r) => setTimeout(r, 12_000));
-    const scenarioNames = lab.scenarios ? await lab.scenarios() : [];
-    const scenario = scenarioNames.find((s) => /shell|shadow|token/.test(s)) ?? scenarioNames[0] ?? 'interactive-shell';
-    const scenarioResult = (await lab.runScenario(scenario)) as { pod?: string; namespace?: string } | undefined;
+    const scenario = await lab.runScenario('interactive-shell');
     const result = await session.done;
     expect(result.ledger.clean).toBe(true);
     expect(result.ledger.entries).toHaveLength(2);
@@ -181,11 +192,22 @@ describe.skipIf(!canRun)('capture against the lab', () => {
       expect(e.node).toBe(p.node);
     }
     expect(attributed).toBeGreaterThan(10);
-    // The scenario's behaviour is in the file: exec events in the scenario's pod.
-    if (scenarioResult?.pod) {
-      const inPod = file.events.filter((e) => e.pod?.name === scenarioResult.pod && e.kind === 'exec');
-      expect(inPod.length, `exec events in ${scenarioResult.pod}`).toBeGreaterThan(0);
+    // The scenario's behaviour is in the file: the shell and what it ran, in the scenario's pod,
+    // container and node, inside the scenario's time window.
+    const inScenario = file.events.filter(
+      (e) =>
+        e.kind === 'exec' &&
+        e.container?.podUid === scenario.podUid &&
+        e.container?.id === scenario.containerId &&
+        e.time >= scenario.window.startNs - 1e9 &&
+        e.time <= scenario.window.endNs + 1e9,
+    );
+    expect(inScenario.length, `exec events of ${scenario.pod} in its window`).toBeGreaterThan(0);
+    for (const e of inScenario) {
+      expect(`${e.pod?.namespace}/${e.pod?.name}`).toBe(scenario.pod);
+      expect(e.node).toBe(scenario.node);
     }
+    expect(inScenario.some((e) => /(^|\/)(ba|da)?sh$/.test(e.proc?.exe ?? e.proc?.comm ?? ''))).toBe(true);
     expect(gapAndDuplicateProblems(file.events)).toEqual([]);
   }, 150_000);
 

@@ -77,6 +77,8 @@ export class NodeStream {
   lost = 0;
   reconnects = 0;
   badLines = 0;
+  /** Set when the agent reported a fatal error. */
+  agentError: string | undefined;
   readonly guard = new ResumeGuard();
   private lineNo = 0;
   private readonly abort = new AbortController();
@@ -172,6 +174,8 @@ export class NodeStream {
     if (parsed.events.length) {
       for (const ev of parsed.events) {
         if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') this.lost += ev.agent.lost;
+        // A fatal agent error (it could not start its probes): the node failed, say why.
+        if (ev.kind === 'agent.status' && ev.agent?.message?.startsWith('agent error')) this.agentError = ev.agent.message;
       }
       this.events += parsed.events.length;
       this.o.onEvents(parsed.events);
@@ -300,6 +304,7 @@ export class NodeStream {
       if (term.done) {
         if (pod) await this.drain();
         if (term.failed && !this.stopping) this.setState('failed', term.failed);
+        else if (this.agentError) this.setState('failed', this.agentError);
         else this.setState('finished');
         return;
       }
