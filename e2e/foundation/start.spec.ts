@@ -26,7 +26,7 @@ test('npm start -- --browser prints the URL with its token and why there is no w
       const onData = (d: Buffer) => {
         out += d.toString();
         const m = /running in browser mode: (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43})/.exec(out);
-        if (m && out.includes('Not opening a window because')) {
+        if (m && out.includes('User data: ')) {
           clearTimeout(timer);
           resolve(m[1]!);
         }

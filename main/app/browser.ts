@@ -74,10 +74,15 @@ export async function runBrowserMode(argv: string[], why?: string): Promise<Brow
   const userDataDir = resolveUserDataDir(args.userDataDir);
   const mode = await startBrowserMode({ root, userDataDir, port: args.port });
   stopOnSignals(mode.stop);
-  console.log(`Lantern is running in browser mode: ${mode.server.url}`);
-  if (why) console.log(`Not opening a window because ${why}.`);
-  console.log(`Open that URL (it carries this run's access token) in a browser on this machine. Ctrl+C stops Lantern.`);
-  console.log(`User data: ${userDataDir}`);
+  // one write, so that whoever reads our output gets all of it at once
+  console.log(
+    [
+      `Lantern is running in browser mode: ${mode.server.url}`,
+      ...(why ? [`Not opening a window because ${why}.`] : []),
+      "Open that URL (it carries this run's access token) in a browser on this machine. Ctrl+C stops Lantern.",
+      `User data: ${userDataDir}`,
+    ].join('\n'),
+  );
   return mode;
 }
 
