@@ -29,7 +29,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 
 /** Scenarios that show different techniques; any that the lab does not know are skipped with a note. */
-const DEFAULT_SCENARIOS = ['interactive-shell', 'sa-token-api', 'cloud-metadata', 'download-exec-tmp', 'reverse-shell', 'read-shadow', 'write-below-etc'];
+const DEFAULT_SCENARIOS = [
+  'interactive-shell',
+  'sa-token-api',
+  'cloud-metadata',
+  'download-exec-tmp',
+  'reverse-shell',
+  'read-shadow',
+  'write-below-etc',
+];
 const MAX_BYTES = 5 * 1024 * 1024;
 
 async function main(): Promise<void> {
@@ -41,7 +49,9 @@ async function main(): Promise<void> {
     },
   });
   if (process.getuid?.() !== 0) {
-    process.stderr.write('demo:record needs root (the lab runs real processes in cgroups and the agent runs bpftrace)\n');
+    process.stderr.write(
+      'demo:record needs root (the lab runs real processes in cgroups and the agent runs bpftrace)\n',
+    );
     process.exit(1);
   }
   const durationSec = Number(values.duration);
@@ -55,9 +65,15 @@ async function main(): Promise<void> {
   try {
     await lab.waitReady(120_000);
     const known = lab.scenarios();
-    const wanted = values.scenarios ? values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_SCENARIOS;
+    const wanted = values.scenarios
+      ? values.scenarios
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : DEFAULT_SCENARIOS;
     const scenarios = wanted.filter((s) => known.includes(s));
-    for (const s of wanted) if (!known.includes(s)) process.stderr.write(`note: the lab has no scenario "${s}"; skipped\n`);
+    for (const s of wanted)
+      if (!known.includes(s)) process.stderr.write(`note: the lab has no scenario "${s}"; skipped\n`);
     cluster = await openCluster({ kubeconfigPath: lab.kubeconfigPath, context: lab.contexts.admin });
     const session = await createCapture(cluster, {
       targets: {},
@@ -66,7 +82,9 @@ async function main(): Promise<void> {
       onNotice: (level, message) => process.stderr.write(`${level}: ${message}\n`),
       onProgress: (p) => {
         if (Math.round(p.elapsedSec) % 10 === 0 || p.done) {
-          process.stderr.write(`[${p.elapsedSec.toFixed(0)}s] ${p.nodes.map((n) => `${n.node} ${n.state} ${n.events}`).join(' | ')}\n`);
+          process.stderr.write(
+            `[${p.elapsedSec.toFixed(0)}s] ${p.nodes.map((n) => `${n.node} ${n.state} ${n.events}`).join(' | ')}\n`,
+          );
         }
       },
       progressMs: 1000,
@@ -93,7 +111,10 @@ async function main(): Promise<void> {
     process.stderr.write(`${result.trailer.status}: ${result.trailer.events} events; ${result.ledger.summary}\n`);
     if (!result.ledger.clean) throw new Error(`capture pods not confirmed gone: ${result.ledger.summary}`);
     const size = statSync(tmp).size;
-    if (size > MAX_BYTES) throw new Error(`the recording is ${(size / 1e6).toFixed(1)} MB, over the ${MAX_BYTES / 1e6} MB budget; record a shorter run (--duration)`);
+    if (size > MAX_BYTES)
+      throw new Error(
+        `the recording is ${(size / 1e6).toFixed(1)} MB, over the ${MAX_BYTES / 1e6} MB budget; record a shorter run (--duration)`,
+      );
     renameSync(tmp, out);
     process.stderr.write(`wrote ${out} (${(size / 1e6).toFixed(2)} MB)\n`);
   } finally {

@@ -26,8 +26,10 @@ export async function loadAgent(): Promise<AgentFactory> {
   } catch (err) {
     throw new Error(`the capture agent's pod spec is not available in this build: ${(err as Error).message}`);
   }
-  const build = (podSpec.buildCapturePod ?? podSpec.buildAgentPod ?? podSpec.capturePodSpec) as ((a: unknown) => V1Pod) | undefined;
-  if (typeof build !== 'function') throw new Error('the capture agent pod spec module does not export the expected builder');
+  const build = (podSpec.buildCapturePod ?? podSpec.buildAgentPod ?? podSpec.capturePodSpec) as
+    ((a: unknown) => V1Pod) | undefined;
+  if (typeof build !== 'function')
+    throw new Error('the capture agent pod spec module does not export the expected builder');
   return {
     buildPod: (a) => build(a),
     parserFor: (node) => new AgentStreamParser({ node }),

@@ -26,13 +26,17 @@ export function parseDuration(text: string): number {
     total += Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
     consumed = re.lastIndex;
   }
-  if (consumed !== t.length || total <= 0) throw new UsageError(`cannot read the duration "${text}" (use e.g. 90s, 2m, 1h)`);
+  if (consumed !== t.length || total <= 0)
+    throw new UsageError(`cannot read the duration "${text}" (use e.g. 90s, 2m, 1h)`);
   return Math.round(total);
 }
 
 export function splitList(v: string | string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
-  const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  const parts = (Array.isArray(v) ? v : [v])
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
   return parts.length ? parts : undefined;
 }
 
@@ -119,7 +123,9 @@ export class ProgressPrinter {
 export function formatLedger(l: Ledger): string {
   const out = [`Cleanup: ${l.summary}`];
   for (const e of l.entries) {
-    out.push(`  ${e.deleted ? 'deleted' : 'NOT DELETED'}  ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}${e.note ? `  (${e.note})` : ''}`);
+    out.push(
+      `  ${e.deleted ? 'deleted' : 'NOT DELETED'}  ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}${e.note ? `  (${e.note})` : ''}`,
+    );
   }
   return out.join('\n');
 }

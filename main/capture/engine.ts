@@ -20,7 +20,11 @@ export interface OpenedCluster {
   close(): Promise<void>;
 }
 
-export async function openCluster(opts: { kubeconfigPath?: string; context?: string; loaded?: LoadedKubeconfig }): Promise<OpenedCluster> {
+export async function openCluster(opts: {
+  kubeconfigPath?: string;
+  context?: string;
+  loaded?: LoadedKubeconfig;
+}): Promise<OpenedCluster> {
   const conn = await connect({
     ...(opts.kubeconfigPath ? { path: opts.kubeconfigPath } : {}),
     ...(opts.context ? { context: opts.context } : {}),
@@ -36,13 +40,23 @@ export function captureNamespaceFor(conn: ClusterConnection, explicit?: string):
   return explicit || conn.defaultNamespace || 'default';
 }
 
-export async function preflightFor(cluster: OpenedCluster, targets: CaptureTargets & { captureNamespace?: string }): Promise<PreflightResult> {
+export async function preflightFor(
+  cluster: OpenedCluster,
+  targets: CaptureTargets & { captureNamespace?: string },
+): Promise<PreflightResult> {
   const inv = cluster.inventory.snapshot();
   const { nodes } = resolveTargetNodes(inv, targets);
-  return runPreflight(cluster.conn, { namespace: captureNamespaceFor(cluster.conn, targets.captureNamespace), inventory: inv, targetNodes: nodes });
+  return runPreflight(cluster.conn, {
+    namespace: captureNamespaceFor(cluster.conn, targets.captureNamespace),
+    inventory: inv,
+    targetNodes: nodes,
+  });
 }
 
-export type StartCaptureOptions = Omit<CaptureSessionOptions, 'conn' | 'inventory' | 'buildPod' | 'parserFor' | 'enricherFor' | 'namespace'> & {
+export type StartCaptureOptions = Omit<
+  CaptureSessionOptions,
+  'conn' | 'inventory' | 'buildPod' | 'parserFor' | 'enricherFor' | 'namespace'
+> & {
   namespace?: string;
   /** Agent image override (air-gapped registries). */
   image?: string;

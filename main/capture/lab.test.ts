@@ -51,28 +51,48 @@ const hasBpftrace = existsSync('/usr/bin/bpftrace') || existsSync('/usr/sbin/bpf
 const hasLab = existsSync(labIndex);
 const canRun = isRoot && hasBpftrace && hasLab;
 if (!canRun) {
-  const why = !isRoot ? 'not root' : !hasBpftrace ? 'bpftrace is not installed' : 'the lab (e2e/lab/index.ts) is not present';
-  // eslint-disable-next-line no-console
+  const why = !isRoot
+    ? 'not root'
+    : !hasBpftrace
+      ? 'bpftrace is not installed'
+      : 'the lab (e2e/lab/index.ts) is not present';
   console.warn(`[skip] capture lab tests: ${why}; they need root, bpftrace and the lab`);
 }
 
-function runCli(args: string[], opts: { timeoutMs?: number } = {}): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>; kill(sig: NodeJS.Signals): void; pid: number | undefined; stderrSoFar(): string } {
-  const child = spawn(process.execPath, [join(repo, 'main/cli/lantern.mjs'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+function runCli(
+  args: string[],
+  opts: { timeoutMs?: number } = {},
+): {
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  kill(sig: NodeJS.Signals): void;
+  pid: number | undefined;
+  stderrSoFar(): string;
+} {
+  const child = spawn(process.execPath, [join(repo, 'main/cli/lantern.mjs'), ...args], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((r) =>
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      r({ code, signal, stdout, stderr });
-    }),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (r) =>
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        r({ code, signal, stdout, stderr });
+      }),
   );
   return { done, kill: (s) => child.kill(s), pid: child.pid, stderrSoFar: () => stderr };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -105,7 +125,9 @@ describe.skipIf(!canRun)('capture against the lab', () => {
   let cluster: OpenedCluster | undefined;
 
   beforeAll(async () => {
-    const mod = (await import(/* @vite-ignore */ labIndex)) as { startLab: (o?: Record<string, unknown>) => Promise<Lab> };
+    const mod = (await import(/* @vite-ignore */ labIndex)) as {
+      startLab: (o?: Record<string, unknown>) => Promise<Lab>;
+    };
     lab = await mod.startLab({});
     await lab.waitReady(120_000);
   }, 240_000);
@@ -116,21 +138,44 @@ describe.skipIf(!canRun)('capture against the lab', () => {
   }, 120_000);
 
   it('restricted context: preflight names what is missing and capture refuses before creating anything', async () => {
-    const pre = runCli(['preflight', '--kubeconfig', lab.kubeconfigPath, '--context', lab.contexts.restricted, '--json']);
+    const pre = runCli([
+      'preflight',
+      '--kubeconfig',
+      lab.kubeconfigPath,
+      '--context',
+      lab.contexts.restricted,
+      '--json',
+    ]);
     const r = await pre.done;
     expect(r.code, r.stderr).toBe(4);
-    const result = JSON.parse(r.stdout) as { ok: boolean; missing: { verb: string; resource: string }[]; grantYaml?: string };
+    const result = JSON.parse(r.stdout) as {
+      ok: boolean;
+      missing: { verb: string; resource: string }[];
+      grantYaml?: string;
+    };
     expect(result.ok).toBe(false);
     expect(result.missing.some((m) => m.verb === 'create' && m.resource === 'pods')).toBe(true);
     expect(result.grantYaml).toMatch(/kind: (Cluster)?Role/);
     const out = join(tmp.dir, 'refused.lantern');
-    const cap = await runCli(['capture', '--kubeconfig', lab.kubeconfigPath, '--context', lab.contexts.restricted, '--duration', '10s', '--out', out]).done;
+    const cap = await runCli([
+      'capture',
+      '--kubeconfig',
+      lab.kubeconfigPath,
+      '--context',
+      lab.contexts.restricted,
+      '--duration',
+      '10s',
+      '--out',
+      out,
+    ]).done;
     expect(cap.code, cap.stderr).toBe(4);
     expect(cap.stderr).toMatch(/Capture refused: nothing was created/);
     expect(cap.stderr).toMatch(/create pods/);
     expect(existsSync(out)).toBe(false);
     const admin = await connect({ path: lab.kubeconfigPath, context: lab.contexts.admin });
-    const pods = await admin.core.listPodForAllNamespaces({ labelSelector: `${CAPTURE_LABELS.managedBy}=${CAPTURE_LABELS.managedByValue}` });
+    const pods = await admin.core.listPodForAllNamespaces({
+      labelSelector: `${CAPTURE_LABELS.managedBy}=${CAPTURE_LABELS.managedByValue}`,
+    });
     expect(pods.items).toHaveLength(0);
   }, 240_000);
 
@@ -144,7 +189,10 @@ describe.skipIf(!canRun)('capture against the lab', () => {
     const pki = makePki();
     try {
       const wrongCa = join(tmp.dir, 'wrong-ca.yaml');
-      writeFileSync(wrongCa, kubeconfigYaml([{ context: 'lab-wrong-ca', server: lab.server, ca: pki.otherCa, token: 'whatever' }]));
+      writeFileSync(
+        wrongCa,
+        kubeconfigYaml([{ context: 'lab-wrong-ca', server: lab.server, ca: pki.otherCa, token: 'whatever' }]),
+      );
       const w = await runCli(['preflight', '--kubeconfig', wrongCa]).done;
       expect(w.code).toBe(5);
       expect(w.stderr).toContain(`context "lab-wrong-ca" (${lab.server}): TLS verification failed`);
@@ -238,11 +286,25 @@ describe.skipIf(!canRun)('capture against the lab', () => {
     const admin = await connect({ path: lab.kubeconfigPath, context: lab.contexts.admin });
     const selector = `${CAPTURE_LABELS.managedBy}=${CAPTURE_LABELS.managedByValue}`;
     const out = join(tmp.dir, 'killed.lantern');
-    const cli = runCli(['capture', '--kubeconfig', lab.kubeconfigPath, '--context', lab.contexts.admin, '--duration', '10s', '--out', out]);
-    await waitFor('capture pods running', async () => {
-      const pods = await admin.core.listPodForAllNamespaces({ labelSelector: selector });
-      return pods.items.length > 0 && pods.items.every((p) => p.status?.phase === 'Running');
-    }, 60_000);
+    const cli = runCli([
+      'capture',
+      '--kubeconfig',
+      lab.kubeconfigPath,
+      '--context',
+      lab.contexts.admin,
+      '--duration',
+      '10s',
+      '--out',
+      out,
+    ]);
+    await waitFor(
+      'capture pods running',
+      async () => {
+        const pods = await admin.core.listPodForAllNamespaces({ labelSelector: selector });
+        return pods.items.length > 0 && pods.items.every((p) => p.status?.phase === 'Running');
+      },
+      60_000,
+    );
     cli.kill('SIGKILL');
     const r = await cli.done;
     expect(r.signal).toBe('SIGKILL');
@@ -257,12 +319,24 @@ describe.skipIf(!canRun)('capture against the lab', () => {
       120_000,
       1000,
     );
-    const clean = await runCli(['clean', '--kubeconfig', lab.kubeconfigPath, '--context', lab.contexts.admin, '--json']).done;
+    const clean = await runCli(['clean', '--kubeconfig', lab.kubeconfigPath, '--context', lab.contexts.admin, '--json'])
+      .done;
     expect(clean.code, clean.stderr).toBe(0);
     const cleaned = JSON.parse(clean.stdout) as { leftovers: unknown[]; ledger: { clean: boolean } };
     expect(cleaned.ledger.clean).toBe(true);
     expect((await admin.core.listPodForAllNamespaces({ labelSelector: selector })).items).toHaveLength(0);
-    const next = await runCli(['capture', '--kubeconfig', lab.kubeconfigPath, '--context', lab.contexts.admin, '--duration', '5s', '--out', join(tmp.dir, 'next.lantern'), '--json']).done;
+    const next = await runCli([
+      'capture',
+      '--kubeconfig',
+      lab.kubeconfigPath,
+      '--context',
+      lab.contexts.admin,
+      '--duration',
+      '5s',
+      '--out',
+      join(tmp.dir, 'next.lantern'),
+      '--json',
+    ]).done;
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toContain('no leftovers from earlier sessions');
     expect((JSON.parse(next.stdout) as { leftovers: unknown[] }).leftovers).toEqual([]);

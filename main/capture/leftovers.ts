@@ -72,7 +72,8 @@ export async function deletePodsConfirmed(
         }
         await sleep(pollMs);
       }
-      if (!entry.deleted) entry.note = `${entry.note ? `${entry.note}; ` : ''}still present after ${Math.round(timeoutMs / 1000)} s`;
+      if (!entry.deleted)
+        entry.note = `${entry.note ? `${entry.note}; ` : ''}still present after ${Math.round(timeoutMs / 1000)} s`;
       return entry;
     }),
   );
@@ -119,7 +120,10 @@ export async function findLeftovers(
     const e = describeClusterError(err, conn.where({ verb: 'list', resource: 'pods' }));
     if (e.kind !== 'forbidden' || !opts.namespace) throw e;
     const ns = opts.namespace;
-    pods = await conn.call({ verb: 'list', resource: 'pods', namespace: ns }, async () => (await conn.core.listNamespacedPod({ namespace: ns, labelSelector: selector })).items);
+    pods = await conn.call(
+      { verb: 'list', resource: 'pods', namespace: ns },
+      async () => (await conn.core.listNamespacedPod({ namespace: ns, labelSelector: selector })).items,
+    );
   }
   const exclude = new Set(opts.excludeSessions ?? []);
   return pods

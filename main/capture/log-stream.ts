@@ -62,7 +62,9 @@ export type LogEnd = { reason: 'eof' } | { reason: 'broken'; error: Error } | { 
 export async function streamPodLog(kc: KubeConfig, req: LogRequest, onLine: (line: LogLine) => void): Promise<LogEnd> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
-  const url = new URL(`${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(req.namespace)}/pods/${encodeURIComponent(req.pod)}/log`);
+  const url = new URL(
+    `${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(req.namespace)}/pods/${encodeURIComponent(req.pod)}/log`,
+  );
   url.searchParams.set('follow', String(req.follow));
   url.searchParams.set('timestamps', 'true');
   if (req.container) url.searchParams.set('container', req.container);
@@ -152,9 +154,19 @@ export async function streamPodLog(kc: KubeConfig, req: LogRequest, onLine: (lin
       // A partial last line is dropped on purpose: after a break we resume from the last
       // complete line's timestamp, so the partial line comes again whole.
       res.on('end', () => finish({ reason: 'eof' }));
-      res.on('aborted', () => finish(req.signal?.aborted ? { reason: 'aborted' } : { reason: 'broken', error: new Error('stream aborted by the server') }));
+      res.on('aborted', () =>
+        finish(
+          req.signal?.aborted
+            ? { reason: 'aborted' }
+            : { reason: 'broken', error: new Error('stream aborted by the server') },
+        ),
+      );
       res.on('error', (e) => finish(req.signal?.aborted ? { reason: 'aborted' } : { reason: 'broken', error: e }));
-      res.on('close', () => finish(req.signal?.aborted ? { reason: 'aborted' } : { reason: 'broken', error: new Error('connection closed') }));
+      res.on('close', () =>
+        finish(
+          req.signal?.aborted ? { reason: 'aborted' } : { reason: 'broken', error: new Error('connection closed') },
+        ),
+      );
     });
     const onAbort = () => {
       r.destroy();

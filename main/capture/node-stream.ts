@@ -61,11 +61,17 @@ function podTerminated(pod: V1Pod, container?: string): { done: boolean; failed?
     const msg = pod.status?.message ?? term?.message;
     // The deadline ending a capture that already streamed is the designed end, not a failure.
     if (why === 'DeadlineExceeded') return { done: true };
-    return { done: true, failed: `pod failed: ${why}${msg ? ` (${msg.slice(0, 300)})` : ''}${term?.exitCode !== undefined ? `, exit code ${term.exitCode}` : ''}` };
+    return {
+      done: true,
+      failed: `pod failed: ${why}${msg ? ` (${msg.slice(0, 300)})` : ''}${term?.exitCode !== undefined ? `, exit code ${term.exitCode}` : ''}`,
+    };
   }
   if (term) {
     if (term.exitCode === 0) return { done: true };
-    return { done: true, failed: `agent exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}${term.message ? `: ${term.message.slice(0, 300)}` : ''}` };
+    return {
+      done: true,
+      failed: `agent exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}${term.message ? `: ${term.message.slice(0, 300)}` : ''}`,
+    };
   }
   return { done: false };
 }
@@ -175,7 +181,8 @@ export class NodeStream {
       for (const ev of parsed.events) {
         if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') this.lost += ev.agent.lost;
         // A fatal agent error (it could not start its probes): the node failed, say why.
-        if (ev.kind === 'agent.status' && ev.agent?.message?.startsWith('agent error')) this.agentError = ev.agent.message;
+        if (ev.kind === 'agent.status' && ev.agent?.message?.startsWith('agent error'))
+          this.agentError = ev.agent.message;
       }
       this.events += parsed.events.length;
       this.o.onEvents(parsed.events);
@@ -186,7 +193,10 @@ export class NodeStream {
     try {
       return await this.o.conn.core.readNamespacedPod({ name: this.o.pod, namespace: this.o.namespace });
     } catch (err) {
-      const e = describeClusterError(err, this.o.conn.where({ verb: 'get', resource: 'pods', namespace: this.o.namespace }));
+      const e = describeClusterError(
+        err,
+        this.o.conn.where({ verb: 'get', resource: 'pods', namespace: this.o.namespace }),
+      );
       if (e.kind === 'not-found') return undefined;
       throw e;
     }
@@ -204,7 +214,10 @@ export class NodeStream {
       this.setState('failed', e.message);
     } finally {
       if (this.state !== 'failed' && this.state !== 'finished') {
-        this.setState(this.abort.signal.aborted ? 'finished' : 'failed', this.abort.signal.aborted ? 'stopped' : this.reason);
+        this.setState(
+          this.abort.signal.aborted ? 'finished' : 'failed',
+          this.abort.signal.aborted ? 'stopped' : this.reason,
+        );
       }
     }
   }
@@ -228,16 +241,30 @@ export class NodeStream {
       }
       const phase = pod.status?.phase;
       const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
-      if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed' || pod.status?.containerStatuses?.[0]?.state?.terminated) {
+      if (
+        phase === 'Running' ||
+        phase === 'Succeeded' ||
+        phase === 'Failed' ||
+        pod.status?.containerStatuses?.[0]?.state?.terminated
+      ) {
         this.setState('running');
         return;
       }
-      if (waiting?.reason && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerConfigError|CreateContainerError/.test(waiting.reason)) {
-        this.setState('failed', `cannot start the capture container: ${waiting.reason}${waiting.message ? `: ${waiting.message.slice(0, 300)}` : ''}`);
+      if (
+        waiting?.reason &&
+        /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerConfigError|CreateContainerError/.test(
+          waiting.reason,
+        )
+      ) {
+        this.setState(
+          'failed',
+          `cannot start the capture container: ${waiting.reason}${waiting.message ? `: ${waiting.message.slice(0, 300)}` : ''}`,
+        );
         return;
       }
       const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-      if (unschedulable?.reason === 'Unschedulable') this.setState('pending', unschedulable.message?.slice(0, 300) ?? 'unschedulable');
+      if (unschedulable?.reason === 'Unschedulable')
+        this.setState('pending', unschedulable.message?.slice(0, 300) ?? 'unschedulable');
       else if (waiting?.reason === 'ContainerCreating' || /Pull/.test(waiting?.reason ?? '')) this.setState('pulling');
       else this.setState('pending');
       await sleep(poll, this.abort.signal);
@@ -281,7 +308,10 @@ export class NodeStream {
         const e = err instanceof ClusterError ? err : describeClusterError(err, this.o.conn.where());
         if (e.kind === 'not-found') {
           // The pod is gone (deleted at stop, or by the deadline and reaped): what we have is all.
-          this.setState(this.stopping ? 'finished' : 'failed', this.stopping ? undefined : 'the capture pod disappeared');
+          this.setState(
+            this.stopping ? 'finished' : 'failed',
+            this.stopping ? undefined : 'the capture pod disappeared',
+          );
           return;
         }
         if (e.kind === 'forbidden' || e.kind === 'unauthorized') throw e;

@@ -45,8 +45,18 @@ export function toApiFailure(err: unknown): ApiFailure {
   if (err instanceof ApiFailure) return err;
   if (err instanceof ClusterError) {
     const code: ErrorCode =
-      err.kind === 'forbidden' || err.kind === 'refused' ? 'forbidden' : err.kind === 'kubeconfig' || err.kind === 'no-context' ? 'bad-input' : err.kind === 'not-found' ? 'not-found' : 'cluster-error';
-    return new ApiFailure(code, err.message, { kind: err.kind, ...(err.context ? { context: err.context } : {}), ...(err.server ? { server: err.server } : {}) });
+      err.kind === 'forbidden' || err.kind === 'refused'
+        ? 'forbidden'
+        : err.kind === 'kubeconfig' || err.kind === 'no-context'
+          ? 'bad-input'
+          : err.kind === 'not-found'
+            ? 'not-found'
+            : 'cluster-error';
+    return new ApiFailure(code, err.message, {
+      kind: err.kind,
+      ...(err.context ? { context: err.context } : {}),
+      ...(err.server ? { server: err.server } : {}),
+    });
   }
   return new ApiFailure('internal', (err as Error)?.message ?? String(err));
 }
@@ -54,7 +64,10 @@ export function toApiFailure(err: unknown): ApiFailure {
 export class CaptureService {
   private cluster: { key: string; opened: OpenedCluster } | undefined;
   private opening: Promise<OpenedCluster> | undefined;
-  private readonly sessions = new Map<string, { session: CaptureSession; listeners: Set<(e: LanternEvent[]) => void>; result?: CaptureResult }>();
+  private readonly sessions = new Map<
+    string,
+    { session: CaptureSession; listeners: Set<(e: LanternEvent[]) => void>; result?: CaptureResult }
+  >();
   private shuttingDown = false;
 
   constructor(private readonly ctx: HandlerContext) {
@@ -73,7 +86,11 @@ export class CaptureService {
     if (this.opening) await this.opening.catch(() => undefined);
     if (this.cluster?.key === key) return this.cluster.opened;
     const busy = [...this.sessions.values()].some((s) => !s.result);
-    if (this.cluster && busy) throw new ApiFailure('forbidden', `A capture is running on context "${this.cluster.opened.conn.context.name}"; stop it before switching context.`);
+    if (this.cluster && busy)
+      throw new ApiFailure(
+        'forbidden',
+        `A capture is running on context "${this.cluster.opened.conn.context.name}"; stop it before switching context.`,
+      );
     const previous = this.cluster;
     this.cluster = undefined;
     await previous?.opened.close();
@@ -91,17 +108,27 @@ export class CaptureService {
     const { conn, inventory } = await this.open(context, kubeconfigPath);
     const inv = inventory.snapshot();
     const podsPerNode = new Map<string, number>();
-    for (const p of inv.pods) if (p.node && !p.lanternCapture) podsPerNode.set(p.node, (podsPerNode.get(p.node) ?? 0) + 1);
+    for (const p of inv.pods)
+      if (p.node && !p.lanternCapture) podsPerNode.set(p.node, (podsPerNode.get(p.node) ?? 0) + 1);
     return {
       context: conn.context.name,
       server: conn.server,
       version: conn.version.gitVersion,
-      nodes: inv.nodes.map((n) => ({ name: n.name, ...(n.kernel ? { kernel: n.kernel } : {}), ...(n.ready !== undefined ? { ready: n.ready } : {}), pods: podsPerNode.get(n.name) ?? 0 })),
+      nodes: inv.nodes.map((n) => ({
+        name: n.name,
+        ...(n.kernel ? { kernel: n.kernel } : {}),
+        ...(n.ready !== undefined ? { ready: n.ready } : {}),
+        pods: podsPerNode.get(n.name) ?? 0,
+      })),
       namespaces: inv.namespaces.map((n) => n.name).sort(),
     };
   }
 
-  async preflight(context: string, kubeconfigPath: string | undefined, targets: CaptureTargets & { captureNamespace?: string }) {
+  async preflight(
+    context: string,
+    kubeconfigPath: string | undefined,
+    targets: CaptureTargets & { captureNamespace?: string },
+  ) {
     return preflightFor(await this.open(context, kubeconfigPath), targets);
   }
 
@@ -116,7 +143,10 @@ export class CaptureService {
     const opened = await this.open(req.context, req.kubeconfigPath);
     const dir = join(this.ctx.userDataDir, 'captures');
     mkdirSync(dir, { recursive: true });
-    const out = join(dir, `${req.context.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}-${new Date().toISOString().replace(/[:.]/g, '-')}.lantern`);
+    const out = join(
+      dir,
+      `${req.context.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}-${new Date().toISOString().replace(/[:.]/g, '-')}.lantern`,
+    );
     const listeners = new Set<(e: LanternEvent[]) => void>();
     const { captureNamespace, ...targets } = req.targets;
     const session = await createCapture(opened, {
@@ -140,12 +170,18 @@ export class CaptureService {
       },
     });
     await session.start();
-    const entry: { session: CaptureSession; listeners: typeof listeners; result?: CaptureResult } = { session, listeners };
+    const entry: { session: CaptureSession; listeners: typeof listeners; result?: CaptureResult } = {
+      session,
+      listeners,
+    };
     this.sessions.set(session.captureId, entry);
     session.done.then(
       (r) => {
         entry.result = r;
-        this.ctx.publish('notice', { level: r.ledger.clean ? 'info' : 'warning', message: `Capture ${r.sessionId}: ${r.trailer.status}, ${r.trailer.events} events. ${r.ledger.summary}.` });
+        this.ctx.publish('notice', {
+          level: r.ledger.clean ? 'info' : 'warning',
+          message: `Capture ${r.sessionId}: ${r.trailer.status}, ${r.trailer.events} events. ${r.ledger.summary}.`,
+        });
       },
       () => undefined,
     );
@@ -180,13 +216,17 @@ export class CaptureService {
 
   async leftovers(context: string, kubeconfigPath?: string) {
     const { conn } = await this.open(context, kubeconfigPath);
-    const found = await findLeftovers(conn, { namespace: conn.defaultNamespace, excludeSessions: this.activeSessionIds() });
+    const found = await findLeftovers(conn, {
+      namespace: conn.defaultNamespace,
+      excludeSessions: this.activeSessionIds(),
+    });
     return found.map(({ uid: _uid, ...rest }) => rest);
   }
 
   async cleanLeftovers(context: string, kubeconfigPath?: string) {
     const { conn } = await this.open(context, kubeconfigPath);
-    return (await cleanLeftovers(conn, { namespace: conn.defaultNamespace, excludeSessions: this.activeSessionIds() })).ledger;
+    return (await cleanLeftovers(conn, { namespace: conn.defaultNamespace, excludeSessions: this.activeSessionIds() }))
+      .ledger;
   }
 
   private activeSessionIds(): string[] {
@@ -196,7 +236,9 @@ export class CaptureService {
   /** App quit / window closed: stop every capture (pods deleted and confirmed), close watches. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    await Promise.all([...this.sessions.values()].filter((s) => !s.result).map((s) => s.session.stop().catch(() => undefined)));
+    await Promise.all(
+      [...this.sessions.values()].filter((s) => !s.result).map((s) => s.session.stop().catch(() => undefined)),
+    );
     await this.cluster?.opened.close();
     this.cluster = undefined;
   }

@@ -78,10 +78,16 @@ function newId(): string {
 
 /** Pod names: lowercase RFC 1123, at most 63 characters, unique per session and node. */
 export function capturePodName(sessionId: string, node: string): string {
-  const clean = node.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const clean = node
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   const base = `lantern-${sessionId.slice(0, 12)}-`;
   const room = 63 - base.length - 5;
-  const short = clean.length > room ? `${clean.slice(0, room)}-${randomBytes(2).toString('hex')}` : clean || randomBytes(2).toString('hex');
+  const short =
+    clean.length > room
+      ? `${clean.slice(0, room)}-${randomBytes(2).toString('hex')}`
+      : clean || randomBytes(2).toString('hex');
   return `${base}${short}`.replace(/-+$/, '');
 }
 
@@ -134,11 +140,17 @@ export class CaptureSession {
     const inv = this.o.inventory.snapshot();
     const { nodes, problems } = resolveTargetNodes(inv, this.o.targets);
     if (nodes.length === 0) {
-      throw new ClusterError('refused', `No capture target on context "${conn.context.name}" (${conn.server}): ${problems.join('; ')}. Nothing was created.`, conn.where());
+      throw new ClusterError(
+        'refused',
+        `No capture target on context "${conn.context.name}" (${conn.server}): ${problems.join('; ')}. Nothing was created.`,
+        conn.where(),
+      );
     }
     for (const p of problems) this.warn('warning', p);
     this.nodes = nodes;
-    const pre = this.o.preflight ?? (await runPreflight(conn, { namespace: this.o.namespace, inventory: inv, targetNodes: nodes }));
+    const pre =
+      this.o.preflight ??
+      (await runPreflight(conn, { namespace: this.o.namespace, inventory: inv, targetNodes: nodes }));
     if (pre !== 'skip' && !pre.ok) throw preflightRefusal(pre);
 
     const header: CaptureHeader = {
@@ -186,7 +198,12 @@ export class CaptureSession {
         try {
           const made = await conn.core.createNamespacedPod({ namespace: this.o.namespace, body: pod });
           const name = made.metadata?.name ?? pod.metadata.name ?? '';
-          this.created.push({ namespace: this.o.namespace, name, node, ...(made.metadata?.uid ? { uid: made.metadata.uid } : {}) });
+          this.created.push({
+            namespace: this.o.namespace,
+            name,
+            node,
+            ...(made.metadata?.uid ? { uid: made.metadata.uid } : {}),
+          });
           const container = made.spec?.containers?.[0]?.name ?? pod.spec?.containers?.[0]?.name;
           const stream = new NodeStream({
             conn,
@@ -196,12 +213,16 @@ export class CaptureSession {
             ...(container ? { container } : {}),
             parser: this.o.parserFor(node),
             onEvents: (evs) => this.write(evs),
-            onBadLine: (n, lineNo, error) => this.warn('warning', `node ${n}: agent line ${lineNo} not understood: ${error}`),
+            onBadLine: (n, lineNo, error) =>
+              this.warn('warning', `node ${n}: agent line ${lineNo} not understood: ${error}`),
             onState: (n, state, reason) => this.stateChanged(n, state, reason),
           });
           this.streams.set(node, stream);
         } catch (err) {
-          const e = describeClusterError(err, conn.where({ verb: 'create', resource: 'pods', namespace: this.o.namespace }));
+          const e = describeClusterError(
+            err,
+            conn.where({ verb: 'create', resource: 'pods', namespace: this.o.namespace }),
+          );
           this.failedEarly.set(node, e.message);
           this.warn('error', `node ${node}: capture pod not created: ${e.message}`);
         }
@@ -252,7 +273,15 @@ export class CaptureSession {
     const nodes = this.nodes.map((n) => {
       const s = this.streams.get(n);
       if (s) return s.progress(now);
-      return { node: n, state: 'failed' as const, reason: this.failedEarly.get(n) ?? 'not started', events: 0, eventsPerSec: 0, lost: 0, reconnects: 0 };
+      return {
+        node: n,
+        state: 'failed' as const,
+        reason: this.failedEarly.get(n) ?? 'not started',
+        events: 0,
+        eventsPerSec: 0,
+        lost: 0,
+        reconnects: 0,
+      };
     });
     return {
       captureId: this.captureId,
@@ -330,7 +359,14 @@ export class CaptureSession {
         trailer = await this.writer.close({ status: finalStatus, lost });
       } catch (err) {
         this.warn('error', `closing ${this.out} failed: ${(err as Error).message}`);
-        trailer = { lantern: 'trailer', ended: new Date().toISOString(), events: 0, counts: {}, lost, status: 'failed' };
+        trailer = {
+          lantern: 'trailer',
+          ended: new Date().toISOString(),
+          events: 0,
+          counts: {},
+          lost,
+          status: 'failed',
+        };
       }
     } else {
       trailer = { lantern: 'trailer', ended: new Date().toISOString(), events: 0, counts: {}, lost, status: 'failed' };
@@ -338,6 +374,14 @@ export class CaptureSession {
     if (anyFailed && !allFailed) this.warn('warning', 'some nodes failed; the capture file holds what the others sent');
     const progress = this.progress(true);
     this.publish(true);
-    return { captureId: this.captureId, sessionId: this.sessionId, out: this.out, ledger, trailer, progress, warnings: this.warnings };
+    return {
+      captureId: this.captureId,
+      sessionId: this.sessionId,
+      out: this.out,
+      ledger,
+      trailer,
+      progress,
+      warnings: this.warnings,
+    };
   }
 }

@@ -38,7 +38,9 @@ class FakeKubeletLog {
   private timer: NodeJS.Timeout | undefined;
 
   async start(pki: Pki, total: number, everyMs: number): Promise<void> {
-    this.server = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => this.handle(req.url ?? '', res));
+    this.server = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) =>
+      this.handle(req.url ?? '', res),
+    );
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     let seq = 0;
@@ -63,7 +65,14 @@ class FakeKubeletLog {
     const u = new URL(url, 'https://x');
     res.setHeader('content-type', 'application/json');
     if (!u.pathname.endsWith('/log')) {
-      res.end(JSON.stringify({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', namespace: 'ns', uid: 'u1' }, status: { phase: this.done ? 'Succeeded' : 'Running' } }));
+      res.end(
+        JSON.stringify({
+          kind: 'Pod',
+          apiVersion: 'v1',
+          metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
+          status: { phase: this.done ? 'Succeeded' : 'Running' },
+        }),
+      );
       return;
     }
     this.requests.push(u.search);

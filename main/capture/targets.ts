@@ -36,7 +36,10 @@ export function parseSelector(sel: string): Requirement[] {
     if (!p) throw new Error(`label selector "${sel}" has an empty term`);
     let m: RegExpExecArray | null;
     if ((m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(p))) {
-      const values = m[3]!.split(',').map((v) => v.trim()).filter(Boolean);
+      const values = m[3]!
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
       out.push({ key: m[1]!, op: m[2] as 'in' | 'notin', values });
     } else if ((m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(p))) {
       out.push({ key: m[1]!, op: m[2] === '!=' ? '!=' : '=', value: m[3]! });

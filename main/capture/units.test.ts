@@ -10,10 +10,25 @@ const inv: Inventory = {
   nodes: [{ name: 'node-a' }, { name: 'node-b' }, { name: 'node-c' }],
   namespaces: [{ name: 'shop' }, { name: 'kube-system' }],
   pods: [
-    { uid: '1', name: 'web-1', namespace: 'shop', node: 'node-a', labels: { app: 'web', tier: 'front' }, containers: [] },
+    {
+      uid: '1',
+      name: 'web-1',
+      namespace: 'shop',
+      node: 'node-a',
+      labels: { app: 'web', tier: 'front' },
+      containers: [],
+    },
     { uid: '2', name: 'db-0', namespace: 'shop', node: 'node-b', labels: { app: 'db' }, containers: [] },
     { uid: '3', name: 'dns', namespace: 'kube-system', node: 'node-c', labels: { k8s: 'dns' }, containers: [] },
-    { uid: '4', name: 'lantern-x', namespace: 'shop', node: 'node-c', labels: { app: 'web' }, containers: [], lanternCapture: true },
+    {
+      uid: '4',
+      name: 'lantern-x',
+      namespace: 'shop',
+      node: 'node-c',
+      labels: { app: 'web' },
+      containers: [],
+      lanternCapture: true,
+    },
   ],
   services: [],
   serviceAccounts: [],
@@ -30,8 +45,12 @@ describe('targets', () => {
     expect(resolveTargetNodes(inv, { namespaces: ['shop'], nodes: ['node-b', 'node-c'] }).nodes).toEqual(['node-b']);
   });
   it('says what is wrong', () => {
-    expect(resolveTargetNodes(inv, { nodes: ['nope'] }).problems[0]).toMatch(/node "nope" does not exist \(nodes: node-a, node-b, node-c\)/);
-    expect(resolveTargetNodes(inv, { selector: 'app=none' }).problems[0]).toMatch(/no node runs pods matching "app=none"/);
+    expect(resolveTargetNodes(inv, { nodes: ['nope'] }).problems[0]).toMatch(
+      /node "nope" does not exist \(nodes: node-a, node-b, node-c\)/,
+    );
+    expect(resolveTargetNodes(inv, { selector: 'app=none' }).problems[0]).toMatch(
+      /no node runs pods matching "app=none"/,
+    );
     expect(() => parseSelector('a=b,,c')).toThrow(/empty term/);
     expect(() => parseSelector('a b c')).toThrow(/cannot read/);
   });

@@ -76,14 +76,22 @@ function checkClientCertificate(kc: KubeConfig, where: ErrorWhere): void {
     if (user.certData) pem = Buffer.from(user.certData, 'base64');
     else if (user.certFile) pem = readFileSync(user.certFile);
   } catch (err) {
-    throw new ClusterError('kubeconfig', `${whereWords(where)}: cannot read the client certificate of user "${user.name}": ${(err as Error).message}`, where);
+    throw new ClusterError(
+      'kubeconfig',
+      `${whereWords(where)}: cannot read the client certificate of user "${user.name}": ${(err as Error).message}`,
+      where,
+    );
   }
   if (!pem) return;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
   } catch {
-    throw new ClusterError('kubeconfig', `${whereWords(where)}: the client certificate of user "${user.name}" is not a valid PEM certificate.`, where);
+    throw new ClusterError(
+      'kubeconfig',
+      `${whereWords(where)}: the client certificate of user "${user.name}" is not a valid PEM certificate.`,
+      where,
+    );
   }
   const now = Date.now();
   if (Date.parse(cert.validTo) < now) {
@@ -117,7 +125,11 @@ async function checkCredentials(kc: KubeConfig, where: ErrorWhere): Promise<void
         where,
       );
     }
-    throw new ClusterError('kubeconfig', `${whereWords(where)}: cannot prepare the credentials of user "${user?.name}": ${said}`, where);
+    throw new ClusterError(
+      'kubeconfig',
+      `${whereWords(where)}: cannot prepare the credentials of user "${user?.name}": ${said}`,
+      where,
+    );
   }
 }
 
@@ -157,7 +169,12 @@ export async function connect(opts: ConnectOptions = {}): Promise<ClusterConnect
     withTimeout(
       kc.makeApiClient(VersionApi).getCode(),
       timeoutMs,
-      () => new ClusterError('unreachable', `${whereWords(base)} is unreachable: no answer within ${Math.round(timeoutMs / 1000)} s.`, base),
+      () =>
+        new ClusterError(
+          'unreachable',
+          `${whereWords(base)} is unreachable: no answer within ${Math.round(timeoutMs / 1000)} s.`,
+          base,
+        ),
     ),
   );
   const version = parseVersion(versionInfo);

@@ -161,11 +161,26 @@ export function describeClusterError(err: unknown, where: ErrorWhere): ClusterEr
           404,
         );
       case 409:
-        return new ClusterError('conflict', `${at}: conflict while trying to ${action || 'change an object'} (409).${tail}`, where, 409);
+        return new ClusterError(
+          'conflict',
+          `${at}: conflict while trying to ${action || 'change an object'} (409).${tail}`,
+          where,
+          409,
+        );
       case 422:
-        return new ClusterError('invalid', `${at} rejected the object we sent to ${action || 'create'} as invalid (422).${tail}`, where, 422);
+        return new ClusterError(
+          'invalid',
+          `${at} rejected the object we sent to ${action || 'create'} as invalid (422).${tail}`,
+          where,
+          422,
+        );
       case 429:
-        return new ClusterError('throttled', `${at} is throttling requests (429 Too Many Requests); try again shortly.${tail}`, where, 429);
+        return new ClusterError(
+          'throttled',
+          `${at} is throttling requests (429 Too Many Requests); try again shortly.${tail}`,
+          where,
+          429,
+        );
       default:
         return new ClusterError(
           'server',
@@ -185,7 +200,11 @@ export function describeClusterError(err: unknown, where: ErrorWhere): ClusterEr
     );
   }
   if (code === 'CERT_NOT_YET_VALID') {
-    return new ClusterError('cert-expired', `${at}: the API server's certificate is not valid yet (check this machine's clock).`, where);
+    return new ClusterError(
+      'cert-expired',
+      `${at}: the API server's certificate is not valid yet (check this machine's clock).`,
+      where,
+    );
   }
   if (/alert certificate expired|ALERT_CERTIFICATE_EXPIRED/i.test(`${code ?? ''} ${msg}`)) {
     return new ClusterError(
@@ -203,7 +222,10 @@ export function describeClusterError(err: unknown, where: ErrorWhere): ClusterEr
           : "the server's certificate is not signed by the certificate authority in the kubeconfig (wrong or missing certificate-authority-data)";
     return new ClusterError('tls', `${at}: TLS verification failed: ${why}. (${code ?? msg})`, where);
   }
-  if ((code && UNREACHABLE_CODES.has(code)) || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|socket hang up|network timeout/i.test(msg)) {
+  if (
+    (code && UNREACHABLE_CODES.has(code)) ||
+    /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|socket hang up|network timeout/i.test(msg)
+  ) {
     const why =
       code === 'ECONNREFUSED'
         ? 'connection refused'
@@ -214,7 +236,11 @@ export function describeClusterError(err: unknown, where: ErrorWhere): ClusterEr
             : code === 'ECONNRESET'
               ? 'the connection was reset'
               : (code ?? 'no answer');
-    return new ClusterError('unreachable', `${at} is unreachable: ${why}. Check the VPN, the network, or whether the cluster is up.`, where);
+    return new ClusterError(
+      'unreachable',
+      `${at} is unreachable: ${why}. Check the VPN, the network, or whether the cluster is up.`,
+      where,
+    );
   }
   return new ClusterError('server', `${at}: ${action ? `could not ${action}: ` : ''}${msg}`, where);
 }

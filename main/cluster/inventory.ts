@@ -87,7 +87,9 @@ export interface OwnerLookup {
   job(namespace: string, name: string): V1Job | undefined;
 }
 
-function controllerOf(meta: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } | undefined): OwnerRef | undefined {
+function controllerOf(
+  meta: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } | undefined,
+): OwnerRef | undefined {
   const refs = meta?.ownerReferences ?? [];
   const r = refs.find((o) => o.controller) ?? refs[0];
   return r ? { kind: r.kind, name: r.name } : undefined;
@@ -110,7 +112,8 @@ export function resolveOwners(pod: V1Pod, lookup: OwnerLookup): OwnerRef[] {
       if (rs) next = controllerOf(rs.metadata);
       else {
         const hash = pod.metadata?.labels?.['pod-template-hash'];
-        if (hash && cur.name.endsWith(`-${hash}`)) next = { kind: 'Deployment', name: cur.name.slice(0, -hash.length - 1) };
+        if (hash && cur.name.endsWith(`-${hash}`))
+          next = { kind: 'Deployment', name: cur.name.slice(0, -hash.length - 1) };
       }
     } else if (cur.kind === 'Job') {
       const job = lookup.job(ns, cur.name);
@@ -134,7 +137,11 @@ function stripRuntime(id: string | undefined): string | undefined {
 export function podToInv(pod: V1Pod, lookup: OwnerLookup): InvPod {
   const meta = pod.metadata ?? {};
   const statuses = new Map(
-    [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])].map((s) => [s.name, s]),
+    [
+      ...(pod.status?.containerStatuses ?? []),
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.ephemeralContainerStatuses ?? []),
+    ].map((s) => [s.name, s]),
   );
   const specContainers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   const containers = specContainers.map((c) => {
@@ -148,7 +155,9 @@ export function podToInv(pod: V1Pod, lookup: OwnerLookup): InvPod {
     // Exec probe argv (H6): lets detection tell the kubelet's probe execs from kubectl exec.
     const probes = [c.livenessProbe, c.readinessProbe, c.startupProbe]
       .map((p) => p?.exec?.command)
-      .filter((cmd): cmd is string[] => Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => typeof a === 'string'));
+      .filter(
+        (cmd): cmd is string[] => Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => typeof a === 'string'),
+      );
     if (probes.length) out.execProbes = probes;
     return out;
   });
@@ -230,12 +239,19 @@ export function roleToInv(r: V1Role | V1ClusterRole, kind: 'Role' | 'ClusterRole
   return out;
 }
 
-export function bindingToInv(b: V1RoleBinding | V1ClusterRoleBinding, kind: 'RoleBinding' | 'ClusterRoleBinding'): InvRbacBinding {
+export function bindingToInv(
+  b: V1RoleBinding | V1ClusterRoleBinding,
+  kind: 'RoleBinding' | 'ClusterRoleBinding',
+): InvRbacBinding {
   const out: InvRbacBinding = {
     kind,
     name: b.metadata?.name ?? '',
     roleRef: { kind: b.roleRef?.kind ?? '', name: b.roleRef?.name ?? '' },
-    subjects: (b.subjects ?? []).map((s) => ({ kind: s.kind, name: s.name, ...(s.namespace ? { namespace: s.namespace } : {}) })),
+    subjects: (b.subjects ?? []).map((s) => ({
+      kind: s.kind,
+      name: s.name,
+      ...(s.namespace ? { namespace: s.namespace } : {}),
+    })),
   };
   if (kind === 'RoleBinding' && b.metadata?.namespace) out.namespace = b.metadata.namespace;
   return out;
@@ -275,7 +291,9 @@ export function buildInventory(o: InventoryObjects, takenAt = new Date()): Inven
     list.push(s);
     slicesBySvc.set(k, list);
   }
-  const services = o.services.map((s) => serviceToInv(s, slicesBySvc.get(key(s.metadata?.namespace, s.metadata?.name)) ?? []));
+  const services = o.services.map((s) =>
+    serviceToInv(s, slicesBySvc.get(key(s.metadata?.namespace, s.metadata?.name)) ?? []),
+  );
   const inv: Inventory = {
     takenAt: takenAt.toISOString(),
     nodes: o.nodes.map(nodeToInv),
@@ -310,7 +328,12 @@ const SPECS: WatchSpec[] = [
   { kind: 'nodes', path: '/api/v1/nodes', what: 'nodes', list: (c) => c.core.listNode() },
   { kind: 'namespaces', path: '/api/v1/namespaces', what: 'namespaces', list: (c) => c.core.listNamespace() },
   { kind: 'pods', path: '/api/v1/pods', what: 'pods', list: (c) => c.core.listPodForAllNamespaces() },
-  { kind: 'replicaSets', path: '/apis/apps/v1/replicasets', what: 'replicasets', list: (c) => c.apps.listReplicaSetForAllNamespaces() },
+  {
+    kind: 'replicaSets',
+    path: '/apis/apps/v1/replicasets',
+    what: 'replicasets',
+    list: (c) => c.apps.listReplicaSetForAllNamespaces(),
+  },
   { kind: 'jobs', path: '/apis/batch/v1/jobs', what: 'jobs', list: (c) => c.batch.listJobForAllNamespaces() },
   { kind: 'services', path: '/api/v1/services', what: 'services', list: (c) => c.core.listServiceForAllNamespaces() },
   {
@@ -325,8 +348,18 @@ const SPECS: WatchSpec[] = [
     what: 'serviceaccounts',
     list: (c) => c.core.listServiceAccountForAllNamespaces(),
   },
-  { kind: 'roles', path: '/apis/rbac.authorization.k8s.io/v1/roles', what: 'roles', list: (c) => c.rbac.listRoleForAllNamespaces() },
-  { kind: 'clusterRoles', path: '/apis/rbac.authorization.k8s.io/v1/clusterroles', what: 'clusterroles', list: (c) => c.rbac.listClusterRole() },
+  {
+    kind: 'roles',
+    path: '/apis/rbac.authorization.k8s.io/v1/roles',
+    what: 'roles',
+    list: (c) => c.rbac.listRoleForAllNamespaces(),
+  },
+  {
+    kind: 'clusterRoles',
+    path: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+    what: 'clusterroles',
+    list: (c) => c.rbac.listClusterRole(),
+  },
   {
     kind: 'roleBindings',
     path: '/apis/rbac.authorization.k8s.io/v1/rolebindings',

@@ -99,7 +99,9 @@ describe('kubeconfig discovery and merge (as kubectl)', () => {
   it('names the known contexts when the asked-for one is absent', () => {
     const f = join(t.dir, 'one.yaml');
     writeFileSync(f, kubeconfigYaml([{ context: 'only', server: 'https://h:1', token: 'x' }]));
-    expect(() => kubeConfigFor(loadKubeconfig({ path: f }), 'other')).toThrow(/no context "other".*known contexts: only/);
+    expect(() => kubeConfigFor(loadKubeconfig({ path: f }), 'other')).toThrow(
+      /no context "other".*known contexts: only/,
+    );
   });
 });
 
@@ -133,7 +135,10 @@ describe('connect: clear words for each failure, naming context and server', () 
   });
 
   it('wrong CA → TLS failure in words', async () => {
-    const f = write('wrongca.yaml', kubeconfigYaml([{ context: 'wrong-ca', server: api.url, ca: pki.otherCa, token: 'good' }]));
+    const f = write(
+      'wrongca.yaml',
+      kubeconfigYaml([{ context: 'wrong-ca', server: api.url, ca: pki.otherCa, token: 'good' }]),
+    );
     const e = await errorOf(connect({ path: f }));
     expect(e.kind).toBe('tls');
     expect(e.message).toContain('context "wrong-ca"');
@@ -155,7 +160,10 @@ describe('connect: clear words for each failure, naming context and server', () 
   });
 
   it('401 → the credentials are not accepted', async () => {
-    const f = write('bad-token.yaml', kubeconfigYaml([{ context: 'badtok', server: api.url, ca: pki.ca, token: 'wrong' }]));
+    const f = write(
+      'bad-token.yaml',
+      kubeconfigYaml([{ context: 'badtok', server: api.url, ca: pki.ca, token: 'wrong' }]),
+    );
     const e = await errorOf(connect({ path: f }));
     expect(e.kind).toBe('unauthorized');
     expect(e.message).toMatch(/context "badtok" .* refused our credentials \(401 Unauthorized\)/);
@@ -164,17 +172,28 @@ describe('connect: clear words for each failure, naming context and server', () 
   it('expired client certificate → says so with the date, before any request', async () => {
     const f = write(
       'expired.yaml',
-      kubeconfigYaml([{ context: 'old', server: api.url, ca: pki.ca, clientCert: pki.expiredClientCert, clientKey: pki.expiredClientKey }]),
+      kubeconfigYaml([
+        {
+          context: 'old',
+          server: api.url,
+          ca: pki.ca,
+          clientCert: pki.expiredClientCert,
+          clientKey: pki.expiredClientKey,
+        },
+      ]),
     );
     const e = await errorOf(connect({ path: f }));
     expect(e.kind).toBe('cert-expired');
     expect(e.message).toMatch(/client certificate of user "old" expired on 2020-01-02/);
   });
 
-  it('exec credential plugin failure → the plugin\'s own error is quoted', async () => {
+  it("exec credential plugin failure → the plugin's own error is quoted", async () => {
     const plugin = write('plugin.sh', '#!/bin/sh\necho "error: SSO session expired, run aws sso login" >&2\nexit 1\n');
     execChmod(plugin);
-    const f = write('exec.yaml', kubeconfigYaml([{ context: 'eks', server: api.url, ca: pki.ca, exec: { command: plugin } }]));
+    const f = write(
+      'exec.yaml',
+      kubeconfigYaml([{ context: 'eks', server: api.url, ca: pki.ca, exec: { command: plugin } }]),
+    );
     const e = await errorOf(connect({ path: f }));
     expect(e.kind).toBe('credential-plugin');
     expect(e.message).toContain('SSO session expired, run aws sso login');
@@ -187,13 +206,19 @@ describe('connect: clear words for each failure, naming context and server', () 
       '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"good"}}\'\n',
     );
     execChmod(plugin);
-    const f = write('exec-ok.yaml', kubeconfigYaml([{ context: 'eks-ok', server: api.url, ca: pki.ca, exec: { command: plugin } }]));
+    const f = write(
+      'exec-ok.yaml',
+      kubeconfigYaml([{ context: 'eks-ok', server: api.url, ca: pki.ca, exec: { command: plugin } }]),
+    );
     const conn = await connect({ path: f });
     expect(conn.version.gitVersion).toBe('v1.35.0');
   });
 
   it('API too old → names the version and the minimum', async () => {
-    const f = write('old-api.yaml', kubeconfigYaml([{ context: 'ancient', server: oldApi.url, ca: pki.ca, token: 'good' }]));
+    const f = write(
+      'old-api.yaml',
+      kubeconfigYaml([{ context: 'ancient', server: oldApi.url, ca: pki.ca, token: 'good' }]),
+    );
     const e = await errorOf(connect({ path: f }));
     expect(e.kind).toBe('too-old');
     expect(e.message).toMatch(/runs Kubernetes v1\.18\.20, which is too old: Lantern needs 1\.21/);

@@ -82,7 +82,10 @@ export function parseKubeconfigText(text: string, file: string): RawKubeconfig {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
     const what = e.message.split('\n')[0];
-    throw new ClusterError('kubeconfig', `The kubeconfig ${file} does not parse: line ${pos.line}, column ${pos.col}: ${what}`);
+    throw new ClusterError(
+      'kubeconfig',
+      `The kubeconfig ${file} does not parse: line ${pos.line}, column ${pos.col}: ${what}`,
+    );
   }
   let obj: unknown;
   try {
@@ -92,16 +95,25 @@ export function parseKubeconfigText(text: string, file: string): RawKubeconfig {
   }
   if (obj === null || obj === undefined) return { clusters: [], users: [], contexts: [] };
   if (typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new ClusterError('kubeconfig', `The kubeconfig ${file} is not a kubeconfig: expected a mapping with clusters, users and contexts at the top.`);
+    throw new ClusterError(
+      'kubeconfig',
+      `The kubeconfig ${file} is not a kubeconfig: expected a mapping with clusters, users and contexts at the top.`,
+    );
   }
   if (hasProtoKey(obj)) {
-    throw new ClusterError('kubeconfig', `The kubeconfig ${file} contains a "__proto__"/"constructor" key; refusing to load it.`);
+    throw new ClusterError(
+      'kubeconfig',
+      `The kubeconfig ${file} contains a "__proto__"/"constructor" key; refusing to load it.`,
+    );
   }
   const o = obj as Record<string, unknown>;
   for (const key of ['clusters', 'users', 'contexts'] as const) {
     if (o[key] !== undefined && o[key] !== null && !Array.isArray(o[key])) {
       const line = lineOfKey(doc, lineCounter, key);
-      throw new ClusterError('kubeconfig', `The kubeconfig ${file} is malformed${line ? ` at line ${line}` : ''}: "${key}" must be a list.`);
+      throw new ClusterError(
+        'kubeconfig',
+        `The kubeconfig ${file} is malformed${line ? ` at line ${line}` : ''}: "${key}" must be a list.`,
+      );
     }
   }
   // Let the client library validate the entries (missing name/server etc.); it throws in words.
@@ -143,7 +155,10 @@ export function loadKubeconfig(search: KubeconfigSearch = {}): LoadedKubeconfig 
     const st = statSync(file);
     if (!st.isFile()) throw new ClusterError('kubeconfig', `The kubeconfig ${file} is not a file.`);
     if (st.size > MAX_KUBECONFIG_BYTES) {
-      throw new ClusterError('kubeconfig', `The kubeconfig ${file} is ${st.size} bytes; that is too big to be a kubeconfig.`);
+      throw new ClusterError(
+        'kubeconfig',
+        `The kubeconfig ${file} is ${st.size} bytes; that is too big to be a kubeconfig.`,
+      );
     }
     let text: string;
     try {
@@ -161,7 +176,10 @@ export function loadKubeconfig(search: KubeconfigSearch = {}): LoadedKubeconfig 
   }
   if (sources.length === 0) {
     const where = paths.length === 1 ? paths[0] : paths.join(', ');
-    throw new ClusterError('kubeconfig', `No kubeconfig found (looked at ${where}). Pick a kubeconfig file or set $KUBECONFIG.`);
+    throw new ClusterError(
+      'kubeconfig',
+      `No kubeconfig found (looked at ${where}). Pick a kubeconfig file or set $KUBECONFIG.`,
+    );
   }
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -192,7 +210,10 @@ function contextInfo(c: Context, cluster: Cluster | undefined, _user: User | und
  * A KubeConfig pointed at one context (the current one when none is named), checked to be
  * usable: the context names a cluster with a server and a user that exists.
  */
-export function kubeConfigFor(loaded: LoadedKubeconfig, contextName?: string): { kc: KubeConfig; context: ContextInfo } {
+export function kubeConfigFor(
+  loaded: LoadedKubeconfig,
+  contextName?: string,
+): { kc: KubeConfig; context: ContextInfo } {
   const name = contextName ?? loaded.current;
   if (!name) {
     throw new ClusterError(
@@ -210,15 +231,23 @@ export function kubeConfigFor(loaded: LoadedKubeconfig, contextName?: string): {
   }
   const cluster = loaded.kc.getCluster(info.cluster);
   if (!cluster || !cluster.server) {
-    throw new ClusterError('kubeconfig', `Context "${name}" refers to cluster "${info.cluster}", which is not defined (or has no server) in the kubeconfig.`, {
-      context: name,
-    });
+    throw new ClusterError(
+      'kubeconfig',
+      `Context "${name}" refers to cluster "${info.cluster}", which is not defined (or has no server) in the kubeconfig.`,
+      {
+        context: name,
+      },
+    );
   }
   if (!loaded.kc.getUser(info.user)) {
-    throw new ClusterError('kubeconfig', `Context "${name}" refers to user "${info.user}", which is not defined in the kubeconfig.`, {
-      context: name,
-      server: cluster.server,
-    });
+    throw new ClusterError(
+      'kubeconfig',
+      `Context "${name}" refers to user "${info.user}", which is not defined in the kubeconfig.`,
+      {
+        context: name,
+        server: cluster.server,
+      },
+    );
   }
   const kc = new KubeConfig();
   kc.loadFromOptions({

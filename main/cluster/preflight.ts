@@ -29,7 +29,14 @@ export const CAPTURE_PERMISSIONS: readonly Permission[] = [
   { verb: 'list', resource: 'pods', namespaced: true, required: true, why: 'find capture pods and leftovers' },
   { verb: 'watch', resource: 'pods', namespaced: true, required: true, why: 'follow capture pod state' },
   { verb: 'delete', resource: 'pods', namespaced: true, required: true, why: 'remove capture pods when done' },
-  { verb: 'get', resource: 'pods', subresource: 'log', namespaced: true, required: true, why: 'stream events from capture pods' },
+  {
+    verb: 'get',
+    resource: 'pods',
+    subresource: 'log',
+    namespaced: true,
+    required: true,
+    why: 'stream events from capture pods',
+  },
   { verb: 'list', resource: 'nodes', required: true, why: 'choose target nodes' },
   { verb: 'get', resource: 'namespaces', required: true, why: "read the capture namespace's Pod Security level" },
   { verb: 'list', resource: 'pods', required: false, why: 'attribute events to pods in every namespace' },
@@ -39,11 +46,19 @@ export const CAPTURE_PERMISSIONS: readonly Permission[] = [
   { verb: 'list', resource: 'replicasets', group: 'apps', required: false, why: 'resolve pods to their Deployment' },
   { verb: 'list', resource: 'jobs', group: 'batch', required: false, why: 'resolve pods to their CronJob' },
   { verb: 'list', resource: 'services', required: false, why: 'name service addresses' },
-  { verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io', required: false, why: 'map service endpoints to pods' },
+  {
+    verb: 'list',
+    resource: 'endpointslices',
+    group: 'discovery.k8s.io',
+    required: false,
+    why: 'map service endpoints to pods',
+  },
   { verb: 'list', resource: 'serviceaccounts', required: false, why: 'show service accounts' },
 ];
 
-export function checkLabel(c: Pick<PreflightCheck, 'verb' | 'resource' | 'subresource' | 'group' | 'namespace'>): string {
+export function checkLabel(
+  c: Pick<PreflightCheck, 'verb' | 'resource' | 'subresource' | 'group' | 'namespace'>,
+): string {
   const res = `${c.resource}${c.subresource ? `/${c.subresource}` : ''}${c.group ? `.${c.group}` : ''}`;
   return `${c.verb} ${res}${c.namespace ? ` in namespace ${c.namespace}` : ' (cluster-wide)'}`;
 }
@@ -51,7 +66,10 @@ export function checkLabel(c: Pick<PreflightCheck, 'verb' | 'resource' | 'subres
 const PSA_ORDER = ['privileged', 'baseline', 'restricted'];
 
 /** A privileged capture pod is admitted only where `enforce` is privileged (or unset). */
-export function podSecurityVerdict(ns: InvNamespace | undefined, namespace: string): NonNullable<PreflightResult['podSecurity']> {
+export function podSecurityVerdict(
+  ns: InvNamespace | undefined,
+  namespace: string,
+): NonNullable<PreflightResult['podSecurity']> {
   if (!ns) {
     return {
       namespace,
@@ -71,7 +89,12 @@ export function podSecurityVerdict(ns: InvNamespace | undefined, namespace: stri
   }
   const level = PSA_ORDER.includes(enforce) ? enforce : `${enforce} (unrecognised)`;
   if (enforce === 'privileged') {
-    return { namespace, level, ok: true, message: `Namespace "${namespace}" enforces Pod Security level "privileged": capture pods are admitted.` };
+    return {
+      namespace,
+      level,
+      ok: true,
+      message: `Namespace "${namespace}" enforces Pod Security level "privileged": capture pods are admitted.`,
+    };
   }
   return {
     namespace,
@@ -82,7 +105,11 @@ export function podSecurityVerdict(ns: InvNamespace | undefined, namespace: stri
 }
 
 /** Role + ClusterRole (and bindings for `subject`) granting the missing checks. */
-export function grantYaml(missing: readonly PreflightCheck[], namespace: string, subject?: { kind: string; name: string; namespace?: string }): string | undefined {
+export function grantYaml(
+  missing: readonly PreflightCheck[],
+  namespace: string,
+  subject?: { kind: string; name: string; namespace?: string },
+): string | undefined {
   if (!missing.length) return undefined;
   type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
   const group = (checks: readonly PreflightCheck[]): Rule[] => {
@@ -99,7 +126,9 @@ export function grantYaml(missing: readonly PreflightCheck[], namespace: string,
   const nsChecks = missing.filter((c) => c.namespace);
   const clusterChecks = missing.filter((c) => !c.namespace);
   const subj = subject ?? { kind: 'User', name: 'REPLACE-WITH-YOUR-USER' };
-  const subjects = [{ ...(subj.kind === 'User' || subj.kind === 'Group' ? { apiGroup: 'rbac.authorization.k8s.io' } : {}), ...subj }];
+  const subjects = [
+    { ...(subj.kind === 'User' || subj.kind === 'Group' ? { apiGroup: 'rbac.authorization.k8s.io' } : {}), ...subj },
+  ];
   const docs: unknown[] = [];
   if (nsChecks.length) {
     docs.push({
@@ -136,7 +165,9 @@ export function grantYaml(missing: readonly PreflightCheck[], namespace: string,
 
 async function whoAmI(conn: ClusterConnection): Promise<{ kind: string; name: string } | undefined> {
   try {
-    const r = await conn.authn.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const r = await conn.authn.createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
     const name = r.status?.userInfo?.username;
     if (!name) return undefined;
     const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
@@ -165,17 +196,25 @@ export async function runPreflight(conn: ClusterConnection, opts: PreflightOptio
         ...(p.subresource ? { subresource: p.subresource } : {}),
         ...(p.namespaced ? { namespace: opts.namespace } : {}),
       };
-      const review = await conn.call({ verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' }, () =>
-        conn.authz.createSelfSubjectAccessReview({
-          body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attrs } },
-        }),
+      const review = await conn.call(
+        { verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' },
+        () =>
+          conn.authz.createSelfSubjectAccessReview({
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: attrs },
+            },
+          }),
       );
       const check: PreflightCheck & { required: boolean } = {
         verb: p.verb,
         resource: p.resource,
         allowed: review.status?.allowed === true && review.status?.denied !== true,
         required: p.required,
-        reason: review.status?.allowed ? p.why : `needed to ${p.why}${review.status?.reason ? ` (server: ${review.status.reason})` : ''}`,
+        reason: review.status?.allowed
+          ? p.why
+          : `needed to ${p.why}${review.status?.reason ? ` (server: ${review.status.reason})` : ''}`,
       };
       if (p.subresource) check.subresource = p.subresource;
       if (p.namespaced) check.namespace = opts.namespace;
@@ -196,7 +235,10 @@ export async function runPreflight(conn: ClusterConnection, opts: PreflightOptio
       }
       nsInv = { name: opts.namespace, podSecurity };
     } catch (err) {
-      const e = describeClusterError(err, conn.where({ verb: 'get', resource: 'namespaces', namespace: opts.namespace }));
+      const e = describeClusterError(
+        err,
+        conn.where({ verb: 'get', resource: 'namespaces', namespace: opts.namespace }),
+      );
       if (e.kind !== 'not-found' && e.kind !== 'forbidden') throw e;
     }
   }

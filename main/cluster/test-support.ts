@@ -51,7 +51,21 @@ export function makePki(): Pki {
   writeFileSync(join(dir, 'ca.cnf'), CA_CONF);
   const sign = (name: string, cn: string, extra: string[], dates: string[]) => {
     run(['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`, ...extra]);
-    run(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', `${name}.csr`, '-out', `${name}.pem`, ...dates]);
+    run([
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      `${name}.csr`,
+      '-out',
+      `${name}.pem`,
+      ...dates,
+    ]);
   };
   sign('server', '127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], ['-days', '2']);
   sign('client', 'analyst', [], ['-days', '2']);
@@ -82,7 +96,16 @@ export async function startTinyApi(pki: Pki, opts: { token: string; gitVersion?:
     res.setHeader('content-type', 'application/json');
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
       res.statusCode = 401;
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: 'Unauthorized',
+          reason: 'Unauthorized',
+          code: 401,
+        }),
+      );
       return;
     }
     if (req.url?.startsWith('/version')) {
@@ -92,7 +115,16 @@ export async function startTinyApi(pki: Pki, opts: { token: string; gitVersion?:
       return;
     }
     res.statusCode = 404;
-    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'not here', reason: 'NotFound', code: 404 }));
+    res.end(
+      JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message: 'not here',
+        reason: 'NotFound',
+        code: 404,
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -134,13 +166,28 @@ export function kubeconfigYaml(entries: KubeconfigEntry[], current?: string): st
       name: e.user ?? e.context,
       user: {
         ...(e.token ? { token: e.token } : {}),
-        ...(e.clientCert ? { 'client-certificate-data': b64(e.clientCert), 'client-key-data': b64(e.clientKey ?? '') } : {}),
-        ...(e.exec ? { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: e.exec.command, args: e.exec.args ?? [], interactiveMode: 'Never' } } : {}),
+        ...(e.clientCert
+          ? { 'client-certificate-data': b64(e.clientCert), 'client-key-data': b64(e.clientKey ?? '') }
+          : {}),
+        ...(e.exec
+          ? {
+              exec: {
+                apiVersion: 'client.authentication.k8s.io/v1',
+                command: e.exec.command,
+                args: e.exec.args ?? [],
+                interactiveMode: 'Never',
+              },
+            }
+          : {}),
       },
     })),
     contexts: entries.map((e) => ({
       name: e.context,
-      context: { cluster: e.cluster ?? e.context, user: e.user ?? e.context, ...(e.namespace ? { namespace: e.namespace } : {}) },
+      context: {
+        cluster: e.cluster ?? e.context,
+        user: e.user ?? e.context,
+        ...(e.namespace ? { namespace: e.namespace } : {}),
+      },
     })),
   });
 }

@@ -1,6 +1,15 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EXIT, ProgressPrinter, UsageError, exitCodeFor, formatLedger, formatPreflight, parseDuration, splitList } from '../../capture/cli-support';
+import {
+  EXIT,
+  ProgressPrinter,
+  UsageError,
+  exitCodeFor,
+  formatLedger,
+  formatPreflight,
+  parseDuration,
+  splitList,
+} from '../../capture/cli-support';
 import { captureNamespaceFor, createCapture, openCluster, preflightFor } from '../../capture/engine';
 import { findLeftovers } from '../../capture/leftovers';
 import type { CaptureSession } from '../../capture/session';
@@ -59,13 +68,20 @@ export function register(program: Command): void {
         }
         if (durationSec < 5 || durationSec > 86_400) throw new UsageError('--duration must be between 5s and 24h');
         const out = resolve(opts.out ?? `capture-${new Date().toISOString().replace(/[:.]/g, '-')}.lantern`);
-        cluster = await openCluster({ ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) });
+        cluster = await openCluster({
+          ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}),
+          ...(opts.context ? { context: opts.context } : {}),
+        });
         const { conn } = cluster;
         for (const w of cluster.inventory.warnings) process.stderr.write(`warning: ${w}\n`);
         const namespace = captureNamespaceFor(conn, opts.captureNamespace);
         const nodes = splitList(opts.nodes);
         const namespaces = splitList(opts.namespace);
-        const targets = { ...(nodes ? { nodes } : {}), ...(namespaces ? { namespaces } : {}), ...(opts.selector ? { selector: opts.selector } : {}) };
+        const targets = {
+          ...(nodes ? { nodes } : {}),
+          ...(namespaces ? { namespaces } : {}),
+          ...(opts.selector ? { selector: opts.selector } : {}),
+        };
 
         // Leftovers of earlier sessions: shown, never removed without `lantern clean`.
         let leftovers: Awaited<ReturnType<typeof findLeftovers>> = [];
@@ -75,8 +91,11 @@ export function register(program: Command): void {
           process.stderr.write(`warning: could not look for leftovers: ${(e as Error).message}\n`);
         }
         if (leftovers.length) {
-          process.stderr.write(`${leftovers.length} capture pod(s) left by earlier sessions (remove them with \`lantern clean\`):\n`);
-          for (const l of leftovers) process.stderr.write(`  ${l.namespace}/${l.name}${l.session ? `  session ${l.session}` : ''}\n`);
+          process.stderr.write(
+            `${leftovers.length} capture pod(s) left by earlier sessions (remove them with \`lantern clean\`):\n`,
+          );
+          for (const l of leftovers)
+            process.stderr.write(`  ${l.namespace}/${l.name}${l.session ? `  session ${l.session}` : ''}\n`);
         } else process.stderr.write('no leftovers from earlier sessions\n');
 
         const pre = await preflightFor(cluster, { ...targets, captureNamespace: namespace });
@@ -107,7 +126,9 @@ export function register(program: Command): void {
         const result = await session.done;
         process.stderr.write(`${formatLedger(result.ledger)}\n`);
         const lostTotal = Object.values(result.trailer.lost).reduce((a, b) => a + b, 0);
-        process.stderr.write(`${result.trailer.status}: ${result.trailer.events} events, ${lostTotal} lost, written to ${out}\n`);
+        process.stderr.write(
+          `${result.trailer.status}: ${result.trailer.events} events, ${lostTotal} lost, written to ${out}\n`,
+        );
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify(
@@ -130,7 +151,11 @@ export function register(program: Command): void {
             )}\n`,
           );
         }
-        process.exitCode = interrupted ? EXIT.interrupted : result.trailer.status === 'failed' || !result.ledger.clean ? EXIT.failure : EXIT.ok;
+        process.exitCode = interrupted
+          ? EXIT.interrupted
+          : result.trailer.status === 'failed' || !result.ledger.clean
+            ? EXIT.failure
+            : EXIT.ok;
       } catch (err) {
         process.stderr.write(`lantern capture: ${(err as Error).message}\n`);
         process.exitCode = exitCodeFor(err);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, exitCodeFor, formatLedger } from '../../capture/cli-support';
-import { captureNamespaceFor, openCluster } from '../../capture/engine';
+import { captureNamespaceFor } from '../../capture/engine';
 import { cleanLeftovers, findLeftovers } from '../../capture/leftovers';
 import { connect } from '../../cluster/connection';
 
@@ -24,22 +24,42 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (opts: Opts) => {
       try {
-        const conn = await connect({ ...(opts.kubeconfig ? { path: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) });
+        const conn = await connect({
+          ...(opts.kubeconfig ? { path: opts.kubeconfig } : {}),
+          ...(opts.context ? { context: opts.context } : {}),
+        });
         const namespace = captureNamespaceFor(conn, opts.captureNamespace);
         if (opts.dryRun) {
           const found = (await findLeftovers(conn, { namespace })).map(({ uid: _uid, ...rest }) => rest);
-          if (opts.json) process.stdout.write(`${JSON.stringify({ context: conn.context.name, server: conn.server, leftovers: found }, null, 2)}\n`);
+          if (opts.json)
+            process.stdout.write(
+              `${JSON.stringify({ context: conn.context.name, server: conn.server, leftovers: found }, null, 2)}\n`,
+            );
           else {
-            process.stderr.write(found.length ? `${found.length} leftover capture pod(s) on context "${conn.context.name}":\n` : `no leftovers on context "${conn.context.name}"\n`);
-            for (const f of found) process.stderr.write(`  ${f.namespace}/${f.name}${f.session ? `  session ${f.session}` : ''}${f.createdAt ? `  created ${f.createdAt}` : ''}\n`);
+            process.stderr.write(
+              found.length
+                ? `${found.length} leftover capture pod(s) on context "${conn.context.name}":\n`
+                : `no leftovers on context "${conn.context.name}"\n`,
+            );
+            for (const f of found)
+              process.stderr.write(
+                `  ${f.namespace}/${f.name}${f.session ? `  session ${f.session}` : ''}${f.createdAt ? `  created ${f.createdAt}` : ''}\n`,
+              );
           }
           process.exitCode = EXIT.ok;
           return;
         }
         const { found, ledger } = await cleanLeftovers(conn, { namespace });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ context: conn.context.name, server: conn.server, leftovers: found, ledger }, null, 2)}\n`);
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify({ context: conn.context.name, server: conn.server, leftovers: found, ledger }, null, 2)}\n`,
+          );
         else {
-          process.stderr.write(found.length ? `${found.length} leftover capture pod(s) found on context "${conn.context.name}"\n` : `no leftovers on context "${conn.context.name}"\n`);
+          process.stderr.write(
+            found.length
+              ? `${found.length} leftover capture pod(s) found on context "${conn.context.name}"\n`
+              : `no leftovers on context "${conn.context.name}"\n`,
+          );
           if (found.length) process.stderr.write(`${formatLedger(ledger)}\n`);
         }
         process.exitCode = ledger.clean ? EXIT.ok : EXIT.failure;

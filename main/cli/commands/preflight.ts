@@ -30,7 +30,10 @@ export function register(program: Command): void {
     .action(async (opts: Opts) => {
       let cluster;
       try {
-        cluster = await openCluster({ ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) });
+        cluster = await openCluster({
+          ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}),
+          ...(opts.context ? { context: opts.context } : {}),
+        });
         const nodes = splitList(opts.nodes);
         const namespaces = splitList(opts.namespace);
         const targets = {
@@ -43,7 +46,10 @@ export function register(program: Command): void {
         const { problems } = resolveTargetNodes(cluster.inventory.snapshot(), targets);
         for (const w of cluster.inventory.warnings) process.stderr.write(`warning: ${w}\n`);
         for (const p of problems) process.stderr.write(`warning: ${p}\n`);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, warnings: [...cluster.inventory.warnings, ...problems] }, null, 2)}\n`);
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify({ ...result, warnings: [...cluster.inventory.warnings, ...problems] }, null, 2)}\n`,
+          );
         else process.stdout.write(`${formatPreflight(result)}\n`);
         process.exitCode = result.ok && result.targetNodes.length > 0 ? EXIT.ok : EXIT.refused;
       } catch (err) {
