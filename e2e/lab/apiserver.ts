@@ -42,6 +42,7 @@ import {
   validateTemplateOwner,
 } from './admission';
 import type { ContainerLog } from './logs';
+import { decodeReview } from './proto';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -113,13 +114,21 @@ async function readBody(req: IncomingMessage): Promise<Any> {
     if (n > MAX_BODY) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(c as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const buf = Buffer.concat(chunks);
+  const ct = req.headers['content-type'] ?? '';
+  if (ct.startsWith('application/vnd.kubernetes.protobuf')) {
+    try {
+      return decodeReview(buf);
+    } catch (e) {
+      throw new ApiError(415, 'UnsupportedMediaType', `the lab API reads JSON bodies (protobuf only for reviews): ${(e as Error).message}`);
+    }
+  }
+  const text = buf.toString('utf8');
   if (!text.trim()) return undefined;
   try {
     const v = JSON.parse(text, (k, val) => (k === '__proto__' ? undefined : val));
     return v;
   } catch (e) {
-    const ct = req.headers['content-type'] ?? '';
     if (/yaml/.test(ct)) throw new ApiError(415, 'UnsupportedMediaType', 'the lab API accepts JSON bodies only');
     throw new ApiError(400, 'BadRequest', `the request body is not valid JSON: ${(e as Error).message}`);
   }
@@ -299,6 +308,7 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse, external: boolean): Promise<void> {
     this.requestCount.total++;
     const url = new URL(req.url ?? '/', 'https://lab');
+    if (process.env.LANTERN_LAB_DEBUG) this.o.log?.(`${req.method} ${req.url}`);
     const user = this.authenticate(req);
     if (!user) {
       sendJson(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
@@ -531,6 +541,7 @@ export class ApiServer {
     const rvParam = q.get('resourceVersion') ?? '';
     const table = this.wantsTable(req);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders(); // clients wait for the headers before the first event
     (res as Any).__labKind = 'watch';
     this.openStreams.add(res);
     const write = (type: string, o: K8sObject | Any) => {
@@ -551,7 +562,17 @@ export class ApiServer {
       }
     };
     let replay: StoreEvent[] | undefined = [];
-    if (rvParam === '' || rvParam === '0') {
+    const initialEvents = q.get('sendInitialEvents') === 'true';
+    if (initialEvents) {
+      // Streaming list (WatchList, on by default in kubectl/client-go 1.35): the current state as
+      // ADDED events, then a bookmark that marks the end of the initial events.
+      for (const o of this.o.store.list(def, ns)) if (matches(o)) write('ADDED', o);
+      write('BOOKMARK', {
+        kind: def.kind,
+        apiVersion: apiVersionOf(def),
+        metadata: { resourceVersion: String(this.o.store.currentRv()), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      });
+    } else if (rvParam === '' || rvParam === '0') {
       for (const o of this.o.store.list(def, ns)) if (matches(o)) write('ADDED', o);
     } else {
       const rvn = Number(rvParam);
@@ -801,6 +822,7 @@ export class ApiServer {
     const tailLines = q.get('tailLines') != null ? Number(q.get('tailLines')) : undefined;
     const limitBytes = q.get('limitBytes') != null ? Number(q.get('limitBytes')) : undefined;
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
     (res as Any).__labKind = 'log';
     this.openStreams.add(res);
     let sent = 0;
@@ -879,15 +901,20 @@ export class ApiServer {
     const protos = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
     if (!protos.some((p) => EXEC_PROTOCOLS.includes(p)))
       return fail(400, statusBody(400, 'BadRequest', `unable to upgrade connection: the lab speaks ${EXEC_PROTOCOLS.join(', ')} over WebSocket only (no SPDY)`));
-    let child: ChildProcess;
-    try {
-      child = this.o.hooks.exec(pod, container, argv, tty);
-    } catch (e) {
-      const ae = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error).message));
-      return fail(ae.code, statusBody(ae.code, ae.reason, ae.message));
-    }
-    this.execs.add(child);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.runExec(ws, child, argv, wantStdin));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      let child: ChildProcess;
+      try {
+        child = this.o.hooks.exec(pod, container, argv, tty);
+      } catch (e) {
+        // As the real API: the stream is up, the failure arrives as a Status on the error channel.
+        const ae = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error).message));
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: ae.message, reason: ae.reason, code: ae.code }))]));
+        ws.close(1000);
+        return;
+      }
+      this.execs.add(child);
+      this.runExec(ws, child, argv, wantStdin);
+    });
   }
 
   private runExec(ws: WebSocket, child: ChildProcess, argv: string[], wantStdin: boolean): void {
