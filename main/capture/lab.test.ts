@@ -15,6 +15,8 @@ import { kubeconfigYaml, makePki, tempDir } from '../cluster/test-support';
 import { readCapture } from '../events/capture-file';
 import { createCapture, openCluster, type OpenedCluster } from './engine';
 import { CAPTURE_LABELS } from './labels';
+import { createHandlers, type HandlerContext } from '../api/handlers';
+import type { CallName, CallRequest, CallResponse, StreamName } from '../common/contract';
 
 interface Lab {
   kubeconfigPath: string;
@@ -177,6 +179,46 @@ describe.skipIf(!canRun)('capture against the lab', () => {
       labelSelector: `${CAPTURE_LABELS.managedBy}=${CAPTURE_LABELS.managedByValue}`,
     });
     expect(pods.items).toHaveLength(0);
+  }, 240_000);
+
+  it('the API: contexts, connect (inventory summary), preflight and leftovers through the handlers', async () => {
+    const published: { name: StreamName; payload: unknown }[] = [];
+    const shutdown: (() => Promise<void> | void)[] = [];
+    const ctx: HandlerContext = {
+      mode: 'browser',
+      userDataDir: tmp.dir,
+      publish: (name, payload) => published.push({ name, payload }),
+      onShutdown: (fn) => shutdown.push(fn),
+    };
+    const handlers = createHandlers(ctx);
+    const call = <N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> =>
+      (handlers[name] as unknown as (r: CallRequest<N>, c: HandlerContext) => Promise<CallResponse<N>>)(req, ctx);
+    try {
+      const ctxs = await call('cluster.contexts', { kubeconfigPath: lab.kubeconfigPath });
+      expect(ctxs.contexts.map((c) => c.name).sort()).toEqual([lab.contexts.admin, lab.contexts.restricted].sort());
+      const summary = await call('cluster.connect', {
+        context: lab.contexts.admin,
+        kubeconfigPath: lab.kubeconfigPath,
+      });
+      expect(summary.nodes.map((n) => n.name).sort()).toEqual([...lab.nodes].sort());
+      expect(summary.nodes.every((n) => n.pods > 0)).toBe(true);
+      expect(summary.namespaces).toContain('kube-system');
+      const pre = await call('cluster.preflight', {
+        context: lab.contexts.restricted,
+        kubeconfigPath: lab.kubeconfigPath,
+        targets: {},
+      });
+      expect(pre.ok).toBe(false);
+      expect(pre.missing.length).toBeGreaterThan(0);
+      expect(
+        await call('capture.leftovers', { context: lab.contexts.admin, kubeconfigPath: lab.kubeconfigPath }),
+      ).toEqual([]);
+      await expect(
+        call('cluster.connect', { context: 'nope', kubeconfigPath: lab.kubeconfigPath }),
+      ).rejects.toMatchObject({ code: 'bad-input' });
+    } finally {
+      for (const fn of shutdown) await fn();
+    }
   }, 240_000);
 
   it('garbage kubeconfig, wrong CA and unreachable server each give their clear error (CLI, exit 5)', async () => {
