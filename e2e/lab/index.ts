@@ -47,6 +47,8 @@ export interface LabOptions {
   network?: boolean;
   /** Diagnostic lines (default: silent). */
   log?: (msg: string) => void;
+  /** Tests only: throw right after this start step, to check that a failed start cleans up. */
+  failAfter?: 'network' | 'api' | 'workloads';
 }
 
 export interface ScenarioLabel {
@@ -301,6 +303,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       network = new LabNetwork(systemCg, apiSocket);
       await network.start(nodeCount);
     }
+    if (opts.failAfter === 'network') throw new Error('lab start failed on purpose after the network step (failAfter)');
     const pkiDir = join(tmpDir, 'pki');
     mkdirSync(pkiDir);
     const pki = makePki(
@@ -327,6 +330,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     await api.listenUnix(apiSocket);
     const server = `https://127.0.0.1:${port}`;
     bootstrap(api, network?.apiClusterIP);
+    if (opts.failAfter === 'api') throw new Error('lab start failed on purpose after the API step (failAfter)');
     kubelet = new Kubelet(
       {
         store,
@@ -396,6 +400,11 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     if (withWorkloads) {
       for (const { def, ns, obj } of standingWorkload()) api.create(def, ns, obj);
       controllers.pass();
+    }
+    if (opts.failAfter === 'workloads') {
+      // let the kubelet start some processes first, so there is something to clean up
+      await new Promise((r) => setTimeout(r, 1500));
+      throw new Error('lab start failed on purpose after the workload step (failAfter)');
     }
 
     const podRef = (ref: string): PodInfo => {

@@ -410,3 +410,31 @@ describe.skipIf(!!why)('lab', () => {
     expect(mountsBefore.includes(leftovers.tmp)).toBe(false); // pod mounts never leak into the host namespace
   });
 });
+
+describe.skipIf(!!why)('lab start failures and stale leftovers', () => {
+  it('a start that fails half-way removes what it made', async () => {
+    const before = new Set(readdirSync('/sys/fs/cgroup/unified'));
+    const tmpBefore = new Set(readdirSync(tmpdir()));
+    await expect(startLab({ workloads: true, failAfter: 'workloads' })).rejects.toThrow(/failed on purpose/);
+    await expect(startLab({ workloads: false, network: true, failAfter: 'network' })).rejects.toThrow(/failed on purpose/);
+    const mine = (d: string) => d.startsWith(`lantern-lab-${process.pid}-`);
+    expect(readdirSync('/sys/fs/cgroup/unified').filter((d) => mine(d) && !before.has(d))).toEqual([]);
+    expect(readdirSync(tmpdir()).filter((d) => mine(d) && !tmpBefore.has(d))).toEqual([]);
+  });
+
+  it('clean-stale removes the cgroup root and temp dir of a lab whose process died', async () => {
+    const { cleanStale } = await import('./index');
+    // A dead pid (a process that has exited) names the leftovers, as a SIGKILLed lab would leave them.
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('exit', r));
+    const name = `lantern-lab-${dead.pid}-deadbeef`;
+    const cg = join('/sys/fs/cgroup/unified', name);
+    execFileSync('mkdir', ['-p', join(cg, 'lab-node-1', 'kubepods.slice')]);
+    const td = mkdtempSync(join(tmpdir(), `${name}-`));
+    const removed = await cleanStale();
+    expect(removed).toContain(cg);
+    expect(removed).toContain(td);
+    expect(existsSync(cg)).toBe(false);
+    expect(existsSync(td)).toBe(false);
+  });
+});
