@@ -106,6 +106,7 @@ export class CaptureSession {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private finishing: Promise<CaptureResult> | undefined;
+  private starting: Promise<void> | undefined;
   private resolveDone!: (r: CaptureResult) => void;
   private rejectDone!: (e: unknown) => void;
   /** Resolves when the session is over (duration reached, stopped, or failed). */
@@ -135,7 +136,12 @@ export class CaptureSession {
    * Resolve targets, preflight, write the header, create the pods, start streaming. Throws
    * (having created nothing) when targets or preflight refuse.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     const { conn } = this.o;
     const inv = this.o.inventory.snapshot();
     const { nodes, problems } = resolveTargetNodes(inv, this.o.targets);
@@ -308,7 +314,10 @@ export class CaptureSession {
   }
 
   /** Stop now (button, Ctrl-C, app quit): drain, delete pods, confirm, close the file. */
-  stop(): Promise<CaptureResult> {
+  async stop(): Promise<CaptureResult> {
+    // Stopping while pods are being created: let creation finish so every pod is in the ledger
+    // (and deleted), never leaked.
+    await this.starting?.catch(() => undefined);
     return this.finish('stopped');
   }
 

@@ -53,6 +53,11 @@ export function register(program: Command): void {
       let cluster: Awaited<ReturnType<typeof openCluster>> | undefined;
       let session: CaptureSession | undefined;
       let interrupted = false;
+      // Until the session exists, Ctrl-C just marks the run as interrupted (nothing created yet).
+      const early = () => {
+        interrupted = true;
+      };
+      process.on('SIGINT', early);
       const onSignal = () => {
         if (interrupted) return;
         interrupted = true;
@@ -119,8 +124,13 @@ export function register(program: Command): void {
             if (level !== 'info' && !process.stderr.isTTY) process.stderr.write(`${level}: ${message}\n`);
           },
         });
+        process.off('SIGINT', early);
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        if (interrupted) {
+          process.exitCode = EXIT.interrupted;
+          return;
+        }
         await session.start();
         process.stderr.write(`capturing on ${session.targetNodes.join(', ')} for ${durationSec}s into ${out}\n`);
         const result = await session.done;
@@ -164,6 +174,7 @@ export function register(program: Command): void {
           if (r) process.stderr.write(`${formatLedger(r.ledger)}\n`);
         }
       } finally {
+        process.off('SIGINT', early);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await cluster?.close();
