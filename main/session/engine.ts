@@ -109,7 +109,7 @@ export class SessionEngine {
 
   async open(src: OpenSource, o: { continueOnError?: boolean; kind?: SessionInfo['kind'] } = {}): Promise<SessionInfo> {
     this.source = src;
-    this.kind = o.kind ?? ('path' in src ? 'file' : 'file');
+    this.kind = o.kind ?? 'file';
     this.name = src.name ?? ('path' in src ? src.path.split(/[\\/]/).pop()! : 'capture');
     let r: CaptureReader;
     try {
