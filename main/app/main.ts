@@ -25,6 +25,7 @@ import { IPC_CALL_CHANNEL, IPC_STREAM_CHANNEL } from '../common/callNames';
 import { createHost, type Host } from '../api/host';
 import { HEADER_ONLY_CSP, RENDERER_CSP } from '../api/csp';
 import { parseAppArgs } from './args';
+import { isTrustedSender } from './senderCheck';
 import { appPaths, findAppRoot, resolveUserDataDir } from './paths';
 
 /** Origins the renderer may open in the system browser (documentation only). */
@@ -66,26 +67,9 @@ if (!app.requestSingleInstanceLock()) {
 
 const indexUrl = pathToFileURL(paths.rendererIndex).href;
 
-function isOurPage(url: string): boolean {
-  try {
-    const u = new URL(url);
-    u.hash = '';
-    u.search = '';
-    return u.href === indexUrl;
-  } catch {
-    return false;
-  }
-}
-
 /** The IPC sender must be the main frame of our window, showing our page. */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
-  const frame = event.senderFrame;
-  if (!mainWindow || mainWindow.isDestroyed() || !frame) return false;
-  const wc = mainWindow.webContents;
-  if (event.sender !== wc) return false;
-  const main = wc.mainFrame;
-  if (frame.processId !== main.processId || frame.routingId !== main.routingId) return false;
-  return isOurPage(frame.url);
+  return isTrustedSender(event, mainWindow, indexUrl);
 }
 
 function hardenContents(contents: WebContents) {
