@@ -179,6 +179,20 @@ describe.skipIf(!canRun)('capture against the lab', () => {
       labelSelector: `${CAPTURE_LABELS.managedBy}=${CAPTURE_LABELS.managedByValue}`,
     });
     expect(pods.items).toHaveLength(0);
+    // A 403 in words: which context, which server, which verb on which resource.
+    const restricted = await connect({ path: lab.kubeconfigPath, context: lab.contexts.restricted });
+    const denied = await restricted
+      .call({ verb: 'delete', resource: 'pods', namespace: 'kube-system' }, () =>
+        restricted.core.deleteNamespacedPod({ name: 'lantern-does-not-exist', namespace: 'kube-system' }),
+      )
+      .then(
+        () => undefined,
+        (e: Error & { kind?: string }) => e,
+      );
+    expect(denied?.kind).toBe('forbidden');
+    expect(denied?.message).toContain(
+      `context "${lab.contexts.restricted}" (${lab.server}) does not allow this user to delete pods in namespace "kube-system" (403 Forbidden)`,
+    );
   }, 240_000);
 
   it('the API: contexts, connect (inventory summary), preflight and leftovers through the handlers', async () => {
