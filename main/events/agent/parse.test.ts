@@ -19,6 +19,35 @@ describe('AgentStreamParser', () => {
     expect(kinds.has('agent.status')).toBe(true);
   });
 
+  it('finds each recorded behaviour in the sample with the right fields', () => {
+    const p = new AgentStreamParser({ node: 'lab-node-1' });
+    const text = readFileSync(new URL('../../../native/agent/testdata/sample.ndjson', import.meta.url), 'utf8');
+    const all = text.split('\n').flatMap((l, i) => p.parseLine(l, i + 1).events);
+    const pod = '11111111-2222-3333-4444-555555555555';
+    const echo = all.find((e) => e.kind === 'exec' && e.proc?.exe === '/bin/echo')!;
+    expect(echo.proc!.args).toEqual(['/bin/echo', 'q"x', 'a\nb\tc\ufffd']);
+    expect(echo.container!.podUid).toBe(pod);
+    expect(echo.container!.id).toBe('a'.repeat(64));
+    const shadow = all.find((e) => e.kind === 'open' && e.file?.path === '/etc/shadow')!;
+    expect(shadow.ret).toBe(3);
+    expect(shadow.proc!.comm).toBe('cat');
+    expect(all.find((e) => e.kind === 'dns' && e.dns?.query === 'example.com')).toBeDefined();
+    const lis = all.find((e) => e.kind === 'listen')!;
+    const acc = all.find((e) => e.kind === 'accept')!;
+    const con = all.find((e) => e.kind === 'connect' && e.net?.proto === 'tcp' && e.net.dport === lis.net!.sport)!;
+    expect(acc.net!.sport).toBe(lis.net!.sport);
+    expect(acc.net!.dport).toBe(con.net!.sport);
+    expect(all.find((e) => e.kind === 'ns' && e.ns?.op === 'unshare')!.ns!.flags).toBe(0x10000000);
+    expect(all.some((e) => e.kind === 'exit' && e.exit?.code === 5 && e.proc?.comm === 'sh')).toBe(true);
+    expect(all.some((e) => e.kind === 'open' && e.file?.aggregated && (e.file.count ?? 0) > 0)).toBe(true);
+    const start = all.find((e) => e.kind === 'agent.status' && e.agent?.phase === 'start')!;
+    expect(start.agent!.bootTimeNs).toBeGreaterThan(1.7e18);
+    expect(echo.time).toBeGreaterThan(1.7e18);
+    // seq strictly increasing, one per line
+    const seqs = text.trim().split('\n').map((l) => JSON.parse(l).seq as number);
+    expect(seqs.every((s, i) => s === i + 1)).toBe(true);
+  });
+
   it('joins argv lines to the exec head, keeps attacker bytes intact, converts time', () => {
     const p = new AgentStreamParser({ node: 'n' });
     p.parseLine(line(1, 'status', { phase: 'start', bootTimeNs: 1e18 }));
