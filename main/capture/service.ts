@@ -69,6 +69,12 @@ export class CaptureService {
     { session: CaptureSession; listeners: Set<(e: LanternEvent[]) => void>; result?: CaptureResult }
   >();
   private shuttingDown = false;
+  private readonly live = new Map<string, LiveCapture>();
+
+  /** The running (or finished) capture by id, for the live session view. */
+  liveCapture(captureId: string): LiveCapture | undefined {
+    return this.live.get(captureId);
+  }
 
   constructor(private readonly ctx: HandlerContext) {
     ctx.onShutdown(() => this.shutdown());
@@ -204,6 +210,7 @@ export class CaptureService {
         // ignore a broken listener
       }
     }
+    this.live.set(session.captureId, live);
     return { captureId: session.captureId, sessionId: session.sessionId, out };
   }
 

@@ -1,9 +1,49 @@
-import { captureServiceFor, toApiFailure } from '../../capture/service';
+import { captureServiceFor, toApiFailure, type LiveCapture } from '../../capture/service';
+import type { LanternEvent } from '../../common/events';
+import { sessionManagerFor } from './session';
 import type { HandlerContext, Handlers } from './types';
 
 /**
+ * A live capture as a session: the graph and findings grow while it runs. Events are batched
+ * (one hand-over to the session worker every `flushMs`) and handed over in order.
+ */
+async function viewLive(ctx: HandlerContext, live: LiveCapture, flushMs = 250): Promise<string> {
+  const sessions = sessionManagerFor(ctx);
+  const name = `live: ${live.context} ${live.sessionId}`;
+  const info = await sessions.startLive(live.header, name);
+  let pending: LanternEvent[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  let failed = false;
+  const flush = () => {
+    if (!pending.length || failed) return;
+    const batch = pending;
+    pending = [];
+    chain = chain
+      .then(() => sessions.appendLive(info.sessionId, batch))
+      .catch((e: Error) => {
+        // The viewer went away (closed by the analyst): the capture itself goes on.
+        failed = true;
+        if (sessions.has(info.sessionId))
+          ctx.publish('notice', { level: 'warning', message: `Live view stopped: ${e.message}` });
+      });
+  };
+  const timer = setInterval(flush, flushMs);
+  timer.unref?.();
+  const unsubscribe = live.subscribe((evs) => {
+    for (const e of evs) pending.push(e);
+  });
+  live.done.finally(() => {
+    unsubscribe();
+    clearInterval(timer);
+    flush();
+  });
+  return info.sessionId;
+}
+
+/**
  * Handlers for the capture area of the contract. Progress goes out as 'capture.progress'; every
- * running capture is stopped (pods deleted, deletion confirmed) on app shutdown.
+ * running capture is stopped (pods deleted, deletion confirmed) on app shutdown. The sessionId
+ * that capture.start answers is the live session viewing the capture.
  */
 export function createCaptureHandlers(ctx: HandlerContext): Handlers {
   const wrap =
@@ -16,7 +56,21 @@ export function createCaptureHandlers(ctx: HandlerContext): Handlers {
       }
     };
   return {
-    'capture.start': wrap((req) => captureServiceFor(ctx).start(req)),
+    'capture.start': wrap(async (req) => {
+      const service = captureServiceFor(ctx);
+      const started = await service.start(req);
+      const live = service.liveCapture(started.captureId);
+      if (!live) return started;
+      try {
+        return { ...started, sessionId: await viewLive(ctx, live) };
+      } catch (e) {
+        ctx.publish('notice', {
+          level: 'warning',
+          message: `The capture runs, but its live view could not open: ${(e as Error).message}. Open ${started.out} when it is done.`,
+        });
+        return started;
+      }
+    }),
     'capture.stop': wrap((req) => captureServiceFor(ctx).stop(req.captureId)),
     'capture.leftovers': wrap((req) => captureServiceFor(ctx).leftovers(req.context, req.kubeconfigPath)),
     'capture.cleanLeftovers': wrap((req) => captureServiceFor(ctx).cleanLeftovers(req.context, req.kubeconfigPath)),
