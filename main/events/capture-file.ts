@@ -35,9 +35,8 @@
  * gzip cut short) is never an error: it reads what is there and says so in `warnings`.
  *
  * Speed: the hot loop works per decompressed chunk (~256 KiB), not per line: UTF-8 validation
- * (`isUtf8`) and the forbidden-key pre-scan run once over the chunk, then each line is one
- * JSON.parse plus a few typeof checks. Lines that could hold a `__proto__` or `constructor`
- * key (see mayHoldForbiddenKey) are parsed with a reviver that rejects those keys and `prototype`.
+ * (`isUtf8`) runs once over the chunk, then each line is one
+ * JSON.parse, a walk of the keys it produced (forbiddenKeyIn) and a few typeof checks.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
@@ -216,6 +215,36 @@ export function safeJsonParse(text: string): unknown {
     if (FORBIDDEN_KEYS.has(key)) throw new Error(`forbidden key "${key}" (prototype pollution attempt)`);
     return value;
   });
+}
+
+/**
+ * Does a parsed value hold a `__proto__`/`constructor`/`prototype` key anywhere? JSON.parse
+ * itself never changes a prototype (it creates such keys as plain own properties), so checking
+ * after parsing is exact, sees keys spelt with \u escapes, and costs a key walk per event,
+ * which is cheaper than scanning the text on real captures (cgroup paths are full of `_`, which
+ * slows a substring search for `__proto__`).
+ */
+export function forbiddenKeyIn(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null) {
+        const k = forbiddenKeyIn(x);
+        if (k !== undefined) return k;
+      }
+    }
+    return undefined;
+  }
+  for (const k in v) {
+    if (FORBIDDEN_KEYS.has(k)) return k;
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' && x !== null) {
+      const bad = forbiddenKeyIn(x);
+      if (bad !== undefined) return bad;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -455,13 +484,17 @@ class Reader implements CaptureReader {
   }
 
   /** One complete line of text (no newline). Pushes accepted events onto `batch`. */
-  private handleLine(line: string, lineNo: number, suspicious: boolean, batch: LanternEvent[]): LineOutcome {
+  private handleLine(line: string, lineNo: number, batch: LanternEvent[]): LineOutcome {
     let o: unknown;
     try {
-      o = suspicious && mayHoldForbiddenKey(line) ? safeJsonParse(line) : JSON.parse(line);
+      o = JSON.parse(line);
     } catch (e) {
-      const msg = (e as Error).message;
-      this.fail(lineNo, msg.startsWith('forbidden key') ? msg : `not valid JSON (${msg.slice(0, 120)})`);
+      this.fail(lineNo, `not valid JSON (${(e as Error).message.slice(0, 120)})`);
+      return 'skip';
+    }
+    const bad = forbiddenKeyIn(o);
+    if (bad !== undefined) {
+      this.fail(lineNo, `forbidden key "${bad}" (prototype pollution attempt)`);
       return 'skip';
     }
     if (this.afterTrailer) {
@@ -496,7 +529,7 @@ class Reader implements CaptureReader {
   private handleRegion(region: Buffer, firstLineNo: number, batch: LanternEvent[]): void {
     if (isUtf8(region)) {
       const text = region.toString('utf8');
-      this.handleText(text, firstLineNo, mayHoldForbiddenKey(text), batch);
+      this.handleText(text, firstLineNo, batch);
       return;
     }
     // Rare: find which lines are bad, keep the good ones.
@@ -508,7 +541,7 @@ class Reader implements CaptureReader {
       const bytes = region.subarray(start, end);
       if (isUtf8(bytes)) {
         const t = bytes.toString('utf8');
-        this.handleText(t, lineNo, mayHoldForbiddenKey(t), batch);
+        this.handleText(t, lineNo, batch);
       } else {
         this.stats.lines++;
         this.fail(lineNo, 'invalid UTF-8');
@@ -520,7 +553,7 @@ class Reader implements CaptureReader {
   }
 
   /** Hot loop: text holds one or more complete lines separated by \n. */
-  private handleText(text: string, firstLineNo: number, suspicious: boolean, batch: LanternEvent[]): void {
+  private handleText(text: string, firstLineNo: number, batch: LanternEvent[]): void {
     let start = 0;
     let lineNo = firstLineNo;
     const max = this.maxLine;
@@ -535,7 +568,7 @@ class Reader implements CaptureReader {
         // Characters undercount bytes for non-ASCII text: measure bytes only when it could matter.
         if (end - start > max / 3 && Buffer.byteLength(text.slice(start, end)) > max) {
           this.fail(lineNo, `line is longer than ${max} bytes`);
-        } else if (this.handleLine(text.slice(start, end), lineNo, suspicious, batch) === 'event') {
+        } else if (this.handleLine(text.slice(start, end), lineNo, batch) === 'event') {
           this.stats.events++;
         }
       }
