@@ -3,7 +3,8 @@
  * words and progress lines they print. Kept here (not in the commands) so tests can use them.
  *
  * Exit codes (see main/cli/index.ts): 0 ok, 1 failure, 2 usage error, 4 refused by preflight
- * (nothing was created), 5 cluster unreachable / auth / kubeconfig error, 130 stopped by Ctrl-C
+ * (nothing was created), 5 cluster unreachable / kubeconfig / authentication (401) or authorisation
+ * (403) error, 130 stopped by Ctrl-C
  * (after the pods were removed).
  */
 import type { CaptureProgress, Ledger, NodeProgress, PreflightResult } from '../common/contract';
@@ -53,6 +54,7 @@ export function exitCodeFor(err: unknown): number {
       case 'tls':
       case 'cert-expired':
       case 'unauthorized':
+      case 'forbidden':
       case 'too-old':
         return EXIT.cluster;
       default:

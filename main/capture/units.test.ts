@@ -106,3 +106,31 @@ describe('capture pod names', () => {
     }
   });
 });
+
+describe('CLI support', () => {
+  it('durations and exit codes', async () => {
+    const { parseDuration, exitCodeFor, EXIT, UsageError } = await import('./cli-support');
+    const { ClusterError } = await import('../cluster/errors');
+    expect(parseDuration('90s')).toBe(90);
+    expect(parseDuration('2m')).toBe(120);
+    expect(parseDuration('1h30m')).toBe(5400);
+    expect(parseDuration('45')).toBe(45);
+    expect(() => parseDuration('2 minutes')).toThrow(/cannot read the duration/);
+    expect(exitCodeFor(new UsageError('x'))).toBe(EXIT.usage);
+    expect(exitCodeFor(new ClusterError('refused', 'x'))).toBe(4);
+    for (const k of [
+      'unreachable',
+      'tls',
+      'cert-expired',
+      'unauthorized',
+      'forbidden',
+      'kubeconfig',
+      'credential-plugin',
+      'too-old',
+    ] as const) {
+      expect(exitCodeFor(new ClusterError(k, 'x'))).toBe(5);
+    }
+    expect(exitCodeFor(new ClusterError('server', 'x'))).toBe(1);
+    expect(exitCodeFor(new Error('x'))).toBe(1);
+  });
+});
