@@ -1,0 +1,201 @@
+/**
+ * The agent, for real: runs native/agent/lantern-agent as root with bpftrace while a test
+ * process inside a kubelet-style cgroup (created here, removed afterwards) does each
+ * behaviour, then checks that the parsed events arrive with the right fields and cgroup.
+ * Skips (saying why) when not root, without bpftrace, or without a cgroup2 mount.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, symlinkSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AgentStreamParser } from '../../main/events/agent/parse';
+import type { LanternEvent } from '../../main/common/events';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const AGENT = join(here, 'lantern-agent');
+
+function cgroup2Mount(): string | undefined {
+  try {
+    for (const l of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const f = l.split(' ');
+      if (f[2] === 'cgroup2') return f[1];
+    }
+  } catch { /* no /proc */ }
+  return undefined;
+}
+
+function whyNot(): string | undefined {
+  if (process.platform !== 'linux') return 'not Linux';
+  if (process.getuid?.() !== 0) return 'needs root (bpftrace attaches tracepoints)';
+  if (spawnSync('bpftrace', ['--version']).status !== 0) return 'bpftrace is not installed';
+  if (!cgroup2Mount()) return 'no cgroup2 mount';
+  for (const [fs, dir] of [['tracefs', '/sys/kernel/tracing'], ['debugfs', '/sys/kernel/debug']] as const) {
+    if (!existsSync(join(dir, fs === 'tracefs' ? 'events' : 'tracing')) && spawnSync('mount', ['-t', fs, 'nodev', dir]).status !== 0 && fs === 'tracefs')
+      return `cannot mount ${fs} at ${dir}`;
+  }
+  return undefined;
+}
+
+const skip = whyNot();
+if (skip) console.warn(`native/agent/agent.test.ts skipped: ${skip}`);
+
+describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
+  const mnt = cgroup2Mount() ?? '/sys/fs/cgroup';
+  const top = `/lantern-test-${randomBytes(4).toString('hex')}`;
+  const podUid = randomUUID();
+  const ctrId = randomBytes(32).toString('hex');
+  const podDir = `${top}/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${podUid.replace(/-/g, '_')}.slice`;
+  const ctrDir = `${podDir}/cri-containerd-${ctrId}.scope`;
+  const work = mkdtempSync(join(tmpdir(), 'lantern-agent-test-'));
+  const events: LanternEvent[] = [];
+  const errors: string[] = [];
+  const lines: string[] = [];
+  let agent: ChildProcess | undefined;
+  let exitCode: number | null = null;
+  const weird = Buffer.concat([Buffer.from('a"b\\c\nd\te'), Buffer.from([0xff, 0x01]), Buffer.from('z')]);
+
+  function inContainer(script: string): void {
+    // the shell moves itself into the container cgroup, then does the behaviour
+    const r = spawnSync('sh', ['-c', `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && ${script}`], { cwd: work, timeout: 20_000, env: { ...process.env, W: work } });
+    if (r.error) throw r.error;
+  }
+
+  beforeAll(async () => {
+    mkdirSync(`${mnt}${ctrDir}`, { recursive: true });
+    const parser = new AgentStreamParser({ node: 'test-node' });
+    agent = spawn(AGENT, ['--duration', '90', '--tick', '2', '--flush', '2', '--node', 'test-node'], {
+      env: { ...process.env, LANTERN_CGROUP_ROOT: `${top}/kubepods.slice` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const started = new Promise<void>((resolve, reject) => {
+      let buf = '';
+      let n = 0;
+      agent!.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString('utf8');
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          lines.push(line);
+          const r = parser.parseLine(line, ++n);
+          if (r.error) errors.push(r.error);
+          events.push(...r.events);
+          if (r.events.some((e) => e.kind === 'agent.status' && e.agent?.phase === 'start')) resolve();
+        }
+      });
+      agent!.on('exit', (c) => { exitCode = c; reject(new Error(`agent exited early (${c}): ${lines.slice(-3).join(' | ')}`)); });
+      setTimeout(() => reject(new Error('agent did not start within 60 s')), 60_000);
+    });
+    await started;
+
+    // the behaviours, each inside the kubelet-style container cgroup
+    writeFileSync(join(work, weird.toString('latin1')), 'x');
+    mkdirSync(join(work, 'bin'));
+    symlinkSync('/bin/true', join(work, 'bin', 'q"\\ t'));
+    inContainer(`cat /etc/shadow > /dev/null; cat "$W/$(printf 'a"b\\\\c\\nd\\te\\377\\001z')" > /dev/null; /bin/echo "$(printf 'q"\\\\\\n\\t\\377')" x > /dev/null; "$W/bin/q\\"\\\\ t"; sh -c 'exit 7'`);
+    inContainer(`node -e '
+      const net = require("net"), dgram = require("dgram");
+      const q = Buffer.from("123401000001000000000000076578616d706c65036f72670000010001", "hex");
+      const u = dgram.createSocket("udp4"); u.send(q, 53, "127.0.0.1", () => u.close());
+      const go = (host) => new Promise((ok) => { const s = net.createServer((c) => { c.end(); s.close(ok); }); s.listen(0, host, () => net.connect(s.address().port, host).on("error", () => {}).resume()); });
+      go("127.0.0.1").then(() => go("::1")).then(() => { process.setgid(0); process.setuid(0); });
+    '`);
+    inContainer(`unshare -U true; unshare -m sh -c 'mount -t tmpfs lantern-src "$W/bin"'; setpriv --inh-caps=-all true; sleep 5 & perl -e 'syscall(101, 16, $ARGV[0], 0, 0); syscall(321, 9999, 0, 0)' $!; kill $!`);
+    inContainer(`perl -e 'my $n = "lantern-memfd"; my $fd = syscall(319, $n, 0); open(my $o, ">&=", $fd) or die; open(my $i, "<", "/bin/true") or die; binmode $i; local $/; my $d = <$i>; syswrite($o, $d) or die; exec { "/proc/self/fd/$fd" } "memfd-child";'`);
+    // aggregated opens are flushed every 2 s; then stop (SIGINT: bpftrace flushes in END)
+    await new Promise((r) => setTimeout(r, 3000));
+    agent.removeAllListeners('exit');
+    const exited = new Promise<void>((r) => agent!.on('exit', (c) => { exitCode = c; r(); }));
+    agent.kill('SIGINT');
+    await exited;
+  }, 120_000);
+
+  afterAll(() => {
+    if (agent && exitCode === null) agent.kill('SIGKILL');
+    // move anything left out of the test cgroups, then remove them bottom-up
+    const dirs = [ctrDir, podDir, `${top}/kubepods.slice/kubepods-besteffort.slice`, `${top}/kubepods.slice`, top];
+    for (const d of dirs) {
+      try {
+        for (const pid of readFileSync(`${mnt}${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
+          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+        }
+      } catch { /* not there */ }
+    }
+    spawnSync('sleep', ['0.3']);
+    for (const d of dirs) {
+      try {
+        for (const sub of readdirSync(`${mnt}${d}`, { withFileTypes: true })) if (sub.isDirectory()) rmdirSync(`${mnt}${d}/${sub.name}`);
+        rmdirSync(`${mnt}${d}`);
+      } catch { /* best effort */ }
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const mine = () => events.filter((e) => e.container?.id === ctrId);
+
+  it('stops cleanly with status lines, sequence numbers and no parse errors', () => {
+    expect(exitCode).toBe(0);
+    expect(errors).toEqual([]);
+    const seqs = lines.filter(Boolean).map((l) => JSON.parse(l).seq as number);
+    expect(seqs.every((s, i) => s === i + 1)).toBe(true);
+    const st = events.filter((e) => e.kind === 'agent.status');
+    expect(st.find((e) => e.agent?.phase === 'start')?.agent?.probes).toEqual(['exec', 'net', 'file', 'priv']);
+    expect(st.some((e) => e.agent?.phase === 'tick' && e.agent.counters)).toBe(true);
+    expect(st.some((e) => e.agent?.phase === 'stop')).toBe(true);
+    // our own processes are never captured
+    expect(events.some((e) => e.proc?.comm === 'bpftrace')).toBe(false);
+  });
+
+  it('reports exec with argv (attacker bytes intact), pod uid, container id, epoch time and start time', () => {
+    const echo = mine().find((e) => e.kind === 'exec' && e.proc?.exe === '/bin/echo');
+    expect(echo, 'exec of /bin/echo').toBeDefined();
+    expect(echo!.proc!.args).toEqual(['/bin/echo', 'q"\\\n\t\ufffd', 'x']);
+    expect(echo!.container!.podUid).toBe(podUid);
+    expect(echo!.container!.cgroup).toBe(ctrDir);
+    expect(Math.abs(echo!.time / 1e6 - Date.now())).toBeLessThan(120_000);
+    expect(echo!.proc!.start).toBeGreaterThan(0);
+    expect(echo!.proc!.ppid).toBeGreaterThan(0);
+    const odd = mine().find((e) => e.kind === 'exec' && e.proc?.exe?.endsWith('/bin/q"\\ t'));
+    expect(odd?.proc?.comm).toBe('q"\\ t');
+    expect(mine().some((e) => e.kind === 'exit' && e.exit?.code === 7)).toBe(true);
+  });
+
+  it('reports TCP listen/connect/accept on IPv4 and IPv6 with both ends, and the DNS query', () => {
+    for (const [fam, addr] of [[4, '127.0.0.1'], [6, '::1']] as const) {
+      const lis = mine().find((e) => e.kind === 'listen' && e.net?.family === fam && e.net.saddr === addr);
+      expect(lis, `listen v${fam}`).toBeDefined();
+      const con = mine().find((e) => e.kind === 'connect' && e.net?.family === fam && e.net.dport === lis!.net!.sport);
+      const acc = mine().find((e) => e.kind === 'accept' && e.net?.family === fam && e.net.sport === lis!.net!.sport);
+      expect(con?.net?.sport, `connect v${fam} source port`).toBeGreaterThan(0);
+      expect(acc?.net?.dport).toBe(con!.net!.sport);
+      expect(acc?.net?.daddr).toBe(addr);
+    }
+    const dns = mine().find((e) => e.kind === 'dns');
+    expect(dns?.dns).toMatchObject({ server: '127.0.0.1', serverPort: 53, query: 'example.org' });
+  });
+
+  it('reports sensitive opens one by one and folds other opens per directory', () => {
+    const shadow = mine().find((e) => e.kind === 'open' && e.file?.path === '/etc/shadow');
+    expect(shadow?.ret).toBeGreaterThanOrEqual(0);
+    expect(shadow?.file?.aggregated).toBeUndefined();
+    const agg = mine().filter((e) => e.kind === 'open' && e.file?.aggregated && e.file.path === work);
+    expect(agg.reduce((n, e) => n + (e.file!.count ?? 0), 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports setuid, capset, ptrace, mount, unshare, bpf and memfd exec', () => {
+    const k = (kind: string) => mine().filter((e) => e.kind === kind);
+    expect(k('setuid').some((e) => e.priv?.op === 'setuid' && e.priv.uid === 0)).toBe(true);
+    expect(k('setuid').some((e) => e.priv?.op === 'setgid')).toBe(true);
+    expect(k('capset').length).toBeGreaterThan(0);
+    expect(k('ptrace').some((e) => e.ptrace?.request === 16 && e.ptrace.targetPid > 0)).toBe(true);
+    expect(k('mount').some((e) => e.mount?.op === 'mount' && e.mount.fstype === 'tmpfs' && e.mount.source === 'lantern-src')).toBe(true);
+    expect(k('ns').some((e) => e.ns?.op === 'unshare' && (e.ns.flags & 0x10000000) !== 0)).toBe(true);
+    expect(k('bpf').some((e) => e.bpf?.cmd === 9999)).toBe(true);
+    expect(k('memfd').some((e) => e.memfd?.name === 'lantern-memfd' && e.memfd.flags === 0)).toBe(true);
+    // the exec of the memfd itself
+    expect(k('memfd').some((e) => e.memfd?.name === 'lantern-memfd' && e.file?.path?.startsWith('/proc/self/fd/'))).toBe(true);
+  });
+});
