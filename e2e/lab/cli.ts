@@ -3,9 +3,10 @@
  *   npm run lab -- --scenario NAME     also run an attack scenario after warm-up
  *   npm run lab -- --clean-stale       remove what labs of dead processes left, then exit
  *   npm run lab -- --list              list the scenarios
+ *   npm run lab -- --measure [--seconds 30]   print start/ready/idle-CPU/stop figures and exit
  *   --nodes N, --no-workloads, --no-network, --verbose
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cleanStale, labUnavailableReason, startLab, SCENARIOS_DIR, type Lab } from './index';
 
@@ -78,10 +79,37 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  const startedAt = Date.now();
+  let started = 0;
   try {
     lab = await startLab({ nodes, workloads, network, log: verbose ? (m) => process.stderr.write(`lab: ${m}\n`) : undefined });
   } catch (e) {
     fail(`could not start: ${(e as Error).message}`);
+  }
+  started = Date.now();
+  if (flag('--measure')) {
+    // Figures for the report: start-up, readiness, idle CPU of everything the lab runs, stop.
+    const t0 = Number(value('--t0') ?? 0) || startedAt;
+    await lab.waitReady(120_000);
+    const ready = Date.now() - t0;
+    const cpuStat = () => {
+      const t = readFileSync(`/sys/fs/cgroup/unified${lab!.cgroupRoot}/cpu.stat`, 'utf8');
+      return Number(/usage_usec (\d+)/.exec(t)?.[1] ?? 0);
+    };
+    const c0 = cpuStat();
+    const p0 = process.cpuUsage();
+    const seconds = Number(value('--seconds') ?? 30);
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const podsCpu = (cpuStat() - c0) / 1e6 / seconds;
+    const pu = process.cpuUsage(p0);
+    const labCpu = (pu.user + pu.system) / 1e6 / seconds;
+    const s0 = Date.now();
+    const requests = lab.requestCount();
+    await lab.stop();
+    process.stdout.write(
+      JSON.stringify({ startMs: started - t0, readyMs: ready, idleCpuCoresPods: +podsCpu.toFixed(3), idleCpuCoresLabProcess: +labCpu.toFixed(3), apiRequestsDuringRun: requests, stopMs: Date.now() - s0 }) + '\n',
+    );
+    process.exit(0);
   }
   process.stdout.write(`${lab.kubeconfigPath}\n`);
   process.stderr.write(

@@ -438,3 +438,33 @@ describe.skipIf(!!why)('lab start failures and stale leftovers', () => {
     expect(existsSync(td)).toBe(false);
   });
 });
+
+describe.skipIf(!!why)('lab CLI and parallel labs', () => {
+  it('npm run lab without root says why in one line and exits non-zero', async () => {
+    const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'e2e/lab/cli.ts')], { ...process.env, HOME: tmpdir() });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual(['lab: the lab needs root (cgroups, network namespaces, mounts)']);
+  });
+
+  it('two labs run side by side with their own names and addresses, and each stops cleanly', async () => {
+    const [a, b] = await Promise.all([startLab({ nodes: 1, workloads: false }), startLab({ nodes: 1, workloads: false })]);
+    try {
+      expect(a.cgroupRoot).not.toBe(b.cgroupRoot);
+      expect(a.server).not.toBe(b.server);
+      expect(a.tmpDir).not.toBe(b.tmpDir);
+      for (const lab of [a, b]) {
+        const kc = new k8s.KubeConfig();
+        kc.loadFromFile(lab.kubeconfigPath);
+        const core = kc.makeApiClient(k8s.CoreV1Api);
+        await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x', command: ['sleep', '60'] }] } } });
+        await until(async () => (await core.readNamespacedPod({ namespace: 'default', name: 'p' })).status?.phase === 'Running', 'pod running');
+        const r = await lab.exec('default/p', ['cat', '/proc/self/cgroup']);
+        expect(r.stdout).toContain(`0::${lab.cgroupRoot}/lab-node-1/kubepods.slice/`);
+      }
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    expect(existsSync(`/sys/fs/cgroup/unified${a.cgroupRoot}`)).toBe(false);
+    expect(existsSync(`/sys/fs/cgroup/unified${b.cgroupRoot}`)).toBe(false);
+  });
+});
