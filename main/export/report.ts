@@ -112,14 +112,25 @@ export function renderSvg(g: BehaviourGraph, findings: Finding[] = [], size = 90
     );
   });
   parts.push('</g><g font-family="sans-serif" font-size="9">');
-  pg.forEachNode((_k, a: GraphNodeAttributes) => {
+  // Labels for what matters (findings, the busiest and best-connected nodes); the rest keep a tooltip.
+  const labelled = new Set(
+    pg
+      .mapNodes((k, a) => ({ k, w: (a.severity ? 1e9 : 0) + pg.degree(k) * 100 + a.count }))
+      .sort((x, y) => y.w - x.w)
+      .slice(0, 60)
+      .map((x) => x.k),
+  );
+  pg.forEachNode((key, a: GraphNodeAttributes) => {
     const r = Math.min(14, 3 + Math.log10(1 + a.count) * 2);
     const x = sx(a.x as number).toFixed(1);
     const y = sy(a.y as number).toFixed(1);
     const stroke = a.severity ? ` stroke="${SEV_COLOURS[a.severity]}" stroke-width="3"` : '';
     parts.push(
       `<g><circle cx="${x}" cy="${y}" r="${r.toFixed(1)}" fill="${KIND_COLOURS[a.kind] ?? '#999'}"${stroke}/><title>${htmlEscape(`${a.kind}: ${a.detail ?? a.label} (×${a.count})`)}</title>` +
-        `<text x="${x}" y="${(Number(y) + r + 9).toFixed(1)}" text-anchor="middle" fill="#111827">${htmlEscape(String(a.label).slice(0, 40))}</text></g>`,
+        (labelled.has(key)
+          ? `<text x="${x}" y="${(Number(y) + r + 9).toFixed(1)}" text-anchor="middle" fill="#111827">${htmlEscape(String(a.label).slice(0, 40))}</text>`
+          : '') +
+        '</g>',
     );
   });
   parts.push('</g></svg>');
@@ -199,7 +210,7 @@ export function toHtmlReport(input: ReportInput): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     '<meta name="referrer" content="no-referrer">',
     `<title>Lantern report — ${e(input.name)}</title>`,
-    '<style>body{font-family:system-ui,sans-serif;margin:2em;color:#111827;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #d1d5db;padding:4px 8px;text-align:left;vertical-align:top;font-size:13px}th{background:#f3f4f6}code,td{word-break:break-all}.sev-critical,.sev-high{color:#b91c1c;font-weight:bold}.sev-medium{color:#c2410c}.legend span{display:inline-block;margin-right:1em}</style>',
+    '<style>body{font-family:system-ui,sans-serif;margin:2em;color:#111827;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #d1d5db;padding:4px 8px;text-align:left;vertical-align:top;font-size:13px}th{background:#f3f4f6}code,td{overflow-wrap:anywhere}.sev-critical,.sev-high{color:#b91c1c;font-weight:bold}.sev-medium{color:#c2410c}.legend span{display:inline-block;margin-right:1em}</style>',
     '</head><body>',
     `<h1>Lantern report: ${e(input.name)}</h1>`,
   );

@@ -18,7 +18,6 @@ import type { NodeDetails, ReplayState, SessionInfo, TimelineHistogram, ExportRe
 import type { LanternEvent } from '../common/events';
 import type { Finding } from '../common/findings';
 import type { CollapseLevel, GraphDelta, GraphNodeAttributes, Severity } from '../common/graph';
-import { SEVERITY_ORDER } from '../common/graph';
 import { CaptureError, openCapture, openCaptureBuffer, type CaptureReader } from '../events/capture-file';
 import { createEnricher } from '../events/enrich';
 import { GraphBuilder, type BehaviourGraph } from '../graph/builder';
@@ -26,6 +25,7 @@ import { Cursor } from '../graph/timeline';
 import { collapse, graphFromDelta } from '../graph/view';
 import { diffGraphs, incomparableReason } from '../graph/diff';
 import { loadCapture } from '../graph/load';
+import { alignEvidence, severityByKey } from '../graph/evidence';
 import { exportGraph, type ExportFormat } from '../export/index';
 
 /** A detection sink (H6's Detector satisfies it). */
@@ -241,42 +241,9 @@ export class SessionEngine {
     const all: Finding[] = [];
     for (const s of this.sinks) if (s.findings) all.push(...s.findings());
     all.sort((x, y) => x.firstSeen - y.firstSeen);
-    for (const f of all) this.alignEvidence(f);
-    this.allFindings = all;
-    this.visibleFindings = -1;
-  }
-
-  /**
-   * Evidence ids exactly as this graph has them: the keys each evidence event touched (from the
-   * touch log), plus detection's own ids where they exist in the graph. Detection computes ids
-   * from single events; the builder folds paths and resolves ancestry, so the log is the truth.
-   */
-  private alignEvidence(f: Finding): void {
     const b = this.b;
-    if (!b) return;
-    const nodes = new Set<string>();
-    const edges = new Set<string>();
-    for (const k of f.evidence.nodes) if (b.graph.hasNode(k)) nodes.add(k);
-    for (const k of f.evidence.edges) if (b.graph.hasEdge(k)) edges.add(k);
-    for (const ref of f.evidence.events) {
-      for (const k of b.touchedKeys(ref.index)) {
-        const rec = b.element(k);
-        if (!rec) continue;
-        // structure created on the way (namespace, pod, contains edges) is not evidence
-        const kind = rec.attrs.kind;
-        if (
-          kind === 'contains' ||
-          kind === 'uses-account' ||
-          kind === 'namespace' ||
-          kind === 'workload' ||
-          kind === 'service-account' ||
-          kind === 'cluster-node'
-        )
-          continue;
-        (rec.edge ? edges : nodes).add(k);
-      }
-    }
-    f.evidence = { ...f.evidence, nodes: [...nodes], edges: [...edges] };
+    this.allFindings = b ? all.map((f) => alignEvidence(b, f)) : all;
+    this.visibleFindings = -1;
   }
 
   /** Findings whose first sighting is at or before the cursor. */
@@ -291,14 +258,7 @@ export class SessionEngine {
     let n = 0;
     while (n < this.allFindings.length && this.allFindings[n]!.firstSeen <= t) n++;
     if (n === this.visibleFindings) return [];
-    const next = new Map<string, Severity>();
-    for (let i = 0; i < n; i++) {
-      const f = this.allFindings[i]!;
-      for (const k of [...f.evidence.nodes, ...f.evidence.edges]) {
-        const cur = next.get(k);
-        if (!cur || SEVERITY_ORDER[f.severity] > SEVERITY_ORDER[cur]) next.set(k, f.severity);
-      }
-    }
+    const next = severityByKey(this.allFindings.slice(0, n));
     const changed: string[] = [];
     for (const [k, s] of next) if (this.severity.get(k) !== s) changed.push(k);
     for (const k of this.severity.keys()) if (!next.has(k)) changed.push(k);

@@ -5,6 +5,7 @@ import { EXPORT_FORMATS, exportText, type ExportFormat } from '../../export/inde
 import { CaptureError } from '../../events/capture-file';
 import { loadCapture } from '../../graph/load';
 import { collapse } from '../../graph/view';
+import { alignEvidence, applySeverity } from '../../graph/evidence';
 import type { CollapseLevel } from '../../common/graph';
 import type { Finding } from '../../common/findings';
 import type { LanternEvent } from '../../common/events';
@@ -35,6 +36,8 @@ export function register(program: Command): void {
             { ingest(e: readonly LanternEvent[], i: number): void; finish(): void; findings(): Finding[] } | undefined;
           const loaded = await loadCapture(file, {
             continueOnError: o.continueOnError,
+            // the touch log lets findings point at this graph's own ids
+            log: needsFindings,
             onHeader: async (header) => {
               if (!needsFindings) return;
               const { createDetector } = await import('../../detect/index');
@@ -43,12 +46,14 @@ export function register(program: Command): void {
             onBatch: (events, first) => detector?.ingest(events, first),
           });
           detector?.finish();
+          const findings = (detector?.findings() ?? []).map((f) => alignEvidence(loaded.builder, f));
+          applySeverity(loaded.builder.graph, findings);
           const graph = o.collapse === 'process' ? loaded.builder.graph : collapse(loaded.builder.graph, o.collapse);
           const text = exportText(o.to, {
             graph,
             name: file.split(/[\\/]/).pop() ?? file,
             header: loaded.header,
-            findings: detector?.findings() ?? [],
+            findings,
             events: loaded.builder.events,
             warnings: loaded.warnings,
           });
