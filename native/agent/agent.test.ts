@@ -54,6 +54,7 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
   const errors: string[] = [];
   const lines: string[] = [];
   let agent: ChildProcess | undefined;
+  let preexisting: ChildProcess | undefined;
   let exitCode: number | null = null;
   const weird = Buffer.concat([Buffer.from('a"b\\c\nd\te'), Buffer.from([0xff, 0x01]), Buffer.from('z')]);
 
@@ -65,6 +66,9 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
 
   beforeAll(async () => {
     mkdirSync(`${mnt}${ctrDir}`, { recursive: true });
+    // a long-running server that exists before the capture: it must come from the snapshot
+    preexisting = spawn('sh', ['-c', `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && exec node -e 'require("net").createServer().listen(0, "127.0.0.1", () => console.log("up")); setTimeout(() => {}, 120000)'`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((r) => preexisting!.stdout!.once('data', () => r()));
     const parser = new AgentStreamParser({ node: 'test-node' });
     agent = spawn(AGENT, ['--duration', '90', '--tick', '2', '--flush', '2', '--node', 'test-node'], {
       env: { ...process.env, LANTERN_CGROUP_ROOT: `${top}/kubepods.slice` },
@@ -115,6 +119,7 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
 
   afterAll(() => {
     if (agent && exitCode === null) agent.kill('SIGKILL');
+    preexisting?.kill('SIGKILL');
     // move anything left out of the test cgroups, then remove them bottom-up
     const dirs = [ctrDir, podDir, `${top}/kubepods.slice/kubepods-besteffort.slice`, `${top}/kubepods.slice`, top];
     for (const d of dirs) {
@@ -147,6 +152,21 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     expect(st.some((e) => e.agent?.phase === 'stop')).toBe(true);
     // our own processes are never captured
     expect(events.some((e) => e.proc?.comm === 'bpftrace')).toBe(false);
+  });
+
+  it('snapshots processes and listening sockets that existed before the capture', () => {
+    const pid = preexisting!.pid!;
+    const p = events.find((e) => e.kind === 'snapshot.proc' && e.proc?.pid === pid);
+    expect(p?.proc?.comm).toBe('node');
+    expect(p?.proc?.args?.[0]).toBe('node');
+    expect(p?.container?.id).toBe(ctrId);
+    // the same start time as the live probes report for this process (ticks → ns)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    expect(p?.proc?.start).toBe(ticks * 1e7);
+    const s = events.find((e) => e.kind === 'snapshot.sock' && e.proc?.pid === pid);
+    expect(s?.net?.saddr).toBe('127.0.0.1');
+    expect(s?.net?.sport).toBeGreaterThan(0);
   });
 
   it('reports exec with argv (attacker bytes intact), pod uid, container id, epoch time and start time', () => {

@@ -217,8 +217,6 @@ export class AgentStreamParser {
           kind: 'snapshot.sock', time: Date.now() * 1e6, node: this.node, seq, source: 'lantern',
           proc: { pid, start: num(d.start), comm: p?.comm ?? '', exe: p?.exe },
           net: { proto: 'tcp', family: v, saddr, sport, daddr, dport },
-          file: d.st === '0A' ? undefined : undefined,
-          ret: d.st === '0A' ? 0 : undefined,
         });
         return;
       }
