@@ -36,7 +36,8 @@
  *
  * Speed: the hot loop works per decompressed chunk (~256 KiB), not per line: UTF-8 validation
  * (`isUtf8`) runs once over the chunk, then each line is one
- * JSON.parse, a walk of the keys it produced (forbiddenKeyIn) and a few typeof checks.
+ * JSON.parse and checkEvent: typeof checks on the fields present, and a walk of the keys
+ * (forbiddenKeyIn) for `__proto__`/`constructor`/`prototype`.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
@@ -159,10 +160,19 @@ export function checkEvent(o: unknown): string | undefined {
       case 'memfd':
         if (!isObj(v)) bad = `"${k}" must be an object`;
         break;
+      case '__proto__':
+      case 'constructor':
+      case 'prototype':
+        return `forbidden key "${k}" (prototype pollution attempt)`;
       default:
         break;
     }
     if (bad !== undefined) return bad;
+    // Nested values: no key anywhere may reach or shadow a prototype (see forbiddenKeyIn).
+    if (typeof v === 'object' && v !== null) {
+      const fk = forbiddenKeyIn(v);
+      if (fk !== undefined) return `forbidden key "${fk}" (prototype pollution attempt)`;
+    }
   }
   return undefined;
 }
@@ -492,20 +502,21 @@ class Reader implements CaptureReader {
       this.fail(lineNo, `not valid JSON (${(e as Error).message.slice(0, 120)})`);
       return 'skip';
     }
-    const bad = forbiddenKeyIn(o);
-    if (bad !== undefined) {
-      this.fail(lineNo, `forbidden key "${bad}" (prototype pollution attempt)`);
-      return 'skip';
-    }
     if (this.afterTrailer) {
       this.fail(lineNo, 'data after the trailer');
       return 'skip';
     }
     const ev = o as LanternEvent;
+    // checkEvent also refuses forbidden keys at any depth (one key walk for both jobs).
     const why = checkEvent(o);
     if (why === undefined) {
       batch.push(ev);
       return 'event';
+    }
+    const fk = forbiddenKeyIn(o);
+    if (fk !== undefined) {
+      this.fail(lineNo, `forbidden key "${fk}" (prototype pollution attempt)`);
+      return 'skip';
     }
     if (isObj(o) && o.lantern === 'trailer') {
       const tw = checkTrailer(o);
