@@ -437,7 +437,8 @@ export class Kubelet {
         if (typeof v === 'string') env[e.name] = Buffer.from(v, 'base64').toString('utf8');
       }
     }
-    if (rt.capture) env.LANTERN_CGROUP_ROOT = this.nodeCgroupRel(rt.node);
+    // The node-isolation shim: unless the pod spec already says, a capture pod only looks at its node's subtree.
+    if (rt.capture && !env.LANTERN_CGROUP_ROOT) env.LANTERN_CGROUP_ROOT = this.nodeCgroupRel(rt.node);
     return env;
   }
 
