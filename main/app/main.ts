@@ -111,8 +111,10 @@ async function start() {
   });
 
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  ses.setPermissionCheckHandler(() => false);
+  // nothing but writing to the clipboard ("copy node id", "copy finding as Markdown")
+  const allowed = new Set(['clipboard-sanitized-write']);
+  ses.setPermissionRequestHandler((_wc, permission, callback) => callback(allowed.has(permission)));
+  ses.setPermissionCheckHandler((_wc, permission) => allowed.has(permission));
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: {
