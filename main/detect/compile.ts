@@ -236,6 +236,25 @@ export function compileAllow(e: AllowEntry, rule?: string): AllowMatcher {
   };
 }
 
+/** Fields a rule can be indexed on: when its top-level condition pins one to literal values. */
+export const GUARD_FIELDS = ['file.class', 'exe.base', 'dest.class'] as const;
+export type GuardField = (typeof GUARD_FIELDS)[number];
+
+function literalSet(m: unknown, lists: Lists, where: string): Set<string | number> | undefined {
+  if (typeof m === 'string' || typeof m === 'number') {
+    if (typeof m === 'string' && m.startsWith('$')) return new Set(resolveList(m, lists, where));
+    return new Set([m]);
+  }
+  if (Array.isArray(m)) return new Set(resolveList(m, lists, where));
+  if (m && typeof m === 'object' && !Array.isArray(m)) {
+    const keys = Object.keys(m);
+    if (keys.length === 1 && keys[0] === 'in') return new Set(resolveList((m as { in: unknown }).in, lists, where));
+    if (keys.length === 1 && keys[0] === 'eq' && (typeof (m as { eq: unknown }).eq === 'string' || typeof (m as { eq: unknown }).eq === 'number'))
+      return new Set([(m as { eq: string | number }).eq]);
+  }
+  return undefined;
+}
+
 export interface CompiledRule {
   def: RuleDef;
   id: string;
@@ -247,6 +266,10 @@ export interface CompiledRule {
   groupNames: string[];
   allow: AllowMatcher[];
   threshold?: { withinNs: number; by: 'process' | 'pod' | 'node' | 'workload'; distinct?: Getter; distinctName?: string; atLeast: number };
+  /** The rule can only match when this field has one of these values (index, not semantics). */
+  guard?: { field: GuardField; values: Set<string | number> };
+  /** Position in the pack (windows and per-process state are keyed by it). */
+  index: number;
 }
 
 export function compilePack(pack: RulePack): CompiledRule[] {
@@ -274,7 +297,17 @@ export function compilePack(pack: RulePack): CompiledRule[] {
       }
       threshold = { withinNs, by: t.by, ...(distinct ? { distinct, distinctName: t.distinct } : {}), atLeast: t.atLeast };
     }
+    let guard: CompiledRule['guard'];
+    for (const gf of GUARD_FIELDS) {
+      const vals = def.when[gf] === undefined ? undefined : literalSet(def.when[gf], lists, where);
+      if (vals) {
+        guard = { field: gf, values: vals };
+        break;
+      }
+    }
     out.push({
+      index: out.length,
+      ...(guard ? { guard } : {}),
       def,
       id: def.id,
       severity: def.severity,

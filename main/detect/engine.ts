@@ -9,8 +9,8 @@
 import type { LanternEvent } from '../common/events';
 import type { EventRef, Finding, FindingMethod, TriageStatus } from '../common/findings';
 import type { Severity } from '../common/graph';
-import { compileAllow, compilePack, type AllowMatcher, type CompiledRule } from './compile';
-import { EvalCtx, formatValue } from './fields';
+import { compileAllow, compilePack, type AllowMatcher, type CompiledRule, type GuardField } from './compile';
+import { EvalCtx, formatValue, getter, type Getter } from './fields';
 import { evidenceIds } from './evidence';
 import { ProcTable, touch, type ContainerState, type Proc } from './proctable';
 import { basename, fileClass, shortHash, type FileClass } from './classes';
@@ -28,6 +28,14 @@ const READ_FEATURE_CLASSES = new Set<FileClass>([
   'runtime-socket', 'release-agent', 'core-pattern',
 ]);
 const SENSITIVE_CLASSES = READ_FEATURE_CLASSES;
+/** Tag strings made once, not per event. */
+const FILE_TAGS = new Map<string, string>();
+const DEST_TAGS = new Map<string, string>();
+function tagOf(m: Map<string, string>, prefix: string, k: string): string {
+  let t = m.get(k);
+  if (t === undefined) m.set(k, (t = prefix + k));
+  return t;
+}
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh', 'csh', 'tcsh', 'fish', 'busybox']);
 
 interface FeatStat {
@@ -103,12 +111,36 @@ export function createEngine(opts: EngineOptions): Detector {
   const merged = new Map<string, CompiledRule>();
   for (const pack of packs) for (const r of compilePack(pack)) merged.set(r.id, r);
   const rules = [...merged.values()];
-  const rulesByKind = new Map<string, CompiledRule[]>();
+  rules.forEach((r, i) => (r.index = i));
+  // Per event kind: rules that must always be evaluated, and rules indexed by a guard field's
+  // value (file class, executable name, destination class), so that a benign open of an
+  // ordinary file evaluates none of the twenty file rules.
+  interface KindRules {
+    always: CompiledRule[];
+    guarded: { field: GuardField; get: Getter; byValue: Map<string | number, CompiledRule[]> }[];
+  }
+  const rulesByKind = new Map<string, KindRules>();
   for (const r of rules)
     for (const k of r.kinds) {
-      const list = rulesByKind.get(k) ?? [];
-      list.push(r);
-      rulesByKind.set(k, list);
+      let kr = rulesByKind.get(k);
+      if (!kr) {
+        kr = { always: [], guarded: [] };
+        rulesByKind.set(k, kr);
+      }
+      if (!r.guard) {
+        kr.always.push(r);
+        continue;
+      }
+      let g = kr.guarded.find((x) => x.field === r.guard!.field);
+      if (!g) {
+        g = { field: r.guard.field, get: getter(r.guard.field)!, byValue: new Map() };
+        kr.guarded.push(g);
+      }
+      for (const v of r.guard.values) {
+        const list = g.byValue.get(v) ?? [];
+        list.push(r);
+        g.byValue.set(v, list);
+      }
     }
   const methods = { rules: true, baseline: true, peers: true, rarity: true, ...opts.methods };
   const maxEvidence = opts.maxEvidence ?? 25;
@@ -144,7 +176,7 @@ export function createEngine(opts: EngineOptions): Detector {
   const table = new ProcTable();
   const findings = new Map<string, Internal>();
   const changed = new Set<string>();
-  const windows = new Map<string, Win>();
+  const otherWindows = new Map<string, unknown[]>();
   const statuses = new Map<string, TriageStatus>();
   const pods = new Map<string, PodProfile>();
   /** Entry-exec command lines per container: repeated ones are kubelet probes. */
@@ -324,29 +356,23 @@ export function createEngine(opts: EngineOptions): Detector {
 
   function thresholdHit(r: CompiledRule, now: number): string | undefined {
     const t = r.threshold!;
-    const p = ctx.ev.pod;
-    const by =
-      t.by === 'process'
-        ? ctx.proc
-          ? `${ctx.proc.node}/${ctx.proc.pid}@${ctx.proc.start}`
-          : `${ctx.ev.node}/${ctx.ev.proc?.pid}`
-        : t.by === 'pod'
-          ? p
-            ? `${p.namespace}/${p.name}`
-            : `host:${ctx.ev.node}`
-          : t.by === 'workload'
-            ? profileKeyOf(ctx.ev)
-            : ctx.ev.node;
-    const wk = r.id + '\u0000' + by;
-    let w = windows.get(wk);
+    // Windows live on the process / container objects: no key strings per event.
+    let slots: unknown[];
+    if (t.by === 'process' && ctx.proc) slots = ctx.proc.win ??= [];
+    else if (t.by === 'pod' && ctx.ctr) slots = ctx.ctr.win ??= [];
+    else {
+      const k = t.by === 'workload' ? profileKeyOf(ctx.ev) : t.by === 'node' ? ctx.ev.node : `${ctx.ev.node}/${ctx.ev.proc?.pid}`;
+      slots = otherWindows.get(k) ?? otherWindows.set(k, []).get(k)!;
+    }
+    let w = slots[r.index] as Win | undefined;
     if (!w) {
       w = { times: [], values: t.distinct ? new Map() : undefined, firedAt: -Infinity };
-      windows.set(wk, w);
+      slots[r.index] = w;
     }
     const from = now - t.withinNs;
     let count: number;
     if (w.values) {
-      const v = formatValue(t.distinct!(ctx));
+      const v = String(t.distinct!(ctx));
       w.values.set(v, now);
       if (w.values.size >= t.atLeast) for (const [k, tv] of w.values) if (tv < from) w.values.delete(k);
       count = w.values.size;
@@ -372,16 +398,36 @@ export function createEngine(opts: EngineOptions): Detector {
         return exe ? 'x:' + exe : undefined;
       }
       case 'connect': {
-        if (!ev.net || !dest) return undefined;
+        if (!ev.net) return undefined;
+        // Repeats of the process's last connection: same feature, no new string.
+        if (proc && proc.lastKind === 'connect' && proc.lastPort === ev.net.dport && proc.lastAddr === ev.net.daddr) return proc.lastFeat;
+        dest ??= ctx.dest();
+        if (!dest) return undefined;
         let label = dest.label ?? ev.net.daddr;
         // Replicas behind one workload are one destination, whichever pod answered.
         if (dest.class === 'pod' && dest.pod) label = dest.pod.workload ? `${dest.pod.namespace}/${dest.pod.workload.name}` : `${dest.pod.namespace}/${dest.pod.name}`;
-        return `c:${dest.class}:${label}:${ev.net.dport}`;
+        const f = `c:${dest.class}:${label}:${ev.net.dport}`;
+        if (proc) {
+          proc.lastKind = 'connect';
+          proc.lastAddr = ev.net.daddr;
+          proc.lastPort = ev.net.dport;
+          proc.lastFeat = f;
+        }
+        return f;
       }
       case 'listen':
-      case 'accept':
+      case 'accept': {
         // s* is the local side for both.
-        return ev.net ? 'l:' + ev.net.sport : undefined;
+        if (!ev.net) return undefined;
+        if (proc && proc.lastKind === 'listen' && proc.lastPort === ev.net.sport) return proc.lastFeat;
+        const f = 'l:' + ev.net.sport;
+        if (proc) {
+          proc.lastKind = 'listen';
+          proc.lastPort = ev.net.sport;
+          proc.lastFeat = f;
+        }
+        return f;
+      }
       case 'open': {
         if (!ev.file) return undefined;
         const cls = ctx.fileClass()!;
@@ -530,12 +576,12 @@ export function createEngine(opts: EngineOptions): Detector {
           (ctr.written ??= new Set()).add(ev.file.path);
           if (ctr.written.size > 50_000) ctr.written.clear();
         }
-        if (cls && cls !== 'other') tag = 'file:' + cls;
+        if (cls && cls !== 'other') tag = tagOf(FILE_TAGS, 'file:', cls);
         break;
       }
       case 'connect': {
         const d = ctx.dest();
-        if (d) tag = 'dest:' + d.class;
+        if (d) tag = tagOf(DEST_TAGS, 'dest:', d.class);
         break;
       }
       case 'exec':
@@ -610,6 +656,17 @@ export function createEngine(opts: EngineOptions): Detector {
     return hunt(ev, index, proc, pp, feat, learnUntil !== undefined && ev.time < learnUntil);
   }
 
+  function evalRules(list: CompiledRule[], index: number): void {
+    for (let j = 0; j < list.length; j++) {
+      const r = list[j]!;
+      if (!r.pred(ctx)) continue;
+      if (r.threshold) {
+        const extra = thresholdHit(r, ctx.ev.time);
+        if (extra !== undefined) fireRule(r, index, extra);
+      } else fireRule(r, index, '');
+    }
+  }
+
   function ingest(batch: readonly LanternEvent[], firstIndex: number): void {
     for (let i = 0; i < batch.length; i++) {
       const ev = batch[i]!;
@@ -654,21 +711,22 @@ export function createEngine(opts: EngineOptions): Detector {
         continue;
       }
       if (methods.rules) {
-        const list = rulesByKind.get(kind);
-        if (list)
-          for (let j = 0; j < list.length; j++) {
-            const r = list[j]!;
-            if (!r.pred(ctx)) continue;
-            if (r.threshold) {
-              const extra = thresholdHit(r, ev.time);
-              if (extra !== undefined) fireRule(r, index, extra);
-            } else fireRule(r, index, '');
+        const kr = rulesByKind.get(kind);
+        if (kr) {
+          evalRules(kr.always, index);
+          for (let g = 0; g < kr.guarded.length; g++) {
+            const gr = kr.guarded[g]!;
+            const v = gr.get(ctx);
+            if (v === undefined) continue;
+            const list = gr.byValue.get(v as string | number);
+            if (list) evalRules(list, index);
           }
+        }
       }
       if (methods.peers || methods.rarity || huntOn) {
         const pp = podProfile(ev, ctr);
         pp.events++;
-        const feat = feature(ev, proc, kind === 'connect' ? ctx.dest() : undefined);
+        const feat = feature(ev, proc, undefined);
         if (feat !== undefined) {
           const isNew = addFeature(ev, index, proc, pp, feat);
           // Who spawns whom: only worth a baseline finding when the executable itself is known.

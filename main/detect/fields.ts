@@ -106,6 +106,10 @@ export const FIELDS: Record<string, Getter> = {
   pid: (c) => c.ev.proc?.pid,
   exe,
   'exe.base': (c) => {
+    // The process table keeps the basename of its current image: no substring per rule.
+    const p = c.proc;
+    const ee = c.ev.proc?.exe;
+    if (p && (ee === undefined || ee === p.exe)) return p.base;
     const e = exe(c);
     return e === undefined ? undefined : basename(e);
   },

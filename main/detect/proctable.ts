@@ -37,6 +37,13 @@ export interface Proc {
   /** Previous executable when this pid exec'd again (exec chain). */
   prevExe: string | undefined;
   depth: number;
+  /** Threshold windows of rules counted per process, by rule index. */
+  win: unknown[] | undefined;
+  /** Last connect/accept feature, to skip rebuilding the same string for repeats. */
+  lastAddr: string | undefined;
+  lastPort: number;
+  lastKind: string | undefined;
+  lastFeat: string | undefined;
 }
 
 export interface ContainerState {
@@ -50,6 +57,8 @@ export interface ContainerState {
   own: boolean | undefined;
   /** The detector's per-pod profile (features seen), attached on first use. */
   profile: unknown;
+  /** Threshold windows of rules counted per pod, by rule index. */
+  win: unknown[] | undefined;
 }
 
 export class ProcTable {
@@ -71,7 +80,7 @@ export class ProcTable {
   container(key: string): ContainerState {
     let c = this.containers.get(key);
     if (!c) {
-      c = { key, procs: 0, written: undefined, recent: undefined, own: undefined, profile: undefined };
+      c = { key, procs: 0, written: undefined, recent: undefined, own: undefined, profile: undefined, win: undefined };
       this.containers.set(key, c);
     }
     return c;
@@ -145,6 +154,11 @@ export class ProcTable {
       recent: undefined,
       prevExe: undefined,
       depth: inTree ? parent.depth + 1 : 0,
+      win: undefined,
+      lastAddr: undefined,
+      lastPort: -1,
+      lastKind: undefined,
+      lastFeat: undefined,
     };
     if (!m.has(pi.pid)) this.size++;
     m.set(pi.pid, p);
