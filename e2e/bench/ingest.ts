@@ -105,7 +105,9 @@ async function warmUp(path: string, withDetector: boolean): Promise<void> {
   await readOnly(path, WARM_UP);
   const r = await openCapture(path);
   const b = new GraphBuilder({ enricher: createEnricher(r.header.inventory), log: true });
-  const detector = withDetector ? (await import('../../main/detect/index')).createDetector({ inventory: r.header.inventory }) : undefined;
+  const detector = withDetector
+    ? (await import('../../main/detect/index')).createDetector({ inventory: r.header.inventory })
+    : undefined;
   for await (const batch of r.batches()) {
     for (const e of batch) b.ingest(e);
     detector?.ingest(batch, batch.firstIndex);
@@ -281,6 +283,7 @@ async function main(): Promise<void> {
         fmt(graph),
         (graph / base).toFixed(2),
         ((r.baselineCpuMs ?? NaN) / r.graphCpuMs).toFixed(2),
+        ((r.baselineCpuMs ?? NaN) / (r.readCpuMs ?? NaN)).toFixed(2),
         fmt(r.rssMB),
         fmt(r.nodes),
         fmt(r.edges),
