@@ -101,7 +101,8 @@ export class ProgressPrinter {
   ) {}
 
   update(p: CaptureProgress): void {
-    const header = `capture ${p.sessionId ?? p.captureId}  ${p.elapsedSec.toFixed(0)}s / ${p.durationSec}s  → ${p.out}`;
+    const clock = p.elapsedSec > 0 || p.done ? `${p.elapsedSec.toFixed(0)}s / ${p.durationSec}s` : 'agents starting';
+    const header = `capture ${p.sessionId ?? p.captureId}  ${clock}  → ${p.out}`;
     const lines = [header, ...p.nodes.map(nodeLine)];
     if (this.stream.isTTY) {
       if (this.drawn) this.stream.write(`\x1b[${this.drawn}A`);
@@ -117,7 +118,7 @@ export class ProgressPrinter {
     const total = p.nodes.reduce((a, n) => a + n.events, 0);
     const lost = p.nodes.reduce((a, n) => a + n.lost, 0);
     this.stream.write(
-      `[${p.elapsedSec.toFixed(0)}s/${p.durationSec}s] ${total} events, ${lost} lost | ${p.nodes.map((n) => `${n.node} ${n.state}${n.state === 'failed' && n.reason ? ` (${n.reason})` : ''} ${n.events}`).join(' | ')}\n`,
+      `[${p.elapsedSec > 0 || p.done ? `${p.elapsedSec.toFixed(0)}s/${p.durationSec}s` : 'starting'}] ${total} events, ${lost} lost | ${p.nodes.map((n) => `${n.node} ${n.state}${n.state === 'failed' && n.reason ? ` (${n.reason})` : ''} ${n.events}`).join(' | ')}\n`,
     );
   }
 }

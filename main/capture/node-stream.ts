@@ -85,6 +85,8 @@ export class NodeStream {
   badLines = 0;
   /** Set when the agent reported a fatal error. */
   agentError: string | undefined;
+  /** When (ms) the agent said its probes are attached: the capture proper starts then. */
+  attachedAt: number | undefined;
   readonly guard = new ResumeGuard();
   private lineNo = 0;
   private readonly abort = new AbortController();

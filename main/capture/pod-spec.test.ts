@@ -3,7 +3,13 @@ import { Pod } from 'kubernetes-models/v1';
 import { buildCapturePod, imageRef, capturePodName, labelValue, DEFAULT_PROBES } from './pod-spec';
 import { isLanternPod } from './labels';
 
-const base = { node: 'lab-node-1', sessionId: 's-20261128-abc', namespace: 'lantern-system', durationSec: 300, now: new Date('2026-11-28T10:00:00Z') };
+const base = {
+  node: 'lab-node-1',
+  sessionId: 's-20261128-abc',
+  namespace: 'lantern-system',
+  durationSec: 300,
+  now: new Date('2026-11-28T10:00:00Z'),
+};
 
 describe('capture pod spec', () => {
   it('validates against the Kubernetes schema', () => {
@@ -38,7 +44,12 @@ describe('capture pod spec', () => {
   });
 
   it('passes duration, probes and scope to the agent', () => {
-    const c = buildCapturePod({ ...base, probes: ['exec', 'net'], podUids: ['0b6d8a3e-1111-2222-3333-444455556666'], hostProcesses: true }).spec!.containers[0]!;
+    const c = buildCapturePod({
+      ...base,
+      probes: ['exec', 'net'],
+      podUids: ['0b6d8a3e-1111-2222-3333-444455556666'],
+      hostProcesses: true,
+    }).spec!.containers[0]!;
     expect(c.command![0]).toBe('/opt/lantern/agent/lantern-agent');
     const arg = (k: string) => c.command![c.command!.indexOf(k) + 1];
     expect(Number(arg('--duration'))).toBeGreaterThanOrEqual(300);
@@ -50,10 +61,17 @@ describe('capture pod spec', () => {
 
   it('takes an air-gapped image by registry, tag or digest, with pull secrets', () => {
     const d = 'sha256:' + 'ab'.repeat(32);
-    expect(imageRef({ registry: 'registry.local:5000/mirror', tag: '0.1.0' })).toBe('registry.local:5000/mirror/lantern-agent:0.1.0');
+    expect(imageRef({ registry: 'registry.local:5000/mirror', tag: '0.1.0' })).toBe(
+      'registry.local:5000/mirror/lantern-agent:0.1.0',
+    );
     expect(imageRef({ registry: 'r.local', repository: 'sec/agent', digest: d })).toBe(`r.local/sec/agent@${d}`);
     expect(() => imageRef({ digest: 'sha256:nothex' })).toThrow(/digest/);
-    const pod = buildCapturePod({ ...base, image: `r.local/agent@${d}`, pullSecrets: ['mirror-creds'], pullPolicy: 'Always' });
+    const pod = buildCapturePod({
+      ...base,
+      image: `r.local/agent@${d}`,
+      pullSecrets: ['mirror-creds'],
+      pullPolicy: 'Always',
+    });
     expect(pod.spec!.imagePullSecrets).toEqual([{ name: 'mirror-creds' }]);
     expect(pod.spec!.containers[0]!.image).toBe(`r.local/agent@${d}`);
     expect(() => new Pod(JSON.parse(JSON.stringify(pod))).validate()).not.toThrow();

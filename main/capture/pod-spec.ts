@@ -74,7 +74,8 @@ export function imageRef(a: AgentImage): string {
   const repo = a.repository ?? (a.registry ? 'lantern-agent' : DEFAULT_IMAGE_REPOSITORY);
   const base = a.registry ? `${a.registry.replace(/\/+$/, '')}/${repo}` : repo;
   if (a.digest) {
-    if (!/^sha256:[0-9a-f]{64}$/.test(a.digest)) throw new Error(`image digest must be sha256:<64 hex>, got ${JSON.stringify(a.digest)}`);
+    if (!/^sha256:[0-9a-f]{64}$/.test(a.digest))
+      throw new Error(`image digest must be sha256:<64 hex>, got ${JSON.stringify(a.digest)}`);
     return `${base}@${a.digest}`;
   }
   return `${base}:${a.tag ?? AGENT_VERSION}`;
@@ -87,12 +88,14 @@ export function capturePodName(node: string, sessionId: string): string {
 
 export function buildCapturePod(args: CapturePodArgs): V1Pod {
   if (!args.node) throw new Error('capture pod: node name is required');
-  if (!DNS1123.test(args.namespace)) throw new Error(`capture pod: invalid namespace ${JSON.stringify(args.namespace)}`);
+  if (!DNS1123.test(args.namespace))
+    throw new Error(`capture pod: invalid namespace ${JSON.stringify(args.namespace)}`);
   if (!Number.isInteger(args.durationSec) || args.durationSec < 1 || args.durationSec > 7 * 24 * 3600)
     throw new Error(`capture pod: duration must be 1 s .. 7 days, got ${args.durationSec}`);
   const probes = args.probes?.length ? args.probes : DEFAULT_PROBES;
   for (const p of probes) if (!PROBE_NAMES.has(p)) throw new Error(`capture pod: unknown probe ${JSON.stringify(p)}`);
-  for (const u of args.podUids ?? []) if (!/^[0-9a-fA-F-]{36}$/.test(u)) throw new Error(`capture pod: invalid pod uid ${JSON.stringify(u)}`);
+  for (const u of args.podUids ?? [])
+    if (!/^[0-9a-fA-F-]{36}$/.test(u)) throw new Error(`capture pod: invalid pod uid ${JSON.stringify(u)}`);
   if (args.cgroupRoot !== undefined && !/^[A-Za-z0-9._/,:@-]+$/.test(args.cgroupRoot))
     throw new Error('capture pod: cgroup root has unexpected characters');
 
@@ -102,7 +105,15 @@ export function buildCapturePod(args: CapturePodArgs): V1Pod {
   const deadline = agentDuration + DEADLINE_SLACK_SEC;
   const expires = new Date(now.getTime() + deadline * 1000).toISOString();
 
-  const command = [AGENT_ENTRY, '--duration', String(agentDuration), '--probes', probes.join(','), '--scope', args.hostProcesses ? 'host' : 'kube'];
+  const command = [
+    AGENT_ENTRY,
+    '--duration',
+    String(agentDuration),
+    '--probes',
+    probes.join(','),
+    '--scope',
+    args.hostProcesses ? 'host' : 'kube',
+  ];
   if (args.podUids?.length) command.push('--pods', args.podUids.join(','));
 
   const hostDirs: [string, string][] = [

@@ -58,6 +58,8 @@ export interface CaptureSessionOptions {
   progressMs?: number;
   /** How long past the duration we wait for agents to end by themselves before stopping them. */
   graceSec?: number;
+  /** Time an agent may take to attach its probes before the duration starts counting (default 60). */
+  startupAllowanceSec?: number;
   /** How long to wait for deleted pods to be gone. */
   deleteTimeoutMs?: number;
 }
@@ -237,10 +239,18 @@ export class CaptureSession {
     for (const s of this.streams.values()) {
       this.runs.push(s.run().then(() => this.maybeAllDone()));
     }
-    this.progressTimer = setInterval(() => this.publish(false), this.o.progressMs ?? 1000);
+    this.progressTimer = setInterval(() => {
+      this.publish(false);
+      this.checkDurationReached();
+    }, this.o.progressMs ?? 1000);
     this.progressTimer.unref?.();
+    // Hard stop even if no agent ever says it attached: duration + the agent's startup allowance
+    // (bpftrace compiles its program first) + grace.
     const graceSec = this.o.graceSec ?? 30;
-    this.deadlineTimer = setTimeout(() => void this.finish('complete'), (this.o.durationSec + graceSec) * 1000);
+    this.deadlineTimer = setTimeout(
+      () => void this.finish('complete'),
+      (this.o.durationSec + (this.o.startupAllowanceSec ?? 60) + graceSec) * 1000,
+    );
     this.deadlineTimer.unref?.();
     this.publish(false);
     if (this.streams.size === 0) void this.finish('failed');
@@ -293,7 +303,8 @@ export class CaptureSession {
       captureId: this.captureId,
       sessionId: this.sessionId,
       out: this.out,
-      elapsedSec: this.startedAt ? Math.round((now - this.startedAt) / 100) / 10 : 0,
+      // Counted from the first agent with its probes attached: the capture proper.
+      elapsedSec: this.firstAttach(now),
       durationSec: this.o.durationSec,
       nodes,
       done,
@@ -306,6 +317,30 @@ export class CaptureSession {
     } catch {
       // a broken progress listener must not break the capture
     }
+  }
+
+  /**
+   * The capture lasts `durationSec` from the moment each node's agent has its probes attached
+   * (its own timer also counts the compile time, with an allowance): once every node has ended
+   * or captured for that long, the session ends and the pods are removed.
+   */
+  private checkDurationReached(): void {
+    if (this.finishing || this.streams.size === 0) return;
+    const now = Date.now();
+    const reached = [...this.streams.values()].every(
+      (s) =>
+        s.state === 'finished' ||
+        s.state === 'failed' ||
+        (s.attachedAt !== undefined && now - s.attachedAt >= this.o.durationSec * 1000),
+    );
+    if (reached) void this.finish('complete');
+  }
+
+  private firstAttach(now: number): number {
+    let first: number | undefined;
+    for (const s of this.streams.values())
+      if (s.attachedAt !== undefined && (first === undefined || s.attachedAt < first)) first = s.attachedAt;
+    return first === undefined ? 0 : Math.round((now - first) / 100) / 10;
   }
 
   private maybeAllDone(): void {
@@ -341,11 +376,12 @@ export class CaptureSession {
     for (const s of this.streams.values()) s.finishSoon();
     // Delete (graceful: the agent flushes on SIGTERM) while the streams drain what is left.
     const deletion = deletePodsConfirmed(this.o.conn, this.created, {
-      gracePeriodSeconds: 5,
+      // The agent flushes its aggregated maps and prints its stop line on SIGTERM.
+      gracePeriodSeconds: 10,
       ...(this.o.deleteTimeoutMs ? { timeoutMs: this.o.deleteTimeoutMs } : {}),
     });
     const drained = Promise.all(this.runs);
-    const drainLimit = new Promise<void>((r) => setTimeout(r, 10_000).unref?.());
+    const drainLimit = new Promise<void>((r) => setTimeout(r, 15_000).unref?.());
     await Promise.race([drained, drainLimit]);
     for (const s of this.streams.values()) s.cancel();
     await drained;
