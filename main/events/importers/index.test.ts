@@ -67,6 +67,28 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
     expect(g.hasNode(keys.process(keys.container('default', 'tiefighter', 'spaceship'), '/usr/bin/netserver'))).toBe(true);
   });
 
+  it('every tool\'s import loads into the graph with its pods joined', async () => {
+    const cases: [string, string, string][] = [
+      ['falco/website/blog__falcosidekick-response-engine-part-2-openfass.jsonl', 'openfaas-fn', 'falco-pod-delete-7dc9f5fbb8-gbfk7'],
+      ['inspektor-gadget/trace_tcp_kubectl_gadget_json.jsonl', 'default', 'mypod2'],
+      ['tracee/v0.14.0/getting-started__kubernetes-quickstart.json', 'tracee-system', 'tracee-wk8wh'],
+      ['tetragon/docs-md/use-cases__filename-access__block6.json', 'default', 'file-access'],
+    ];
+    for (const [file, ns, pod] of cases) {
+      const out = tmp('g.lantern');
+      await importFile(sample(file), out, { baseTimeNs: 1e18 });
+      const g = (await loadCapture(out)).builder.graph;
+      expect(g.hasNode(keys.pod(ns, pod)), file).toBe(true);
+      expect(g.hasNode(keys.namespace(ns)), file).toBe(true);
+    }
+    const api = (await loadCapture(await (async () => {
+      const out = tmp('api.lantern');
+      await importFile(sample(cases[0]![0]), out);
+      return out;
+    })())).builder.graph;
+    expect(api.hasNode(keys.endpoint('10.96.0.1', 443))).toBe(true);
+  });
+
   it('takes gzip input and JSON arrays; sorts out-of-order input by time and says so', async () => {
     const lines = [
       { rule: 'r', output: 'late', priority: 'Notice', time: '2024-01-01T00:00:02Z', output_fields: {} },
