@@ -101,14 +101,13 @@ describe('applyDelta', () => {
     expect(deltaInOrder(s, d(1, true))).toBe('apply');
   });
 
-  it('loads a 20k/60k generated graph quickly and places every node', () => {
+  // Speed is measured by `npm run bench -- ui`; this checks the big case is correct.
+  it('loads a 20k/60k generated graph and places every node', () => {
     const delta = generateGraph(20_000, 60_000);
     expect(delta.nodes!.length).toBe(20_000);
     expect(delta.edges!.length).toBe(60_000);
     const g = createMirror();
-    const t = performance.now();
     applyDelta(g, createMirrorState(), delta);
-    const ms = performance.now() - t;
     expect(g.order).toBe(20_000);
     expect(g.size).toBe(60_000);
     let unplaced = 0;
@@ -116,6 +115,5 @@ describe('applyDelta', () => {
       if (!Number.isFinite(a.x)) unplaced++;
     });
     expect(unplaced).toBe(0);
-    expect(ms).toBeLessThan(3000);
   });
 });

@@ -5,10 +5,19 @@
  */
 import Graph from 'graphology';
 import type { GraphDelta, GraphEdgeAttributes, GraphNodeAttributes } from '../../../main/common/graph';
-import { edgeColor, edgeSize, nodeColor, nodeSize } from './style';
+import { SEVERITY_COLORS, NODE_SHAPES, edgeColor, edgeSize, nodeColor, nodeSize } from './style';
+import type { Severity } from '../../../main/common/graph';
 
 /** Node attributes held in the mirror: the engine's plus the view's own. */
-export type MirrorNode = GraphNodeAttributes & { x: number; y: number; size: number; color: string };
+export type MirrorNode = GraphNodeAttributes & {
+  x: number;
+  y: number;
+  size: number;
+  color: string;
+  /** sigma program: square (declared infrastructure), circle (behaviour), border (has a finding). */
+  type: string;
+  borderColor?: string;
+};
 export type MirrorEdge = GraphEdgeAttributes & { size: number; color: string };
 export type MirrorGraph = Graph<MirrorNode, MirrorEdge>;
 
@@ -82,14 +91,27 @@ function finite(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
+/**
+ * Derive the visual attributes once, when data arrives, so that the reducers can hand sigma the
+ * stored object unchanged for the (vast) majority of nodes on every frame.
+ */
+function styleNode(node: MirrorNode): MirrorNode {
+  node.size = nodeSize(node.kind, node.count);
+  node.color = nodeColor(node.kind);
+  const severe = typeof node.severity === 'string' && node.severity !== 'info' && node.severity in SEVERITY_COLORS;
+  // `type` is sigma's program selector: whatever the engine sent under that name is replaced.
+  node.type = severe ? 'border' : (NODE_SHAPES[node.kind] ?? 'circle');
+  if (severe) node.borderColor = SEVERITY_COLORS[node.severity as Severity];
+  else delete node.borderColor;
+  return node;
+}
+
 function visualNode(attrs: GraphNodeAttributes, prev?: { x: number; y: number }): MirrorNode {
   const node = safeAssign({} as MirrorNode, attrs);
   node.label = typeof attrs.label === 'string' ? attrs.label : String(attrs.label ?? '');
   node.x = finite(attrs.x) ? attrs.x : (prev?.x ?? NaN);
   node.y = finite(attrs.y) ? attrs.y : (prev?.y ?? NaN);
-  node.size = nodeSize(attrs.kind, attrs.count);
-  node.color = nodeColor(attrs.kind);
-  return node;
+  return styleNode(node);
 }
 
 function visualEdge(attrs: GraphEdgeAttributes): MirrorEdge {
@@ -142,9 +164,8 @@ export function applyDelta(graph: MirrorGraph, state: MirrorState, delta: GraphD
       const next = safeAssign({ ...cur }, u.attributes) as MirrorNode;
       next.x = cur.x;
       next.y = cur.y;
-      next.size = nodeSize(next.kind, next.count);
-      next.color = nodeColor(next.kind);
-      return next;
+      if (typeof next.label !== 'string') next.label = String(next.label ?? '');
+      return styleNode(next);
     });
     res.updated++;
   }

@@ -6,7 +6,7 @@
 import type { Attributes } from 'graphology-types';
 import { SEVERITY_ORDER, type CollapseLevel, type NodeKind, type Severity } from '../../../main/common/graph';
 import type { MirrorEdge, MirrorGraph, MirrorNode } from './mirror';
-import { DIFF_COLORS, NODE_SHAPES, SEVERITY_COLORS } from './style';
+import { DIFF_COLORS } from './style';
 
 export interface Filters {
   /** Node kinds not shown. */
@@ -216,6 +216,11 @@ export interface ViewState {
   hidden: Set<string>;
   hovered: string | null;
   hoverNeighbours: Set<string> | null;
+  /**
+   * Hovering dims everything outside the neighbourhood (small graphs), or only lights up the
+   * neighbourhood (big graphs, where re-drawing every node on each hover would stall the UI).
+   */
+  hoverDims: boolean;
   selected: string[];
   selectedEdge: string | null;
   /** Neighbourhood focus or a finding's evidence: everything else is dimmed. */
@@ -233,6 +238,7 @@ export function emptyViewState(theme: 'dark' | 'light' = 'dark'): ViewState {
     hidden: new Set(),
     hovered: null,
     hoverNeighbours: null,
+    hoverDims: true,
     selected: [],
     selectedEdge: null,
     focus: null,
@@ -255,19 +261,27 @@ export type NodeDisplay = Omit<Partial<MirrorNode>, 'label'> & {
   highlighted?: boolean;
   forceLabel?: boolean;
   zIndex?: number;
-  type?: string;
-  borderColor?: string;
   label?: string | null;
 };
 
+/**
+ * Node reducer. Returns the stored attributes object itself when nothing about the view touches
+ * the node (sigma copies what it needs), so a 20k-node refresh allocates almost nothing.
+ */
 export function nodeReducer(view: ViewState) {
-  const anySelected = view.selected.length > 0;
+  const dimming = !!(view.path || (view.hovered && view.hoverNeighbours && view.hoverDims) || view.focus);
+  const plain = !dimming && !view.diff && view.hidden.size === 0 && !view.hovered && view.selected.length === 0;
   return (key: string, data: MirrorNode): NodeDisplay => {
+    if (plain) return data;
     if (view.hidden.has(key)) return { ...data, hidden: true };
+    const selected = view.selected.length > 0 && view.selected.includes(key);
+    const near = view.hovered !== null && !view.hoverDims && view.hoverNeighbours !== null && view.hoverNeighbours.has(key);
+    let dim = false;
+    if (view.path) dim = !view.path.nodes.has(key);
+    else if (view.hovered && view.hoverNeighbours && view.hoverDims) dim = !view.hoverNeighbours.has(key);
+    else if (view.focus) dim = !view.focus.has(key);
+    if (!dim && !view.diff && !selected && !near && !dimming && key !== view.hovered) return data;
     const out: NodeDisplay = { ...data };
-    const severe = typeof data.severity === 'string' && data.severity !== 'info';
-    out.type = severe ? 'border' : (NODE_SHAPES[data.kind] ?? 'circle');
-    if (severe) out.borderColor = SEVERITY_COLORS[data.severity as Severity];
     if (view.diff) {
       const d = data.diff as string | undefined;
       if (d === 'added' || d === 'removed' || d === 'changed') {
@@ -275,21 +289,17 @@ export function nodeReducer(view: ViewState) {
         out.zIndex = 1;
       } else out.color = view.dimColor;
     }
-    let dim = false;
-    if (view.path) dim = !view.path.nodes.has(key);
-    else if (view.hovered && view.hoverNeighbours) dim = !view.hoverNeighbours.has(key);
-    else if (view.focus) dim = !view.focus.has(key);
     if (dim) {
       out.color = view.dimColor;
       out.borderColor = view.dimColor;
       out.label = null;
       out.zIndex = 0;
-    } else if (view.path || view.hovered || view.focus) {
+    } else if (dimming || near) {
       out.forceLabel = true;
       out.zIndex = 2;
     }
     if (key === view.hovered) out.highlighted = true;
-    if (anySelected && view.selected.includes(key)) {
+    if (selected) {
       out.highlighted = true;
       out.forceLabel = true;
       out.zIndex = 3;
@@ -301,35 +311,46 @@ export function nodeReducer(view: ViewState) {
 export type EdgeDisplay = Partial<MirrorEdge> & { hidden?: boolean; zIndex?: number; forceLabel?: boolean };
 
 export function edgeReducer(view: ViewState, graph: MirrorGraph) {
+  const plain = !view.diff && !view.path && !view.hovered && !view.focus && !view.selectedEdge;
   return (key: string, data: MirrorEdge): EdgeDisplay => {
-    const out: EdgeDisplay = { ...data };
+    if (plain) return data;
+    let out: EdgeDisplay | null = null;
+    const copy = () => (out ??= { ...data });
     if (view.diff) {
       const d = data.diff as string | undefined;
-      if (d === 'added' || d === 'removed' || d === 'changed') out.color = DIFF_COLORS[d];
-      else out.color = view.dimEdgeColor;
+      copy().color = d === 'added' || d === 'removed' || d === 'changed' ? DIFF_COLORS[d] : view.dimEdgeColor;
     }
     if (view.path) {
       if (view.path.edges.has(key)) {
-        out.color = view.highlightColor;
-        out.size = Math.max(3, (data.size ?? 1) * 2);
-        out.zIndex = 2;
-      } else out.hidden = true;
+        const o = copy();
+        o.color = view.highlightColor;
+        o.size = Math.max(3, (data.size ?? 1) * 2);
+        o.zIndex = 2;
+      } else copy().hidden = true;
     } else if (view.hovered) {
-      if (!graph.hasExtremity(key, view.hovered)) out.color = view.dimEdgeColor;
-      else out.zIndex = 2;
+      const touches = graph.hasExtremity(key, view.hovered);
+      if (view.hoverDims) {
+        if (!touches) copy().color = view.dimEdgeColor;
+        else copy().zIndex = 2;
+      } else if (touches) {
+        const o = copy();
+        o.color = view.highlightColor;
+        o.zIndex = 2;
+      }
     } else if (view.focus) {
       const inFocus = view.focusEdges
         ? view.focusEdges.has(key) || (view.focus.has(graph.source(key)) && view.focus.has(graph.target(key)))
         : view.focus.has(graph.source(key)) && view.focus.has(graph.target(key));
-      if (!inFocus) out.hidden = true;
-      else out.zIndex = 2;
+      if (!inFocus) copy().hidden = true;
+      else copy().zIndex = 2;
     }
     if (key === view.selectedEdge) {
-      out.color = view.highlightColor;
-      out.size = Math.max(3, (data.size ?? 1) * 2);
-      out.zIndex = 3;
+      const o = copy();
+      o.color = view.highlightColor;
+      o.size = Math.max(3, (data.size ?? 1) * 2);
+      o.zIndex = 3;
     }
-    return out;
+    return out ?? data;
   };
 }
 

@@ -19,7 +19,7 @@ export const SearchBox = forwardRef<SearchHandle, { host: GraphHost; onPick(key:
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   useImperativeHandle(ref, () => ({ focus: () => input.current?.select() }), []);
-  const hits: SearchHit[] = useMemo(() => (q.trim() ? searchNodes(host.graph, q, 12) : []), [host, q, host.version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const hits: SearchHit[] = useMemo(() => (q.trim() ? searchNodes(host.graph, q, 12) : []), [host, q, host.structureVersion]); // eslint-disable-line react-hooks/exhaustive-deps
   const pick = (h: SearchHit | undefined) => {
     if (!h) return;
     onPick(h.key);
@@ -85,14 +85,14 @@ export function FilterMenu({ host, onClose }: { host: GraphHost; onClose(): void
       if (typeof a.namespace === 'string') s.add(a.namespace);
     });
     return [...s].sort();
-  }, [host, host.version]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [host, host.structureVersion]); // eslint-disable-line react-hooks/exhaustive-deps
   const workloads = useMemo(() => {
     const s = new Set<string>();
     host.graph.forEachNode((_k, a) => {
       if (typeof a.workload === 'string' && (!f.namespaces.size || (a.namespace && f.namespaces.has(a.namespace)))) s.add(a.workload);
     });
     return [...s].sort();
-  }, [host, host.version, f.namespaces]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [host, host.structureVersion, f.namespaces]); // eslint-disable-line react-hooks/exhaustive-deps
   const toggle = (set: Set<string>, v: string) => {
     const n = new Set(set);
     if (n.has(v)) n.delete(v);

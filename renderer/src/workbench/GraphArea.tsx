@@ -133,8 +133,8 @@ function Stats({ host }: { host: GraphHost }) {
 
 function Legend({ host }: { host: GraphHost }) {
   const [open, setOpen] = useState(true);
-  const counts = useMemo(() => kindCounts(host.graph, host.view.hidden), [host, host.version]); // eslint-disable-line react-hooks/exhaustive-deps
-  const all = useMemo(() => kindCounts(host.graph, new Set()), [host, host.version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const counts = useMemo(() => kindCounts(host.graph, host.view.hidden), [host, host.structureVersion]); // eslint-disable-line react-hooks/exhaustive-deps
+  const all = useMemo(() => kindCounts(host.graph, new Set()), [host, host.structureVersion]); // eslint-disable-line react-hooks/exhaustive-deps
   const toggle = (k: NodeKind) => {
     const next = new Set(host.filters.hiddenKinds);
     if (next.has(k)) next.delete(k);

@@ -37,7 +37,6 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
   if (!hostRef.current) hostRef.current = new GraphHost();
   const host = hostRef.current;
   useEffect(() => () => host.dispose(), [host]);
-  useHost(host);
 
   const [session, setSession] = useState<SessionInfo | null>(opened.kind === 'session' ? opened.session : null);
   const [clusterOpen, setClusterOpen] = useState(opened.kind === 'cluster');
@@ -425,9 +424,7 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
         {session && <SearchBox ref={search} host={host} onPick={(k) => selectNode(k)} />}
         {session && (
           <div className="anchor">
-            <button type="button" className={menu === 'filters' || hasFilters(host) ? 'on' : ''} onClick={() => setMenu(menu === 'filters' ? null : 'filters')} data-testid="filters-button">
-              Filters
-            </button>
+            <FiltersButton host={host} open={menu === 'filters'} onClick={() => setMenu(menu === 'filters' ? null : 'filters')} />
             {menu === 'filters' && <FilterMenu host={host} onClose={() => setMenu(null)} />}
           </div>
         )}
@@ -494,14 +491,7 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
                     </button>
                   </div>
                 )}
-                {(host.view.focus || host.view.path) && (
-                  <div className="overlay banner" data-testid="focus-banner">
-                    {host.view.path ? `Path: ${host.view.path.nodes.size} nodes` : `Focused on ${host.view.focus!.size} nodes`}
-                    <button type="button" onClick={() => host.clearFocus()}>
-                      Show all <kbd>Esc</kbd>
-                    </button>
-                  </div>
-                )}
+                <FocusBanner host={host} />
                 {diff && (
                   <div className="overlay banner diff" data-testid="diff-summary">
                     <span className="ok">
@@ -599,6 +589,28 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
         ))}
       </div>
     </div>
+  );
+}
+
+function FocusBanner({ host }: { host: GraphHost }) {
+  useHost(host);
+  if (!host.view.focus && !host.view.path) return null;
+  return (
+    <div className="overlay banner" data-testid="focus-banner">
+      {host.view.path ? `Path: ${host.view.path.nodes.size} nodes` : `Focused on ${host.view.focus!.size} nodes`}
+      <button type="button" onClick={() => host.clearFocus()}>
+        Show all <kbd>Esc</kbd>
+      </button>
+    </div>
+  );
+}
+
+function FiltersButton({ host, open, onClick }: { host: GraphHost; open: boolean; onClick(): void }) {
+  useHost(host);
+  return (
+    <button type="button" className={open || hasFilters(host) ? 'on' : ''} onClick={onClick} data-testid="filters-button">
+      Filters
+    </button>
   );
 }
 

@@ -10,6 +10,7 @@ import { inferSettings, type ForceAtlas2Settings } from 'graphology-layout-force
 import { NodeSquareProgram } from '@sigma/node-square';
 import { createNodeBorderProgram } from '@sigma/node-border';
 import { toBlob } from '@sigma/export-image';
+import { installJsPicking } from './picking';
 import type { GraphDelta } from '../../../main/common/graph';
 import {
   applyDelta,
@@ -63,6 +64,8 @@ export class GraphHost {
   layoutSettings: LayoutSettings = { autoStopSec: 12, ...inferSettings(1000) };
   /** Bumped whenever something React shows (counts, legend, selection) may have changed. */
   version = 0;
+  /** Bumped only when nodes/edges or the hidden set change (legend counts, filter lists). */
+  structureVersion = 0;
   /** Set when a delta arrived out of order: the owner should fetch a snapshot. */
   needsSnapshot = false;
   private layout: FA2LayoutSupervisor | null = null;
@@ -71,6 +74,9 @@ export class GraphHost {
   private listeners = new Set<Listener>();
   private notifyFrame = 0;
   private hiddenDirty = true;
+  /** Rebuilt on each view change; sigma always calls through the stable wrappers below. */
+  private nodeReducerFn = nodeReducer(this.view);
+  private edgeReducerFn = edgeReducer(this.view, this.graph);
 
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
@@ -108,10 +114,13 @@ export class GraphHost {
       labelWeight: '500',
       minCameraRatio: 0.01,
       maxCameraRatio: 20,
+      nodeReducer: (k, d) => this.nodeReducerFn(k, d) as never,
+      edgeReducer: (k, d) => this.edgeReducerFn(k, d) as never,
       ...LABEL_SETTINGS[this.labelDensity],
       ...this.themeSettings(),
     });
-    this.applyReducers();
+    installJsPicking(this.sigma as unknown as Sigma);
+    this.refreshView();
     if (this.layoutWanted) this.startLayout();
   }
 
@@ -139,7 +148,7 @@ export class GraphHost {
     this.theme = theme;
     this.view = { ...this.view, ...themeColors(theme) };
     if (this.sigma) for (const [k, v] of Object.entries(this.themeSettings())) this.sigma.setSetting(k as 'labelColor', v as never);
-    this.applyReducers();
+    this.refreshView();
   }
 
   setLabelDensity(d: LabelDensity): void {
@@ -170,10 +179,13 @@ export class GraphHost {
     else if (delta.reset) this.needsSnapshot = false;
     if (res.structural || res.updated) this.hiddenDirty = true;
     this.recomputeHidden();
-    // While detached, installing the reducers re-renders an empty graph: cheap. Re-attaching then
-    // indexes and draws the whole mirror exactly once.
-    this.applyReducers();
-    if (bulk) this.sigma?.setGraph(this.graph);
+    if (res.structural) this.structureVersion++;
+    this.view.hoverDims = this.graph.order + this.graph.size < 15_000;
+    // While detached, refreshing costs nothing; re-attaching indexes and draws the mirror once.
+    if (bulk) {
+      this.refreshView(null, false);
+      this.sigma?.setGraph(this.graph);
+    } else this.refreshView();
     // A growing graph settles its newcomers for a few seconds; the rest of it barely moves.
     if (res.structural && (wasRunning || this.layoutWanted || res.reset)) this.startLayout(res.reset ? undefined : 4);
     this.notify();
@@ -181,10 +193,12 @@ export class GraphHost {
   }
 
   setFilters(f: Partial<Filters>): void {
+    if ((Object.keys(f) as (keyof Filters)[]).every((k) => this.filters[k] === f[k])) return;
     this.filters = { ...this.filters, ...f };
+    this.structureVersion++;
     this.hiddenDirty = true;
     this.recomputeHidden();
-    this.applyReducers();
+    this.refreshView();
     this.notify();
   }
 
@@ -194,22 +208,43 @@ export class GraphHost {
     this.view = { ...this.view, hidden: computeHidden(this.graph, this.filters) };
   }
 
-  setView(v: Partial<ViewState>): void {
+  /**
+   * Change the view. `scope` lists the only nodes/edges whose look changes (selection, hover on a
+   * big graph): sigma then re-draws just those instead of re-processing the whole graph.
+   */
+  setView(v: Partial<ViewState>, scope?: { nodes: Iterable<string>; edges?: Iterable<string> }): void {
     this.view = { ...this.view, ...v };
-    this.applyReducers();
+    this.refreshView(scope ?? null);
     this.notify();
   }
 
-  private applyReducers() {
-    if (!this.sigma) return;
-    this.sigma.setSetting('nodeReducer', nodeReducer(this.view) as never);
-    this.sigma.setSetting('edgeReducer', edgeReducer(this.view, this.graph) as never);
+  private refreshView(scope: { nodes: Iterable<string>; edges?: Iterable<string> } | null = null, render = true) {
+    this.nodeReducerFn = nodeReducer(this.view);
+    this.edgeReducerFn = edgeReducer(this.view, this.graph);
+    const s = this.sigma;
+    if (!s || !render) return;
+    if (scope) {
+      // Only items sigma has in its programs can be re-drawn in place (hidden ones are not there).
+      const idx = s as unknown as { nodeProgramIndex: Record<string, number>; edgeProgramIndex: Record<string, number> };
+      const nodes = [...new Set(scope.nodes)].filter((k) => idx.nodeProgramIndex[k] !== undefined && this.graph.hasNode(k));
+      const edges = [...new Set(scope.edges ?? [])].filter((k) => idx.edgeProgramIndex[k] !== undefined && this.graph.hasEdge(k));
+      s.refresh({ partialGraph: { nodes, edges }, skipIndexation: true, schedule: true });
+    } else s.refresh({ schedule: true });
   }
 
   hover(key: string | null): void {
     if (key === this.view.hovered) return;
     const nb = key && this.graph.hasNode(key) ? neighbourhood(this.graph, key, 1, this.view.hidden) : null;
-    this.setView({ hovered: key, hoverNeighbours: nb });
+    if (this.view.hoverDims) {
+      this.setView({ hovered: key, hoverNeighbours: nb });
+      return;
+    }
+    // Big graph: light up the neighbourhood only, and re-draw only what changes.
+    const prev = this.view.hoverNeighbours;
+    const prevKey = this.view.hovered;
+    const nodes = [...(prev ?? []), ...(nb ?? [])];
+    const edges = [...(prevKey && this.graph.hasNode(prevKey) ? this.graph.edges(prevKey) : []), ...(key && this.graph.hasNode(key) ? this.graph.edges(key) : [])];
+    this.setView({ hovered: key, hoverNeighbours: nb }, { nodes, edges });
   }
 
   select(key: string | null, additive = false): void {
@@ -217,11 +252,20 @@ export class GraphHost {
     if (!key) selected = [];
     else if (additive) selected = [...this.view.selected.filter((k) => k !== key), key].slice(-2);
     else selected = [key];
-    this.setView({ selected, selectedEdge: null, path: null });
+    const before = this.view;
+    const structural = !!before.path || !!before.selectedEdge;
+    this.setView(
+      { selected, selectedEdge: null, path: null },
+      structural ? undefined : { nodes: [...before.selected, ...selected] },
+    );
   }
 
   selectEdge(key: string | null): void {
-    this.setView({ selectedEdge: key, selected: [] });
+    const before = this.view;
+    this.setView(
+      { selectedEdge: key, selected: [] },
+      before.path ? undefined : { nodes: before.selected, edges: [before.selectedEdge, key].filter((k): k is string => !!k) },
+    );
   }
 
   /** Dim everything outside `hops` of the node. */
@@ -255,6 +299,7 @@ export class GraphHost {
   }
 
   clearFocus(): void {
+    if (!this.view.focus && !this.view.path && !this.view.focusEdges) return;
     this.setView({ focus: null, focusEdges: null, path: null });
   }
 
@@ -281,8 +326,9 @@ export class GraphHost {
       maxY = -Infinity,
       n = 0;
     for (const k of keys) {
+      // Display data is in sigma's normalised ("framed graph") space, the camera's space too.
       const d = s.getNodeDisplayData(k);
-      if (!d) continue;
+      if (!d || !Number.isFinite(d.x)) continue;
       n++;
       minX = Math.min(minX, d.x);
       maxX = Math.max(maxX, d.x);
