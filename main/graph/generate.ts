@@ -43,7 +43,7 @@ export interface GenerateOptions {
   layoutSeed?: number;
 }
 
-const GEN_VERSION = 3;
+const GEN_VERSION = 4;
 export const DEFAULT_PROBES = ['exec', 'exit', 'tcp', 'dns', 'open', 'priv', 'ptrace', 'mount', 'module', 'bpf'];
 
 /** mulberry32: small, fast, deterministic. */
@@ -376,7 +376,19 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
   const pgFiles: string[] = [];
   for (let i = 0; i < 60; i++) pgFiles.push(`/var/lib/postgresql/data/base/16384/${2600 + i * 3}`);
 
+  /** Variant events: on top of the `events` requested, so a variant is its base plus them. */
+  const extraEvents = new WeakSet<LanternEvent>();
+
+  /** Exactly `opts.events` events (plus variant extras): one loop step may produce several. */
   function* events(): Generator<LanternEvent> {
+    let n = 0;
+    for (const e of rawEvents()) {
+      if (!extraEvents.has(e) && ++n > opts.events) return;
+      yield e;
+    }
+  }
+
+  function* rawEvents(): Generator<LanternEvent> {
     const total = opts.events;
     const seq = new Map(nodes.map((n) => [n, 0]));
     let i = 0;
@@ -508,7 +520,9 @@ export function makeCapture(opts: GenerateOptions): GeneratedCapture {
           });
         }
         if (opts.variant === 'extra-egress' && ++apiRequests % 100 === 0) {
-          yield ev('connect', a.node, p, a, { net: tcp(a.ip, 45000, '198.51.100.77', 443) });
+          const extra = ev('connect', a.node, p, a, { net: tcp(a.ip, 45000, '198.51.100.77', 443) });
+          extraEvents.add(extra);
+          yield extra;
           i--; // not counted, so the base events stay exactly those of the base capture
         }
       } else if (x < 0.65) {

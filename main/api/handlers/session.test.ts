@@ -1,0 +1,108 @@
+/**
+ * The session area of the contract through the real handlers, a real engine worker and the
+ * bundled demo capture: open, snapshot, replay control with published streams, details, events,
+ * histogram, export, diff refusal, close, and shutdown terminating the workers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CallName, CallRequest, CallResponse, StreamName } from '../../common/contract';
+import { generateCapture } from '../../graph/generate';
+import { forgetJsonStores } from '../../store/db';
+import { createHandlers, type HandlerContext } from './index';
+import { ApiFailure } from './types';
+
+const dir = mkdtempSync(join(tmpdir(), 'lantern-session-api-'));
+const shutdown: (() => Promise<void> | void)[] = [];
+const published: { name: StreamName; payload: unknown }[] = [];
+const ctx: HandlerContext = {
+  mode: 'browser',
+  userDataDir: join(dir, 'user'),
+  publish: (name, payload) => published.push({ name, payload }),
+  onShutdown: (fn) => shutdown.push(fn),
+};
+const handlers = createHandlers(ctx);
+async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
+  const h = handlers[name] as ((r: CallRequest<N>, c: HandlerContext) => Promise<CallResponse<N>>) | undefined;
+  if (!h) throw new Error(`no handler for ${name}`);
+  return h(req, ctx);
+}
+
+afterAll(async () => {
+  for (const fn of shutdown.splice(0)) await fn();
+  forgetJsonStores();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('session handlers', () => {
+  it('opens the demo and drives it through the contract', async () => {
+    forgetJsonStores();
+    const info = await call('session.openDemo', {});
+    expect(info).toMatchObject({ kind: 'demo', complete: true });
+    expect(info.events).toBeGreaterThan(1000);
+    const sessionId = info.sessionId;
+
+    const snap = await call('graph.snapshot', { sessionId });
+    expect(snap.reset).toBe(true);
+    const pods = await call('graph.snapshot', { sessionId, collapse: 'pod' });
+    expect(pods.nodes!.length).toBeLessThan(snap.nodes!.length);
+
+    published.length = 0;
+    const st = await call('replay.control', {
+      sessionId,
+      action: 'seek',
+      time: info.startTime + (info.endTime - info.startTime) / 4,
+    });
+    expect(st.playing).toBe(false);
+    expect(st.time).toBeLessThanOrEqual(info.startTime + (info.endTime - info.startTime) / 4);
+    expect(published.some((p) => p.name === 'replay.state')).toBe(true);
+    const delta = published.find((p) => p.name === 'graph.delta')?.payload as
+      { sessionId: string; delta: { reset?: boolean } } | undefined;
+    expect(delta?.sessionId).toBe(sessionId);
+    expect(delta?.delta.reset).toBe(true); // backwards from the end: the mirror starts over
+
+    const proc = snap.nodes!.find((n) => n.attributes.kind === 'process' && n.attributes.detail === '/usr/sbin/nginx')!;
+    const details = await call('graph.nodeDetails', { sessionId, key: proc.key });
+    expect(details.neighbours.length).toBeGreaterThan(0);
+    const evs = await call('graph.events', { sessionId, nodeKey: proc.key, offset: 0, limit: 3 });
+    expect(evs.events).toHaveLength(3);
+    expect(evs.total).toBeGreaterThan(3);
+
+    const hist = await call('timeline.histogram', { sessionId, buckets: 20 });
+    expect(hist.counts).toHaveLength(20);
+
+    const md = await call('export.graph', { sessionId, format: 'md' });
+    expect(md.fileName).toMatch(/\.md$/);
+    expect(md.data).toContain('# Lantern summary');
+
+    await expect(call('graph.nodeDetails', { sessionId, key: 'proc:nope' })).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    expect(await call('session.close', { sessionId })).toEqual({ closed: true });
+    await expect(call('session.info', { sessionId })).rejects.toBeInstanceOf(ApiFailure);
+  });
+
+  it('opens an upload, refuses an incomparable diff in words, and shutdown stops every worker', async () => {
+    const a = join(dir, 'a.lantern');
+    const b = join(dir, 'b.lantern');
+    await generateCapture({ events: 2000, seed: 3 }, a);
+    await generateCapture({ events: 2000, seed: 3, probes: ['exec', 'tcp'] }, b);
+    const { readFile } = await import('node:fs/promises');
+    const up = await call('session.openUpload', {
+      name: 'a.lantern',
+      dataBase64: (await readFile(a)).toString('base64'),
+    });
+    expect(up.events).toBe(2000);
+    const garbage = call('session.openUpload', {
+      name: 'x.lantern',
+      dataBase64: Buffer.from('not a capture').toString('base64'),
+    });
+    await expect(garbage).rejects.toMatchObject({ code: 'bad-input' });
+    const d = await call('diff.open', { a, b });
+    expect(d.comparable).toBe(false);
+    expect(d.reason).toMatch(/different probes/);
+    for (const fn of shutdown.splice(0)) await fn();
+    await expect(call('session.info', { sessionId: up.sessionId })).rejects.toBeInstanceOf(ApiFailure);
+  });
+});
