@@ -286,6 +286,28 @@ export class ApiServer {
     return this.o.users.get(m[1]!);
   }
 
+  /** Impersonation (kubectl --as/--as-group): the real API's headers and "impersonate" checks. */
+  private impersonate(req: IncomingMessage, user: UserInfo): UserInfo {
+    const as = req.headers['impersonate-user'];
+    const groupsHdr = req.headers['impersonate-group'];
+    if (typeof as !== 'string' || !as) {
+      if (groupsHdr) throw new ApiError(500, 'InternalError', 'Internal error occurred: requested impersonation of groups without impersonating a user');
+      return user;
+    }
+    const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(as);
+    const attrs: ResourceAttrs = sa
+      ? { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa[1], name: sa[2] }
+      : { verb: 'impersonate', group: '', resource: 'users', name: as };
+    if (!authorize(this.o.store, user, attrs))
+      throw new ApiError(403, 'Forbidden', `${sa ? 'serviceaccounts' : 'users'} "${sa ? sa[2] : as}" is forbidden: User "${user.username}" cannot impersonate resource "${sa ? 'serviceaccounts' : 'users'}" in API group "" ${sa ? `in the namespace "${sa[1]}"` : 'at the cluster scope'}`);
+    const groups = (Array.isArray(groupsHdr) ? groupsHdr : groupsHdr ? [groupsHdr] : []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
+    for (const g of groups)
+      if (!authorize(this.o.store, user, { verb: 'impersonate', group: '', resource: 'groups', name: g }))
+        throw new ApiError(403, 'Forbidden', `groups "${g}" is forbidden: User "${user.username}" cannot impersonate resource "groups" in API group "" at the cluster scope`);
+    const base = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] : [];
+    return { username: as, groups: [...new Set([...base, ...groups, 'system:authenticated'])] };
+  }
+
   private async applyFaults(res: ServerResponse, external: boolean): Promise<boolean> {
     if (!external) return false;
     const f = this.faults;
@@ -309,11 +331,12 @@ export class ApiServer {
     this.requestCount.total++;
     const url = new URL(req.url ?? '/', 'https://lab');
     if (process.env.LANTERN_LAB_DEBUG) this.o.log?.(`${req.method} ${req.url}`);
-    const user = this.authenticate(req);
-    if (!user) {
+    const authn = this.authenticate(req);
+    if (!authn) {
       sendJson(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
+    const user = this.impersonate(req, authn);
     if (await this.applyFaults(res, external)) return;
     const method = (req.method ?? 'GET').toUpperCase();
     const r = route(url.pathname);
@@ -362,6 +385,7 @@ export class ApiServer {
     if (r.sub === 'exec' || r.sub === 'attach' || r.sub === 'portforward')
       throw new ApiError(400, 'BadRequest', 'Upgrade request required');
 
+    if (r.sub === 'scale') return sendJson(res, 200, this.scale(def, r, verb, body, req.headers['content-type'] ?? ''));
     switch (verb) {
       case 'get': {
         const o = this.o.store.get(def, r.namespace, r.name!);
@@ -388,6 +412,28 @@ export class ApiServer {
     }
   }
 
+  /** The scale subresource (autoscaling/v1 Scale) of deployments, replicasets, statefulsets. */
+  private scale(def: ResourceDef, r: Route, verb: string, body: Any, contentType: string): Any {
+    const cur = this.o.store.get(def, r.namespace, r.name!) as Any;
+    if (!cur) throw notFound(def, r.name!);
+    const toScale = (o: Any) => ({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      spec: { replicas: o.spec.replicas },
+      status: { replicas: o.status?.replicas ?? 0, selector: Object.entries(o.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+    });
+    if (verb === 'get') return toScale(cur);
+    let replicas: unknown;
+    if (verb === 'update') replicas = body?.spec?.replicas;
+    else if (contentType.startsWith('application/json-patch+json')) replicas = applyJsonPatch(toScale(cur), body).spec?.replicas;
+    else replicas = mergePatch(toScale(cur), body ?? {}).spec?.replicas;
+    if (!Number.isInteger(replicas) || (replicas as number) < 0)
+      throw invalid({ ...def, kind: 'Scale' }, r.name!, [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }]);
+    const next = this.o.store.mutate(def, r.namespace, r.name!, (o: Any) => (o.spec.replicas = replicas), true);
+    return toScale(next);
+  }
+
   private nonResource(path: string, res: ServerResponse): void {
     const p = path.replace(/\/+$/, '') || '/';
     if (p === '/version') return sendJson(res, 200, { ...LAB_K8S_VERSION, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.25.0', compiler: 'gc', platform: 'linux/amd64' });
@@ -403,6 +449,36 @@ export class ApiServer {
         return { name: g, versions, preferredVersion: versions[0] };
       });
       return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+    }
+    if (p === '/openapi/v3') {
+      // No schemas: just enough for kubectl to see that the server validates fields itself
+      // (fieldValidation on PATCH), so `kubectl create/apply -f` work without --validate=false.
+      const paths: Record<string, { serverRelativeURL: string }> = { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=lab' } };
+      for (const g of GROUP_VERSIONS) paths[`apis/${g.group}/${g.version}`] = { serverRelativeURL: `/openapi/v3/apis/${g.group}/${g.version}?hash=lab` };
+      return sendJson(res, 200, { paths });
+    }
+    const mo = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(p);
+    if (mo) {
+      const group = mo[1] ? '' : mo[2]!;
+      const version = mo[1] ?? mo[3]!;
+      const defs = RESOURCES.filter((r) => r.group === group && r.version === version && r.verbs.includes('patch'));
+      if (!defs.length) return sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      const docPaths: Any = {};
+      for (const d of defs) {
+        const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+        const path = d.namespaced ? `${base}/namespaces/{namespace}/${d.resource}/{name}` : `${base}/${d.resource}/{name}`;
+        docPaths[path] = {
+          patch: {
+            operationId: `patch${d.kind}`,
+            'x-kubernetes-action': 'patch',
+            'x-kubernetes-group-version-kind': { group, version, kind: d.kind },
+            parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } })),
+            responses: { '200': { description: 'OK' } },
+          },
+        };
+      }
+      res.setHeader('Content-Type', 'application/json');
+      return sendJson(res, 200, { openapi: '3.0.0', info: { title: 'Kubernetes (lantern lab)', version: LAB_K8S_VERSION.gitVersion }, paths: docPaths, components: { schemas: {} } });
     }
     const mg = /^\/apis\/([^/]+)$/.exec(p);
     if (mg) {
@@ -869,8 +945,15 @@ export class ApiServer {
       socket.end(`HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
     };
     this.requestCount.total++;
-    const user = this.authenticate(req);
-    if (!user) return fail(401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+    const authn = this.authenticate(req);
+    if (!authn) return fail(401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+    let user: UserInfo;
+    try {
+      user = this.impersonate(req, authn);
+    } catch (e) {
+      const ae = e as ApiError;
+      return fail(ae.code, statusBody(ae.code, ae.reason, ae.message));
+    }
     if (external && this.faults.failNext > 0) {
       this.faults.failNext--;
       return fail(this.faults.failStatus, statusBody(this.faults.failStatus, REASONS[this.faults.failStatus]!, 'injected fault (lab)'));

@@ -143,6 +143,31 @@ describe.skipIf(!!why)('lab', () => {
     expect((await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'list', 'pods', '-A'], env)).stdout.trim()).toBe('yes');
     expect((await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'get', 'pods', '--subresource=log', '-n', 'shop'], env)).stdout.trim()).toBe('no');
     expect((await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'list', 'nodes'], env)).stdout.trim()).toBe('yes');
+    // impersonation: the admin may, the restricted user may not
+    const sa = '--as=system:serviceaccount:ops:ops-controller';
+    expect((await run(kubectl, ['auth', 'can-i', 'list', 'pods', '-n', 'ops', sa], env)).stdout.trim()).toBe('yes');
+    expect((await run(kubectl, ['auth', 'can-i', 'list', 'secrets', '-n', 'ops', sa], env)).stdout.trim()).toBe('no');
+    expect((await run(kubectl, ['--context', lab.contexts.restricted, 'get', 'pods', '--as=lab-admin'], env)).stderr).toContain('cannot impersonate resource "users"');
+  });
+
+  it('kubectl: apply -f and scale a Deployment; the controllers follow', async () => {
+    const manifest = JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'applied', namespace: 'default' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'applied' } }, template: { metadata: { labels: { app: 'applied' } }, spec: { containers: [{ name: 'c', image: 'x:1', command: ['sleep', '300'] }] } } },
+    });
+    const a = await run(kubectl, ['apply', '-f', '-'], env, manifest);
+    expect(a.code, a.stderr).toBe(0);
+    const pods = async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=applied' })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).length;
+    await until(async () => (await pods()) === 2, '2 replicas');
+    expect((await run(kubectl, ['scale', 'deploy/applied', '--replicas=1'], env)).code).toBe(0);
+    await until(async () => (await pods()) === 1, '1 replica');
+    expect((await run(kubectl, ['delete', 'deploy/applied'], env)).code).toBe(0);
+    await until(async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=applied' })).items.length === 0, 'pods garbage-collected');
+    const bad = await run(kubectl, ['create', '-f', '-'], env, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'c' }] } }));
+    expect(bad.stderr).toContain('The Pod "Bad_Name" is invalid');
+    expect(bad.stderr).toContain('spec.containers[0].image: Required value');
   });
 
   it('kubectl: logs -f with timestamps, and delete with a grace period (SIGTERM first)', async () => {
