@@ -13,6 +13,7 @@ import { renameSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ProgressPrinter } from '../../main/capture/cli-support';
 import { createCapture, openCluster } from '../../main/capture/engine';
 
 interface Lab {
@@ -75,21 +76,20 @@ async function main(): Promise<void> {
     for (const s of wanted)
       if (!known.includes(s)) process.stderr.write(`note: the lab has no scenario "${s}"; skipped\n`);
     cluster = await openCluster({ kubeconfigPath: lab.kubeconfigPath, context: lab.contexts.admin });
+    const printer = new ProgressPrinter(process.stderr);
     const session = await createCapture(cluster, {
       targets: {},
       durationSec,
       out: tmp,
       onNotice: (level, message) => process.stderr.write(`${level}: ${message}\n`),
-      onProgress: (p) => {
-        if (Math.round(p.elapsedSec) % 10 === 0 || p.done) {
-          process.stderr.write(
-            `[${p.elapsedSec.toFixed(0)}s] ${p.nodes.map((n) => `${n.node} ${n.state} ${n.events}`).join(' | ')}\n`,
-          );
-        }
-      },
+      onProgress: (p) => printer.update(p),
       progressMs: 1000,
     });
     await session.start();
+    // The agents compile and attach their probes first (tens of seconds on a busy machine).
+    while (session.progress().elapsedSec === 0 && !session.progress().nodes.every((n) => n.state === 'failed')) {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     // Warm-up: normal behaviour first, so the attacks stand out against it.
     const warm = Math.min(15, Math.floor(durationSec / 5));
     await new Promise((r) => setTimeout(r, warm * 1000));
