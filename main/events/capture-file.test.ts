@@ -255,6 +255,8 @@ describe('bad input is refused in words, or skipped and counted', () => {
     { name: 'net without addresses', line: `{"kind":"connect","time":1,"node":"n","net":{"dport":80}}`, reason: /"net" needs/ },
     { name: 'array', line: `[1,2,3]`, reason: /not a JSON object/ },
     { name: 'deep nesting', line: '['.repeat(200_000), reason: /not valid JSON/ },
+    { name: 'deep nesting that parses', line: `{"kind":"exec","time":1,"node":"n","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, reason: /nested deeper than 64 levels/ },
+    { name: 'deep __proto__', line: `{"kind":"exec","time":1,"node":"n","x":[{"y":{"__proto__":{"polluted":1}}}]}`, reason: /forbidden key "__proto__"/ },
     { name: 'second header', line: JSON.stringify(header), reason: /second capture header/ },
   ];
 
