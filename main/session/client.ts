@@ -84,8 +84,8 @@ export class EngineClient {
       changed: { edges: number };
     }>('openDiff', a, b, o ?? {});
   }
-  startLive(header: CaptureHeader, name: string) {
-    return this.call<SessionInfo>('startLive', header, name);
+  startLive(header: CaptureHeader, name: string, path?: string) {
+    return this.call<SessionInfo>('startLive', header, name, path);
   }
   appendLive(events: LanternEvent[]) {
     return this.call<void>('appendLive', events);

@@ -159,10 +159,14 @@ export class SessionEngine {
     for (const f of this.opts.sinks ?? []) this.sinks.push(await f(header));
   }
 
-  /** Live capture: events arrive in batches; the cursor follows the end unless the analyst moved it. */
-  async startLive(header: CaptureHeader, name: string): Promise<SessionInfo> {
+  /**
+   * Live capture: events arrive in batches; the cursor follows the end unless the analyst moved
+   * it. `path`: the capture file being written, from which `events()` reads raw events back.
+   */
+  async startLive(header: CaptureHeader, name: string, path?: string): Promise<SessionInfo> {
     this.kind = 'live';
     this.name = name;
+    if (path) this.source = { path, name };
     await this.begin(header);
     return this.info();
   }

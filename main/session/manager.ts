@@ -37,7 +37,8 @@ export class SessionManager {
 
   private spawn(detectConfig?: SessionDetectConfig): { id: string; client: EngineClient } {
     const max = this.opts.maxSessions ?? 16;
-    if (this.sessions.size >= max) throw new SessionError('unsupported', `at most ${max} sessions can be open at once; close one first`);
+    if (this.sessions.size >= max)
+      throw new SessionError('unsupported', `at most ${max} sessions can be open at once; close one first`);
     const id = `s-${randomUUID()}`;
     const init = { sessionId: id, detect: this.opts.detect !== false, ...(detectConfig ? { detectConfig } : {}) };
     const client = new EngineClient(init, (m) => this.forward(id, m));
@@ -78,10 +79,10 @@ export class SessionManager {
    * A live session: the capture module feeds events as they arrive (appendLive); the graph and
    * findings follow the end of the stream unless the analyst moved the replay cursor.
    */
-  async startLive(header: CaptureHeader, name: string): Promise<SessionInfo> {
+  async startLive(header: CaptureHeader, name: string, path?: string): Promise<SessionInfo> {
     const { id, client } = this.spawn(await this.opts.detectConfig?.());
     try {
-      return await client.startLive(header, name);
+      return await client.startLive(header, name, path);
     } catch (e) {
       await this.close(id);
       throw e;

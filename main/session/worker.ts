@@ -25,7 +25,8 @@ const engine = new SessionEngine({
 const methods: Record<WorkerRequest['method'], (...args: never[]) => unknown> = {
   open: (src: Parameters<SessionEngine['open']>[0], o: Parameters<SessionEngine['open']>[1]) => engine.open(src, o),
   openDiff: (a: string, b: string, o: { force?: boolean }) => engine.openDiff(a, b, o),
-  startLive: (h: Parameters<SessionEngine['startLive']>[0], name: string) => engine.startLive(h, name),
+  startLive: (h: Parameters<SessionEngine['startLive']>[0], name: string, path?: string) =>
+    engine.startLive(h, name, path),
   appendLive: (events: Parameters<SessionEngine['appendLive']>[0]) => engine.appendLive(events),
   info: () => engine.info(),
   snapshot: (level: Parameters<SessionEngine['snapshot']>[0]) => engine.snapshot(level),
@@ -33,7 +34,8 @@ const methods: Record<WorkerRequest['method'], (...args: never[]) => unknown> = 
   events: (q: Parameters<SessionEngine['events']>[0]) => engine.events(q),
   control: (req: Parameters<SessionEngine['control']>[0]) => engine.control(req),
   histogram: (n: number) => engine.histogram(n),
-  exportGraph: (f: Parameters<SessionEngine['exportGraph']>[0], l: Parameters<SessionEngine['exportGraph']>[1]) => engine.exportGraph(f, l),
+  exportGraph: (f: Parameters<SessionEngine['exportGraph']>[0], l: Parameters<SessionEngine['exportGraph']>[1]) =>
+    engine.exportGraph(f, l),
   findings: () => engine.findings(),
   diff: () => engine.diff(),
   seekToIndex: (n: number) => engine.seekToIndex(n),
@@ -51,7 +53,11 @@ port.on('message', (req: WorkerRequest) => {
       port.postMessage({ id: req.id, ok: true, result } satisfies WorkerReply);
     } catch (e) {
       const code = e instanceof EngineFailure ? e.code : 'internal';
-      port.postMessage({ id: req.id, ok: false, error: { code, message: (e as Error)?.message ?? String(e) } } satisfies WorkerReply);
+      port.postMessage({
+        id: req.id,
+        ok: false,
+        error: { code, message: (e as Error)?.message ?? String(e) },
+      } satisfies WorkerReply);
     }
   })();
 });
