@@ -1009,8 +1009,8 @@ export class ApiServer {
     };
     child.stdout?.on('data', (d: Buffer) => send(1, d));
     child.stderr?.on('data', (d: Buffer) => send(2, d));
-    if (!wantStdin) child.stdin?.end();
     child.stdin?.on('error', () => {});
+    if (!wantStdin) child.stdin?.end();
     ws.on('message', (data: Buffer, isBinary) => {
       const b = Buffer.isBuffer(data) ? data : Buffer.from(data as unknown as ArrayBuffer);
       if (!isBinary && !b.length) return;

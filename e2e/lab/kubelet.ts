@@ -358,6 +358,7 @@ export class Kubelet {
         cgroupDir: sbDir,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
+      rt.sandbox.stdin?.on('error', () => {});
       await waitPid(rt.sandbox);
       await new Promise<void>((resolve, reject) => {
         let err = '';
@@ -563,6 +564,7 @@ export class Kubelet {
       const p = this.spawnInContainer(rt, ct, pod, c, argv.map((a) => this.mapPath(a)), env, ct.scopeDir);
       p.stdout?.resume();
       p.stderr?.resume();
+      p.stdin?.on('error', () => {});
       p.stdin?.end();
       const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
       p.on('exit', (code) => {

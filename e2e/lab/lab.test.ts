@@ -225,6 +225,11 @@ describe.skipIf(!!why)('lab', () => {
     await until(() => events.some((e) => e.startsWith('DELETED')), 'watch DELETED');
     ac.abort();
     expect(events[0]).toBe('ADDED:Pending');
+    // a resourceVersion older than the watch window is answered with 410 Expired, as the real API
+    const gone = await new Promise<Any>((resolve) => {
+      void w.watch('/api/v1/pods', { resourceVersion: '1' }, (type, obj) => type === 'ERROR' && resolve(obj), () => {});
+    });
+    expect(gone).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
 
     // informer (list + watch) keeps a cache
     const inf = k8s.makeInformer(kc, '/api/v1/namespaces/shop/pods', () => core.listNamespacedPod({ namespace: 'shop' }));
@@ -355,6 +360,17 @@ describe.skipIf(!!why)('lab', () => {
       return p.status?.phase === 'Failed' ? p : undefined;
     }, 'deadline exceeded');
     expect(dead.status?.reason).toBe('DeadlineExceeded');
+
+    // a crashing container restarts with a new container id and back-off
+    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'crash' }, spec: { containers: [{ name: 'c', image: 'x', command: ['sh', '-c', 'echo up; exit 1'] }] } } });
+    const first = await until(async () => (await core.readNamespacedPod({ namespace: 'default', name: 'crash' })).status?.containerStatuses?.[0]?.containerID, 'first container id');
+    const again = await until(async () => {
+      const cs = (await core.readNamespacedPod({ namespace: 'default', name: 'crash' })).status?.containerStatuses?.[0];
+      return cs && cs.restartCount >= 1 ? cs : undefined;
+    }, 'a restart');
+    expect(again.lastState?.terminated?.exitCode).toBe(1);
+    expect(again.containerID).not.toBe(first);
+    await core.deleteNamespacedPod({ namespace: 'default', name: 'crash', gracePeriodSeconds: 0 });
   });
 
   it('bpftrace sees a process in a lab pod under the pod cgroup path, which maps back to the API pod uid and container id', async () => {
@@ -403,6 +419,15 @@ describe.skipIf(!!why)('lab', () => {
     const m = await lab.runScenario('cloud-metadata');
     expect(m.stdout).toContain('AccessKeyId');
   });
+
+  it('every scenario runs to the end in its pod', async () => {
+    for (const name of lab.scenarios()) {
+      const r = await lab.runScenario(name);
+      expect(r.exitCode, `${name}: ${r.stderr}`).toBe(0);
+      expect(r.window.endNs).toBeGreaterThan(r.window.startNs);
+      expect(r.containerId).toMatch(/^[0-9a-f]{64}$/);
+    }
+  }, 120_000);
 
   it('stop() leaves no process, cgroup, network namespace, mount or temp dir', async () => {
     const pods = (await core.listPodForAllNamespaces()).items.filter((p) => p.status?.phase === 'Running');

@@ -95,6 +95,8 @@ export class LabNetwork {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.netd.stderr?.on('data', (d: Buffer) => this.errors.push(d.toString()));
+    this.netd.stdin?.on('error', () => {}); // a dead daemon is reported through errors/exit
+    this.router.stdin?.on('error', () => {});
     const ready = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`lab network daemon did not start: ${this.errors.join(' ')}`)), 10_000);
       readline.createInterface({ input: this.netd!.stdout! }).on('line', (line) => {

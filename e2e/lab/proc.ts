@@ -53,6 +53,7 @@ export function run(cmd: string, args: string[], input?: string, timeoutMs = 10_
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
       else resolve(String(stdout));
     });
+    c.stdin?.on('error', () => {}); // the helper may exit before reading (its error is reported above)
     if (input !== undefined) c.stdin?.end(input);
   });
 }
