@@ -137,7 +137,7 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
     const cli = fileURLToPath(new URL('../../cli/lantern.mjs', import.meta.url));
     const run = async (...args: string[]) => {
       try {
-        const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'import', ...args], { timeout: 60_000 });
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'import', ...args], { timeout: 200_000 });
         return { code: 0, stdout, stderr };
       } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string };
@@ -145,18 +145,21 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
       }
     };
     const out = tmp('cli.lantern');
-    const ok = await run(sample('tracee/v0.14.0/docs__forensics__index.jsonl'), '--out', out);
-    expect(ok.code).toBe(0);
+    // Each run compiles the CLI through tsx: run them side by side, the machine may be busy.
+    const [ok, none, usage, forced] = await Promise.all([
+      run(sample('tracee/v0.14.0/docs__forensics__index.jsonl'), '--out', out),
+      run(sample('tracee/v0.22.0/docs__events__builtin__network__net_packet_icmp.jsonl'), '--out', tmp('x.lantern')),
+      run('--from', 'splunk', 'x', '--out', 'y'),
+      run('--from', 'falco', sample('tetragon/testdata_events.json'), '--out', tmp('y.lantern'), '--json'),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('Tracee (detected): 4 records read, 2 events written to');
     expect(ok.stdout).toContain('events: open 2');
     expect(ok.stdout).toMatch(/skipped 2 records:\n {4}1× clone has no Lantern equivalent \(first at line \d\)/);
     expect((await readCapture(out)).events).toHaveLength(2);
-    const none = await run(sample('tracee/v0.22.0/docs__events__builtin__network__net_packet_icmp.jsonl'), '--out', tmp('x.lantern'));
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^lantern import: nothing to import/);
-    const usage = await run('--from', 'splunk', 'x', '--out', 'y');
     expect(usage.code).toBe(2);
-    const forced = await run('--from', 'falco', sample('tetragon/testdata_events.json'), '--out', tmp('y.lantern'), '--json');
     expect(forced.code).toBe(1); // a Tetragon file read as Falco alerts has nothing Falco in it
-  }, 60_000);
+  }, 240_000);
 });
