@@ -3,7 +3,8 @@
  * bytes, mutated NDJSON lines, hostile JSON values). Whatever the input, the reader either
  * returns events that are valid LanternEvents, or throws a CaptureError; it never crashes with
  * another error, never hangs, and never pollutes Object.prototype.
- * LANTERN_FUZZ_RUNS=N raises the runs per property for a longer soak.
+ * LANTERN_FUZZ_RUNS=N raises the runs per property for a longer soak. It takes ~10 s on an idle
+ * machine; the generous timeouts are for a busy one.
  */
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -132,7 +133,7 @@ describe('capture reader fuzz (12,000 inputs)', () => {
       }),
       { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 5_000) },
     );
-  }, 60_000);
+  }, 180_000);
 
   it('mutated NDJSON lines, plain and gzip: 5,000 inputs', async () => {
     await fc.assert(
@@ -149,7 +150,7 @@ describe('capture reader fuzz (12,000 inputs)', () => {
       }),
       { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 5_000) },
     );
-  }, 60_000);
+  }, 180_000);
 
   it('hostile JSON values as event lines and as the header: 2,000 inputs', async () => {
     await fc.assert(
@@ -161,5 +162,5 @@ describe('capture reader fuzz (12,000 inputs)', () => {
       }),
       { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 2_000) },
     );
-  }, 60_000);
+  }, 180_000);
 });
