@@ -99,6 +99,9 @@ export class AgentStreamParser {
   private readonly dnsPending = new Map<number, LanternEvent>();
   private readonly procs = new Map<number, { comm: string; start: number; exe?: string }>();
   private strlen = 127;
+  /** Last CLOCK_MONOTONIC ns seen in the stream, and the agent's start (epoch ns). */
+  private lastNs = 0;
+  private startedNs = 0;
 
   constructor(opts: { node: string }) {
     this.node = opts.node;
@@ -141,8 +144,14 @@ export class AgentStreamParser {
     return this.bootNs + ns;
   }
 
+  /** Time for records that carry none (snapshot, aggregated opens): the stream's latest. */
+  private now(): number {
+    if (this.lastNs > 0 && this.bootNs > 0) return this.time(this.lastNs);
+    return this.startedNs || Date.now() * 1e6;
+  }
+
   private agentEvent(kind: 'agent.status' | 'agent.lost', agent: LanternEvent['agent'], seq: number, ns?: number): LanternEvent {
-    return { kind, time: ns !== undefined ? this.time(ns) : Date.now() * 1e6, node: this.node, seq, source: 'lantern', agent };
+    return { kind, time: ns !== undefined ? this.time(ns) : this.now(), node: this.node, seq, source: 'lantern', agent };
   }
 
   private container(cgid: number): ContainerInfo {
@@ -162,6 +171,7 @@ export class AgentStreamParser {
       gid: num(d[6]),
       comm: str(d[10]),
     };
+    if (num(d[1]) > this.lastNs) this.lastNs = num(d[1]);
     const known = this.procs.get(pid);
     if (known && known.start === proc.start && known.exe) proc.exe = known.exe;
     return { kind, time: this.time(num(d[1])), node: this.node, seq, source: 'lantern', proc, container: this.container(num(d[9])) };
@@ -174,6 +184,7 @@ export class AgentStreamParser {
       case 'status': {
         const d = (data ?? {}) as Record<string, unknown>;
         if (typeof d.bootTimeNs === 'number') this.bootNs = d.bootTimeNs;
+        if (typeof d.startedNs === 'number') this.startedNs = d.startedNs;
         const phase = d.phase === 'start' || d.phase === 'stop' || d.phase === 'tick' ? d.phase : undefined;
         out.push(this.agentEvent('agent.status', {
           phase,
@@ -203,7 +214,7 @@ export class AgentStreamParser {
           comm: str(d.comm), exe: str(d.exe) || undefined, args: Array.isArray(d.args) ? d.args.map(str) : undefined,
         };
         this.procs.set(proc.pid, { comm: proc.comm, start: proc.start, exe: proc.exe });
-        out.push({ kind: 'snapshot.proc', time: Date.now() * 1e6, node: this.node, seq, source: 'lantern', proc, container: parseCgroupPath(str(d.cgroup)) });
+        out.push({ kind: 'snapshot.proc', time: this.now(), node: this.node, seq, source: 'lantern', proc, container: parseCgroupPath(str(d.cgroup)) });
         return;
       }
       case 'sock': {
@@ -214,7 +225,7 @@ export class AgentStreamParser {
         const pid = num(d.pid);
         const p = this.procs.get(pid);
         out.push({
-          kind: 'snapshot.sock', time: Date.now() * 1e6, node: this.node, seq, source: 'lantern',
+          kind: 'snapshot.sock', time: this.now(), node: this.node, seq, source: 'lantern',
           proc: { pid, start: num(d.start), comm: p?.comm ?? '', exe: p?.exe },
           net: { proto: 'tcp', family: v, saddr, sport, daddr, dport },
         });
@@ -275,7 +286,7 @@ export class AgentStreamParser {
         for (const a of agg.values()) {
           const p = this.procs.get(a.pid);
           out.push({
-            kind: 'open', time: Date.now() * 1e6, node: this.node, seq, source: 'lantern',
+            kind: 'open', time: this.now(), node: this.node, seq, source: 'lantern',
             proc: { pid: a.pid, start: p?.start ?? 0, comm: p?.comm ?? '', exe: p?.exe },
             container: this.container(a.cg),
             file: { path: a.dir, aggregated: true, count: a.count },
@@ -296,6 +307,7 @@ export class AgentStreamParser {
     const tag = d[0];
     switch (tag) {
       case 'begin': case 'end': case 'tick':
+        if (num(d[1]) > this.lastNs) this.lastNs = num(d[1]);
         return;
       case 'arg': {
         const tid = num(d[1]);
@@ -357,10 +369,7 @@ export class AgentStreamParser {
         const sport = num(d[o + 1]);
         const dport = num(d[o + 2]);
         e.net = { proto, family: tag.endsWith('6') ? 6 : 4, saddr: str(d[o + 3]), sport, daddr: str(d[o + 4]), dport };
-        if (isConn && proto === 'udp' && dport === 53) {
-          e.kind = 'dns';
-          e.dns = { server: e.net.daddr, serverPort: 53 };
-        }
+        // a UDP connect to port 53 stays a connect: the query itself comes as a dns event
         out.push(e);
         return;
       }
