@@ -31,6 +31,8 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-explicit-any': 'warn',
       'prefer-const': 'warn',
+      // `ok ? resolve() : reject()` and `a && b()` as statements are common and harmless
+      '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true, allowTernary: true }],
       'no-control-regex': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
