@@ -131,6 +131,10 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
     await expect(importFile(junk, out)).rejects.toBeInstanceOf(ImportError);
     await expect(importFile(junk, out)).rejects.toThrow(/cannot tell which tool wrote/);
     await expect(importFile(tmp('missing.json'), out)).rejects.toThrow(/cannot open .*ENOENT/);
+    const input = tmp('self.json');
+    await writeFile(input, '{"rule":"r","output":"o","priority":"Notice","output_fields":{}}\n');
+    await expect(importFile(input, input)).rejects.toThrow(/is the input file itself/);
+    expect((await stat(input)).size).toBeGreaterThan(0);
   });
 
   it('lantern import: summary and exit codes 0, 1, 2', async () => {

@@ -17,7 +17,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { CaptureHeader, CaptureTrailer } from '../../common/capture';
@@ -76,6 +77,12 @@ export interface ImportSummary {
   reasonCounts: Record<string, number>;
   warnings: string[];
   header: CaptureHeader;
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (resolve(a) === resolve(b)) return true;
+  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 const inputName = (src: InputSource) => (typeof src === 'string' ? src : src.name);
@@ -257,6 +264,8 @@ export async function importToMemory(src: InputSource, opts: ImportOptions = {})
 
 /** Converts the input and writes a Lantern capture at `out`. Throws ImportError when nothing can be imported. */
 export async function importFile(src: InputSource, out: string, opts: ImportOptions = {}): Promise<ImportSummary & { trailer: CaptureTrailer }> {
+  // The input is read twice: writing over it would destroy it between the passes.
+  if (typeof src === 'string' && (await sameFile(src, out))) throw new ImportError(`--out ${out} is the input file itself`);
   const tool = await resolveTool(src, opts.from);
   const base = opts.baseTimeNs ?? Date.now() * 1e6;
   const now = opts.now ?? new Date();
