@@ -76,6 +76,9 @@ interface Internal {
   entryKey: string | undefined;
   /** Recomputed by finish(): peer/rarity/outlier findings are replaced every run. */
   derived: boolean;
+  /** Context other methods add to this finding's explanation (peer comparison), by source. */
+  notes?: Map<string, string>;
+  baseExplanation?: string;
 }
 
 interface Win {
@@ -811,6 +814,10 @@ export function createEngine(opts: EngineOptions): Detector {
         (groups.get(k) ?? groups.set(k, []).get(k)!).push(pp);
       }
     }
+    // Rule findings by pod: a peer difference that a rule already reported becomes a note in that
+    // finding's explanation, not a second finding about the same thing.
+    const rulesByPod = new Map<string, Internal[]>();
+    for (const it of findings.values()) if (!it.derived) (rulesByPod.get(it.podKey) ?? rulesByPod.set(it.podKey, []).get(it.podKey)!).push(it);
     for (const [gk, members] of groups) {
       const n = members.length;
       if (n < 3) continue; // with two, neither is the odd one out
@@ -834,6 +841,21 @@ export function createEngine(opts: EngineOptions): Detector {
           if (feat[0] === 'c' && sev === 'low') continue;
           if (sev === 'high' && feat[0] !== 'p') sev = 'medium';
           const bits = Math.log2(n / ps.length);
+          // Covered when a rule finding's evidence holds the very event that first showed it.
+          const covering = rulesByPod.get(pp.key)?.filter((it) => it.f.evidence.events.some((e) => e.index === st.ref.index));
+          if (covering?.length) {
+            const note = ` Peer comparison: only ${ps.length} of ${n} ${groupWords} did this; the others never did during this capture.`;
+            for (const it of covering) {
+              it.notes ??= new Map();
+              if (it.notes.get('peer') === note) continue;
+              it.notes.set('peer', note);
+              it.baseExplanation ??= it.f.explanation;
+              it.f.explanation = it.baseExplanation + [...it.notes.values()].join('');
+              it.rarityBits = Math.max(it.rarityBits, bits);
+              changed.add(it.f.id);
+            }
+            continue;
+          }
           derivedRecord(
             `PEER-${shortHash(gk + '\u0000' + pp.key + '\u0000' + feat)}`,
             'peer-group',
