@@ -336,6 +336,11 @@ export class CaptureSession {
     if (reached) void this.finish('complete');
   }
 
+  /** Nodes whose agent has its probes attached (capturing). */
+  attachedNodes(): string[] {
+    return [...this.streams.values()].filter((s) => s.attachedAt !== undefined).map((s) => s.node);
+  }
+
   private firstAttach(now: number): number {
     let first: number | undefined;
     for (const s of this.streams.values())
