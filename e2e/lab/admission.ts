@@ -16,12 +16,17 @@ type Any = any;
 
 export function invalid(def: ResourceDef, name: string, causes: Cause[]): ApiError {
   const msg = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
-  return new ApiError(422, 'Invalid', `${def.kind} "${name}" is invalid: ${causes.length > 1 ? '[' + msg + ']' : msg}`, {
-    name,
-    group: def.group,
-    kind: def.kind,
-    causes,
-  });
+  return new ApiError(
+    422,
+    'Invalid',
+    `${def.kind} "${name}" is invalid: ${causes.length > 1 ? '[' + msg + ']' : msg}`,
+    {
+      name,
+      group: def.group,
+      kind: def.kind,
+      causes,
+    },
+  );
 }
 
 function required(field: string): Cause {
@@ -37,11 +42,15 @@ export function validateMeta(def: ResourceDef, o: K8sObject): Cause[] {
   const rbac = def.group === 'rbac.authorization.k8s.io';
   if (!name) c.push(required('metadata.name'));
   else if (rbac) {
-    if (name === '.' || name === '..' || /[/%]/.test(name)) c.push(bad('metadata.name', name, 'may not contain \'/\' or \'%\''));
+    if (name === '.' || name === '..' || /[/%]/.test(name))
+      c.push(bad('metadata.name', name, "may not contain '/' or '%'"));
   } else if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name))
     c.push(
-      bad('metadata.name', name,
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
+      bad(
+        'metadata.name',
+        name,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+      ),
     );
   for (const [k, v] of Object.entries(o.metadata?.labels ?? {})) {
     if (typeof v !== 'string' || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v))
@@ -56,7 +65,16 @@ export function prepareMeta(o: K8sObject, ns: string | undefined): void {
   o.metadata ??= {};
   if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix(5);
   if (ns) o.metadata.namespace = ns;
-  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink', 'managedFields'])
+  for (const k of [
+    'uid',
+    'resourceVersion',
+    'creationTimestamp',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'generation',
+    'selfLink',
+    'managedFields',
+  ])
     delete o.metadata[k];
 }
 
@@ -71,15 +89,26 @@ function validateContainers(list: Any, path: string, c: Cause[], mustHave: boole
     if (!ct || typeof ct !== 'object') return c.push(required(p));
     if (!ct.name) c.push(required(`${p}.name`));
     else if (typeof ct.name !== 'string' || ct.name.length > 63 || !DNS1123_LABEL.test(ct.name))
-      c.push(bad(`${p}.name`, ct.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"));
-    else if (seen.has(ct.name)) c.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${ct.name}"`, field: `${p}.name` });
+      c.push(
+        bad(
+          `${p}.name`,
+          ct.name,
+          "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'",
+        ),
+      );
+    else if (seen.has(ct.name))
+      c.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${ct.name}"`, field: `${p}.name` });
     else seen.add(ct.name);
     if (!ct.image || typeof ct.image !== 'string') c.push(required(`${p}.image`));
     for (const k of ['command', 'args'] as const)
       if (ct[k] !== undefined && (!Array.isArray(ct[k]) || ct[k].some((x: unknown) => typeof x !== 'string')))
         c.push(bad(`${p}.${k}`, ct[k], 'must be a list of strings'));
     if (ct.imagePullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(ct.imagePullPolicy))
-      c.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${ct.imagePullPolicy}": supported values: "Always", "IfNotPresent", "Never"`, field: `${p}.imagePullPolicy` });
+      c.push({
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: "${ct.imagePullPolicy}": supported values: "Always", "IfNotPresent", "Never"`,
+        field: `${p}.imagePullPolicy`,
+      });
     for (const [j, e] of (Array.isArray(ct.env) ? ct.env : []).entries())
       if (!e?.name) c.push(required(`${p}.env[${j}].name`));
   });
@@ -125,11 +154,29 @@ export function validatePodSpec(spec: Any, path: string): Cause[] {
   validateContainers(spec.containers, `${path}.containers`, c, true);
   validateContainers(spec.initContainers, `${path}.initContainers`, c, false);
   if (spec.restartPolicy && !['Always', 'OnFailure', 'Never'].includes(spec.restartPolicy))
-    c.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${spec.restartPolicy}": supported values: "Always", "OnFailure", "Never"`, field: `${path}.restartPolicy` });
-  if (spec.activeDeadlineSeconds !== undefined && (!Number.isInteger(spec.activeDeadlineSeconds) || spec.activeDeadlineSeconds <= 0))
-    c.push(bad(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
-  if (spec.terminationGracePeriodSeconds !== undefined && (!Number.isInteger(spec.terminationGracePeriodSeconds) || spec.terminationGracePeriodSeconds < 0))
-    c.push(bad(`${path}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
+    c.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: "${spec.restartPolicy}": supported values: "Always", "OnFailure", "Never"`,
+      field: `${path}.restartPolicy`,
+    });
+  if (
+    spec.activeDeadlineSeconds !== undefined &&
+    (!Number.isInteger(spec.activeDeadlineSeconds) || spec.activeDeadlineSeconds <= 0)
+  )
+    c.push(
+      bad(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'),
+    );
+  if (
+    spec.terminationGracePeriodSeconds !== undefined &&
+    (!Number.isInteger(spec.terminationGracePeriodSeconds) || spec.terminationGracePeriodSeconds < 0)
+  )
+    c.push(
+      bad(
+        `${path}.terminationGracePeriodSeconds`,
+        spec.terminationGracePeriodSeconds,
+        'must be greater than or equal to 0',
+      ),
+    );
   if (spec.nodeName !== undefined && (typeof spec.nodeName !== 'string' || !DNS1123_SUBDOMAIN.test(spec.nodeName)))
     c.push(bad(`${path}.nodeName`, spec.nodeName, 'a lowercase RFC 1123 subdomain'));
   return c;
@@ -167,7 +214,11 @@ export function addTokenVolume(spec: Any): void {
       sources: [
         { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
         { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        {
+          downwardAPI: {
+            items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+          },
+        },
       ],
     },
   });
@@ -194,7 +245,13 @@ export function validateTemplateOwner(def: ResourceDef, o: Any): Cause[] {
       const ml = spec.selector.matchLabels ?? {};
       for (const [k, v] of Object.entries(ml))
         if (tmpl.metadata?.labels?.[k] !== v)
-          c.push(bad('spec.template.metadata.labels', tmpl.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
+          c.push(
+            bad(
+              'spec.template.metadata.labels',
+              tmpl.metadata?.labels ?? {},
+              '`selector` does not match template `labels`',
+            ),
+          );
     }
   }
   return c;
@@ -250,9 +307,11 @@ export function validateService(o: Any): Cause[] {
   const type = s.type ?? 'ClusterIP';
   if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(type))
     c.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${type}"`, field: 'spec.type' });
-  if (type !== 'ExternalName' && s.clusterIP !== 'None' && (!Array.isArray(s.ports) || s.ports.length === 0)) c.push(required('spec.ports'));
+  if (type !== 'ExternalName' && s.clusterIP !== 'None' && (!Array.isArray(s.ports) || s.ports.length === 0))
+    c.push(required('spec.ports'));
   (s.ports ?? []).forEach((p: Any, i: number) => {
-    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) c.push(bad(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535)
+      c.push(bad(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
   });
   return c;
 }

@@ -27,7 +27,14 @@ import {
   type K8sObject,
   type ResourceDef,
 } from './resources';
-import { authorize, forbiddenMessage, rulesFor, type NonResourceAttrs, type ResourceAttrs, type UserInfo } from './rbac';
+import {
+  authorize,
+  forbiddenMessage,
+  rulesFor,
+  type NonResourceAttrs,
+  type ResourceAttrs,
+  type UserInfo,
+} from './rbac';
 import {
   addTokenVolume,
   defaultPodSpec,
@@ -120,7 +127,11 @@ async function readBody(req: IncomingMessage): Promise<Any> {
     try {
       return decodeReview(buf);
     } catch (e) {
-      throw new ApiError(415, 'UnsupportedMediaType', `the lab API reads JSON bodies (protobuf only for reviews): ${(e as Error).message}`);
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the lab API reads JSON bodies (protobuf only for reviews): ${(e as Error).message}`,
+      );
     }
   }
   const text = buf.toString('utf8');
@@ -144,7 +155,10 @@ interface Route {
 
 /** Maps a URL path to a resource route (or a non-resource path). */
 function route(path: string): Route | ApiError {
-  const seg = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  const seg = path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s));
   let group = '';
   let version = '';
   let rest: string[];
@@ -175,7 +189,8 @@ function route(path: string): Route | ApiError {
   if (def.resource === 'namespaces' && namespace === undefined && name) return { def, name, sub };
   if (namespace !== undefined && !def.namespaced)
     return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-  if (sub && !def.subresources?.[sub]) return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  if (sub && !def.subresources?.[sub])
+    return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   return { def, namespace, name, sub };
 }
 
@@ -198,7 +213,14 @@ export interface ApiServerOptions {
 }
 
 export class ApiServer {
-  readonly faults: Faults = { failNext: 0, failStatus: 500, failDelayMs: 0, delayNext: 0, delayMs: 0, rejectPodCreation: false };
+  readonly faults: Faults = {
+    failNext: 0,
+    failStatus: 500,
+    failDelayMs: 0,
+    delayNext: 0,
+    delayMs: 0,
+    rejectPodCreation: false,
+  };
   private servers: https.Server[] = [];
   private openStreams = new Set<ServerResponse>();
   private sockets = new Set<Duplex>();
@@ -291,7 +313,12 @@ export class ApiServer {
     const as = req.headers['impersonate-user'];
     const groupsHdr = req.headers['impersonate-group'];
     if (typeof as !== 'string' || !as) {
-      if (groupsHdr) throw new ApiError(500, 'InternalError', 'Internal error occurred: requested impersonation of groups without impersonating a user');
+      if (groupsHdr)
+        throw new ApiError(
+          500,
+          'InternalError',
+          'Internal error occurred: requested impersonation of groups without impersonating a user',
+        );
       return user;
     }
     const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(as);
@@ -299,11 +326,22 @@ export class ApiServer {
       ? { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa[1], name: sa[2] }
       : { verb: 'impersonate', group: '', resource: 'users', name: as };
     if (!authorize(this.o.store, user, attrs))
-      throw new ApiError(403, 'Forbidden', `${sa ? 'serviceaccounts' : 'users'} "${sa ? sa[2] : as}" is forbidden: User "${user.username}" cannot impersonate resource "${sa ? 'serviceaccounts' : 'users'}" in API group "" ${sa ? `in the namespace "${sa[1]}"` : 'at the cluster scope'}`);
-    const groups = (Array.isArray(groupsHdr) ? groupsHdr : groupsHdr ? [groupsHdr] : []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${sa ? 'serviceaccounts' : 'users'} "${sa ? sa[2] : as}" is forbidden: User "${user.username}" cannot impersonate resource "${sa ? 'serviceaccounts' : 'users'}" in API group "" ${sa ? `in the namespace "${sa[1]}"` : 'at the cluster scope'}`,
+      );
+    const groups = (Array.isArray(groupsHdr) ? groupsHdr : groupsHdr ? [groupsHdr] : [])
+      .flatMap((g) => g.split(','))
+      .map((g) => g.trim())
+      .filter(Boolean);
     for (const g of groups)
       if (!authorize(this.o.store, user, { verb: 'impersonate', group: '', resource: 'groups', name: g }))
-        throw new ApiError(403, 'Forbidden', `groups "${g}" is forbidden: User "${user.username}" cannot impersonate resource "groups" in API group "" at the cluster scope`);
+        throw new ApiError(
+          403,
+          'Forbidden',
+          `groups "${g}" is forbidden: User "${user.username}" cannot impersonate resource "groups" in API group "" at the cluster scope`,
+        );
     const base = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] : [];
     return { username: as, groups: [...new Set([...base, ...groups, 'system:authenticated'])] };
   }
@@ -316,7 +354,11 @@ export class ApiServer {
       if (f.failDelayMs) await new Promise((r) => setTimeout(r, f.failDelayMs));
       if (f.failStatus === 429) {
         res.setHeader('Retry-After', '1');
-        sendJson(res, 429, statusBody(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 }));
+        sendJson(
+          res,
+          429,
+          statusBody(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 }),
+        );
       } else sendJson(res, 500, statusBody(500, 'InternalError', 'Internal error occurred: injected fault (lab)'));
       return true;
     }
@@ -345,7 +387,10 @@ export class ApiServer {
       throw r;
     }
     if (r.nonResource !== undefined) {
-      const attrs: NonResourceAttrs = { verb: method.toLowerCase() === 'head' ? 'get' : method.toLowerCase(), path: url.pathname };
+      const attrs: NonResourceAttrs = {
+        verb: method.toLowerCase() === 'head' ? 'get' : method.toLowerCase(),
+        path: url.pathname,
+      };
       if (!authorize(this.o.store, user, attrs)) {
         sendJson(res, 403, statusBody(403, 'Forbidden', forbiddenMessage(user, attrs), {}));
         return;
@@ -367,15 +412,33 @@ export class ApiServer {
     // POST to a collection with a name in the path is not a thing; POST on name only for subresources.
     if (verb === 'create' && r.name && !r.sub && def.resource !== 'namespaces')
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-    const attrs: ResourceAttrs = { verb, group: def.group, resource: def.resource, subresource: r.sub, namespace: r.namespace, name: r.name };
+    const attrs: ResourceAttrs = {
+      verb,
+      group: def.group,
+      resource: def.resource,
+      subresource: r.sub,
+      namespace: r.namespace,
+      name: r.name,
+    };
     if (def.resource === 'namespaces' && r.name) attrs.namespace = r.name;
     if (!def.verbs.includes(verb) && !r.sub)
       throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     if (!authorize(this.o.store, user, attrs)) {
-      sendJson(res, 403, statusBody(403, 'Forbidden', forbiddenMessage(user, attrs), { name: r.name, group: def.group, kind: def.resource }));
+      sendJson(
+        res,
+        403,
+        statusBody(403, 'Forbidden', forbiddenMessage(user, attrs), {
+          name: r.name,
+          group: def.group,
+          kind: def.resource,
+        }),
+      );
       return;
     }
-    const body = method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE' ? await readBody(req) : undefined;
+    const body =
+      method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE'
+        ? await readBody(req)
+        : undefined;
 
     // reviews are virtual
     if (def.group === 'authorization.k8s.io' || def.group === 'authentication.k8s.io') {
@@ -407,7 +470,12 @@ export class ApiServer {
       case 'deletecollection': {
         const items = this.filtered(def, r.namespace, q);
         for (const it of items) this.deleteOne(def, it.metadata.namespace, it.metadata.name!, body, q);
-        return sendJson(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.o.store.currentRv()) }, items: [] });
+        return sendJson(res, 200, {
+          kind: `${def.kind}List`,
+          apiVersion: apiVersionOf(def),
+          metadata: { resourceVersion: String(this.o.store.currentRv()) },
+          items: [],
+        });
       }
     }
   }
@@ -419,33 +487,68 @@ export class ApiServer {
     const toScale = (o: Any) => ({
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
-      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      metadata: {
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        uid: o.metadata.uid,
+        resourceVersion: o.metadata.resourceVersion,
+        creationTimestamp: o.metadata.creationTimestamp,
+      },
       spec: { replicas: o.spec.replicas },
-      status: { replicas: o.status?.replicas ?? 0, selector: Object.entries(o.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+      status: {
+        replicas: o.status?.replicas ?? 0,
+        selector: Object.entries(o.spec.selector?.matchLabels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      },
     });
     if (verb === 'get') return toScale(cur);
     let replicas: unknown;
     if (verb === 'update') replicas = body?.spec?.replicas;
-    else if (contentType.startsWith('application/json-patch+json')) replicas = applyJsonPatch(toScale(cur), body).spec?.replicas;
+    else if (contentType.startsWith('application/json-patch+json'))
+      replicas = applyJsonPatch(toScale(cur), body).spec?.replicas;
     else replicas = mergePatch(toScale(cur), body ?? {}).spec?.replicas;
     if (!Number.isInteger(replicas) || (replicas as number) < 0)
-      throw invalid({ ...def, kind: 'Scale' }, r.name!, [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }]);
+      throw invalid({ ...def, kind: 'Scale' }, r.name!, [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+          field: 'spec.replicas',
+        },
+      ]);
     const next = this.o.store.mutate(def, r.namespace, r.name!, (o: Any) => (o.spec.replicas = replicas), true);
     return toScale(next);
   }
 
   private nonResource(path: string, res: ServerResponse): void {
     const p = path.replace(/\/+$/, '') || '/';
-    if (p === '/version') return sendJson(res, 200, { ...LAB_K8S_VERSION, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.25.0', compiler: 'gc', platform: 'linux/amd64' });
+    if (p === '/version')
+      return sendJson(res, 200, {
+        ...LAB_K8S_VERSION,
+        gitCommit: '0000000000000000000000000000000000000000',
+        gitTreeState: 'clean',
+        buildDate: '2026-01-01T00:00:00Z',
+        goVersion: 'go1.25.0',
+        compiler: 'gc',
+        platform: 'linux/amd64',
+      });
     if (p === '/healthz' || p === '/livez' || p === '/readyz') {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('ok');
       return;
     }
-    if (p === '/api') return sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:443' }] });
+    if (p === '/api')
+      return sendJson(res, 200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:443' }],
+      });
     if (p === '/apis') {
       const groups = [...new Set(GROUP_VERSIONS.map((g) => g.group))].map((g) => {
-        const versions = GROUP_VERSIONS.filter((x) => x.group === g).map((x) => ({ groupVersion: `${g}/${x.version}`, version: x.version }));
+        const versions = GROUP_VERSIONS.filter((x) => x.group === g).map((x) => ({
+          groupVersion: `${g}/${x.version}`,
+          version: x.version,
+        }));
         return { name: g, versions, preferredVersion: versions[0] };
       });
       return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
@@ -453,8 +556,13 @@ export class ApiServer {
     if (p === '/openapi/v3') {
       // No schemas: just enough for kubectl to see that the server validates fields itself
       // (fieldValidation on PATCH), so `kubectl create/apply -f` work without --validate=false.
-      const paths: Record<string, { serverRelativeURL: string }> = { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=lab' } };
-      for (const g of GROUP_VERSIONS) paths[`apis/${g.group}/${g.version}`] = { serverRelativeURL: `/openapi/v3/apis/${g.group}/${g.version}?hash=lab` };
+      const paths: Record<string, { serverRelativeURL: string }> = {
+        'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=lab' },
+      };
+      for (const g of GROUP_VERSIONS)
+        paths[`apis/${g.group}/${g.version}`] = {
+          serverRelativeURL: `/openapi/v3/apis/${g.group}/${g.version}?hash=lab`,
+        };
       return sendJson(res, 200, { paths });
     }
     const mo = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(p);
@@ -462,54 +570,101 @@ export class ApiServer {
       const group = mo[1] ? '' : mo[2]!;
       const version = mo[1] ?? mo[3]!;
       const defs = RESOURCES.filter((r) => r.group === group && r.version === version && r.verbs.includes('patch'));
-      if (!defs.length) return sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      if (!defs.length)
+        return sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
       const docPaths: Any = {};
       for (const d of defs) {
         const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
-        const path = d.namespaced ? `${base}/namespaces/{namespace}/${d.resource}/{name}` : `${base}/${d.resource}/{name}`;
+        const path = d.namespaced
+          ? `${base}/namespaces/{namespace}/${d.resource}/{name}`
+          : `${base}/${d.resource}/{name}`;
         docPaths[path] = {
           patch: {
             operationId: `patch${d.kind}`,
             'x-kubernetes-action': 'patch',
             'x-kubernetes-group-version-kind': { group, version, kind: d.kind },
-            parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } })),
+            parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+              name,
+              in: 'query',
+              schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true },
+            })),
             responses: { '200': { description: 'OK' } },
           },
         };
       }
       res.setHeader('Content-Type', 'application/json');
-      return sendJson(res, 200, { openapi: '3.0.0', info: { title: 'Kubernetes (lantern lab)', version: LAB_K8S_VERSION.gitVersion }, paths: docPaths, components: { schemas: {} } });
+      return sendJson(res, 200, {
+        openapi: '3.0.0',
+        info: { title: 'Kubernetes (lantern lab)', version: LAB_K8S_VERSION.gitVersion },
+        paths: docPaths,
+        components: { schemas: {} },
+      });
     }
     const mg = /^\/apis\/([^/]+)$/.exec(p);
     if (mg) {
-      const versions = GROUP_VERSIONS.filter((x) => x.group === mg[1]).map((x) => ({ groupVersion: `${x.group}/${x.version}`, version: x.version }));
-      if (!versions.length) return sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
-      return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', name: mg[1], versions, preferredVersion: versions[0] });
+      const versions = GROUP_VERSIONS.filter((x) => x.group === mg[1]).map((x) => ({
+        groupVersion: `${x.group}/${x.version}`,
+        version: x.version,
+      }));
+      if (!versions.length)
+        return sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      return sendJson(res, 200, {
+        kind: 'APIGroup',
+        apiVersion: 'v1',
+        name: mg[1],
+        versions,
+        preferredVersion: versions[0],
+      });
     }
     const mv = /^\/api\/(v1)$|^\/apis\/([^/]+)\/([^/]+)$/.exec(p);
     if (mv) {
       const group = mv[1] ? '' : mv[2]!;
       const version = mv[1] ?? mv[3]!;
       const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
-      if (!defs.length) return sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      if (!defs.length)
+        return sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
       const resources: Any[] = [];
       for (const d of defs) {
-        const e: Any = { name: d.resource, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs };
+        const e: Any = {
+          name: d.resource,
+          singularName: d.singular,
+          namespaced: d.namespaced,
+          kind: d.kind,
+          verbs: d.verbs,
+        };
         if (d.shortNames) e.shortNames = d.shortNames;
         if (d.categories) e.categories = d.categories;
         resources.push(e);
         for (const [s, sd] of Object.entries(d.subresources ?? {}))
-          resources.push({ name: `${d.resource}/${s}`, singularName: '', namespaced: d.namespaced, kind: sd.kind, verbs: sd.verbs });
+          resources.push({
+            name: `${d.resource}/${s}`,
+            singularName: '',
+            namespaced: d.namespaced,
+            kind: sd.kind,
+            verbs: sd.verbs,
+          });
       }
-      return sendJson(res, 200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources });
+      return sendJson(res, 200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: group ? `${group}/${version}` : version,
+        resources,
+      });
     }
     sendJson(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
   }
 
   private review(def: ResourceDef, body: Any, user: UserInfo): Any {
-    const out: Any = { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec: body?.spec ?? {} };
+    const out: Any = {
+      kind: def.kind,
+      apiVersion: apiVersionOf(def),
+      metadata: { creationTimestamp: null },
+      spec: body?.spec ?? {},
+    };
     if (def.kind === 'SelfSubjectReview') {
-      out.status = { userInfo: { username: user.username, groups: user.groups, ...(user.uid ? { uid: user.uid } : {}) } };
+      out.status = {
+        userInfo: { username: user.username, groups: user.groups, ...(user.uid ? { uid: user.uid } : {}) },
+      };
       return out;
     }
     if (def.kind === 'SelfSubjectRulesReview') {
@@ -517,20 +672,49 @@ export class ApiServer {
       const rules = rulesFor(this.o.store, user, ns);
       const admin = user.groups.includes('system:masters');
       out.status = {
-        resourceRules: admin ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }] : rules.filter((x) => !x.nonResourceURLs).map((x) => ({ verbs: x.verbs ?? [], apiGroups: x.apiGroups ?? [], resources: x.resources ?? [], ...(x.resourceNames ? { resourceNames: x.resourceNames } : {}) })),
-        nonResourceRules: admin ? [{ verbs: ['*'], nonResourceURLs: ['*'] }] : rules.filter((x) => x.nonResourceURLs).map((x) => ({ verbs: x.verbs ?? [], nonResourceURLs: x.nonResourceURLs })),
+        resourceRules: admin
+          ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]
+          : rules
+              .filter((x) => !x.nonResourceURLs)
+              .map((x) => ({
+                verbs: x.verbs ?? [],
+                apiGroups: x.apiGroups ?? [],
+                resources: x.resources ?? [],
+                ...(x.resourceNames ? { resourceNames: x.resourceNames } : {}),
+              })),
+        nonResourceRules: admin
+          ? [{ verbs: ['*'], nonResourceURLs: ['*'] }]
+          : rules
+              .filter((x) => x.nonResourceURLs)
+              .map((x) => ({ verbs: x.verbs ?? [], nonResourceURLs: x.nonResourceURLs })),
         incomplete: false,
       };
       return out;
     }
     const ra = body?.spec?.resourceAttributes;
     const nra = body?.spec?.nonResourceAttributes;
-    if (!ra && !nra) throw invalid(def, '', [{ reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified', field: 'spec.resourceAttributes' }]);
+    if (!ra && !nra)
+      throw invalid(def, '', [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+          field: 'spec.resourceAttributes',
+        },
+      ]);
     const attrs: ResourceAttrs | NonResourceAttrs = ra
-      ? { verb: String(ra.verb ?? ''), group: String(ra.group ?? ''), resource: String(ra.resource ?? ''), subresource: ra.subresource || undefined, namespace: ra.namespace || undefined, name: ra.name || undefined }
+      ? {
+          verb: String(ra.verb ?? ''),
+          group: String(ra.group ?? ''),
+          resource: String(ra.resource ?? ''),
+          subresource: ra.subresource || undefined,
+          namespace: ra.namespace || undefined,
+          name: ra.name || undefined,
+        }
       : { verb: String(nra.verb ?? ''), path: String(nra.path ?? '') };
     const allowed = authorize(this.o.store, user, attrs);
-    out.status = allowed ? { allowed: true, reason: user.groups.includes('system:masters') ? '' : 'RBAC: allowed by lab RBAC' } : { allowed: false };
+    out.status = allowed
+      ? { allowed: true, reason: user.groups.includes('system:masters') ? '' : 'RBAC: allowed by lab RBAC' }
+      : { allowed: false };
     return out;
   }
 
@@ -543,7 +727,9 @@ export class ApiServer {
       if (e instanceof SelectorError) throw new ApiError(400, 'BadRequest', e.message);
       throw e;
     }
-    return this.o.store.list(def, ns).filter((o) => matchLabels(labels, o.metadata.labels) && matchFields(fields, def, o));
+    return this.o.store
+      .list(def, ns)
+      .filter((o) => matchLabels(labels, o.metadata.labels) && matchFields(fields, def, o));
   }
 
   private wantsTable(req: IncomingMessage): boolean {
@@ -555,7 +741,13 @@ export class ApiServer {
     sendJson(res, code, o);
   }
 
-  private list(req: IncomingMessage, def: ResourceDef, ns: string | undefined, q: URLSearchParams, res: ServerResponse): void {
+  private list(
+    req: IncomingMessage,
+    def: ResourceDef,
+    ns: string | undefined,
+    q: URLSearchParams,
+    res: ServerResponse,
+  ): void {
     const rv = String(this.o.store.currentRv());
     let items = this.filtered(def, ns, q);
     const limit = Number(q.get('limit') ?? 0);
@@ -601,7 +793,14 @@ export class ApiServer {
     });
   }
 
-  private watch(def: ResourceDef, ns: string | undefined, name: string | undefined, q: URLSearchParams, res: ServerResponse, req: IncomingMessage): void {
+  private watch(
+    def: ResourceDef,
+    ns: string | undefined,
+    name: string | undefined,
+    q: URLSearchParams,
+    res: ServerResponse,
+    req: IncomingMessage,
+  ): void {
     let labels, fields;
     try {
       labels = parseLabelSelector(q.get('labelSelector') ?? '');
@@ -612,17 +811,27 @@ export class ApiServer {
     }
     if (name) fields.push({ field: 'metadata.name', value: name, neq: false });
     const matches = (o: K8sObject | undefined) =>
-      !!o && (ns === undefined || o.metadata.namespace === ns) && matchLabels(labels, o.metadata.labels) && matchFields(fields, def, o);
+      !!o &&
+      (ns === undefined || o.metadata.namespace === ns) &&
+      matchLabels(labels, o.metadata.labels) &&
+      matchFields(fields, def, o);
     const bookmarks = q.get('allowWatchBookmarks') === 'true';
     const rvParam = q.get('resourceVersion') ?? '';
     const table = this.wantsTable(req);
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
     res.flushHeaders(); // clients wait for the headers before the first event
     (res as Any).__labKind = 'watch';
     this.openStreams.add(res);
     const write = (type: string, o: K8sObject | Any) => {
       if (res.destroyed) return;
-      const obj = table && type !== 'ERROR' && type !== 'BOOKMARK' ? toTable(def, [o], o.metadata?.resourceVersion ?? '', true) : o;
+      const obj =
+        table && type !== 'ERROR' && type !== 'BOOKMARK'
+          ? toTable(def, [o], o.metadata?.resourceVersion ?? '', true)
+          : o;
       res.write(JSON.stringify({ type, object: obj }) + '\n');
     };
     const send = (e: StoreEvent) => {
@@ -646,7 +855,10 @@ export class ApiServer {
       write('BOOKMARK', {
         kind: def.kind,
         apiVersion: apiVersionOf(def),
-        metadata: { resourceVersion: String(this.o.store.currentRv()), annotations: { 'k8s.io/initial-events-end': 'true' } },
+        metadata: {
+          resourceVersion: String(this.o.store.currentRv()),
+          annotations: { 'k8s.io/initial-events-end': 'true' },
+        },
       });
     } else if (rvParam === '' || rvParam === '0') {
       for (const o of this.o.store.list(def, ns)) if (matches(o)) write('ADDED', o);
@@ -669,7 +881,15 @@ export class ApiServer {
     }
     const unsub = this.o.store.subscribe(send);
     const bm = bookmarks
-      ? setInterval(() => write('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.o.store.currentRv()) } }), 5000)
+      ? setInterval(
+          () =>
+            write('BOOKMARK', {
+              kind: def.kind,
+              apiVersion: apiVersionOf(def),
+              metadata: { resourceVersion: String(this.o.store.currentRv()) },
+            }),
+          5000,
+        )
       : undefined;
     const timeoutSec = Number(q.get('timeoutSeconds') ?? 0);
     // The real API ends watches after a random 30-60 min; ours after timeoutSeconds or 30 min.
@@ -688,20 +908,34 @@ export class ApiServer {
 
   /** Create through the same admission the HTTP API uses (the lab's controllers call this too). */
   create(def: ResourceDef, ns: string | undefined, body: Any): K8sObject {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'BadRequest', 'the request body must be a JSON object');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new ApiError(400, 'BadRequest', 'the request body must be a JSON object');
     if (body.kind && body.kind !== def.kind)
-      throw new ApiError(400, 'BadRequest', `the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`,
+      );
     const o = clone(body) as K8sObject;
     if (def.namespaced) {
       const bns = o.metadata?.namespace;
-      if (ns && bns && bns !== ns) throw new ApiError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      if (ns && bns && bns !== ns)
+        throw new ApiError(
+          400,
+          'BadRequest',
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       ns = ns ?? bns;
       if (!ns) throw new ApiError(400, 'BadRequest', 'a namespace is required');
       if (!this.o.store.peek(findResource('', 'v1', 'namespaces')!, undefined, ns))
         throw new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
       const nso = this.o.store.peek(findResource('', 'v1', 'namespaces')!, undefined, ns)!;
       if (nso.metadata.deletionTimestamp)
-        throw new ApiError(403, 'Forbidden', `${def.resource} "${o.metadata?.name ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
+        throw new ApiError(
+          403,
+          'Forbidden',
+          `${def.resource} "${o.metadata?.name ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        );
     }
     prepareMeta(o, def.namespaced ? ns : undefined);
     const causes = validateMeta(def, o);
@@ -711,11 +945,19 @@ export class ApiServer {
         causes.push(...validatePodSpec(a.spec, 'spec'));
         if (!causes.length) {
           if (this.faults.rejectPodCreation)
-            throw new ApiError(403, 'Forbidden', `pods "${o.metadata.name}" is forbidden: admission webhook "lab-fault.lantern.dev" denied the request: pod creation rejected (lab fault injection)`);
+            throw new ApiError(
+              403,
+              'Forbidden',
+              `pods "${o.metadata.name}" is forbidden: admission webhook "lab-fault.lantern.dev" denied the request: pod creation rejected (lab fault injection)`,
+            );
           defaultPodSpec(a.spec);
           const sa = findResource('', 'v1', 'serviceaccounts')!;
           if (!this.o.store.peek(sa, ns, a.spec.serviceAccountName))
-            throw new ApiError(403, 'Forbidden', `pods "${o.metadata.name}" is forbidden: error looking up service account ${ns}/${a.spec.serviceAccountName}: serviceaccount "${a.spec.serviceAccountName}" not found`);
+            throw new ApiError(
+              403,
+              'Forbidden',
+              `pods "${o.metadata.name}" is forbidden: error looking up service account ${ns}/${a.spec.serviceAccountName}: serviceaccount "${a.spec.serviceAccountName}" not found`,
+            );
           const saObj = this.o.store.peek(sa, ns, a.spec.serviceAccountName) as Any;
           if (a.spec.automountServiceAccountToken === undefined && saObj?.automountServiceAccountToken === false)
             a.spec.automountServiceAccountToken = false;
@@ -761,7 +1003,8 @@ export class ApiServer {
   }
 
   private update(def: ResourceDef, r: Route, body: Any): K8sObject {
-    if (!body || typeof body !== 'object') throw new ApiError(400, 'BadRequest', 'the request body must be a JSON object');
+    if (!body || typeof body !== 'object')
+      throw new ApiError(400, 'BadRequest', 'the request body must be a JSON object');
     const cur = this.o.store.get(def, r.namespace, r.name!);
     if (!cur) throw notFound(def, r.name!);
     if (body.metadata?.name && body.metadata.name !== r.name)
@@ -770,9 +1013,15 @@ export class ApiServer {
     next.metadata = { ...next.metadata, name: r.name, namespace: cur.metadata.namespace };
     if (r.sub === 'status') next.spec = (cur as Any).spec;
     else if (def.kind !== 'Namespace' && 'status' in cur) next.status = (cur as Any).status;
-    if (def.kind === 'Pod' && r.sub !== 'status') next.spec = { ...(cur as Any).spec, ...pickMutablePodSpec(next.spec) };
+    if (def.kind === 'Pod' && r.sub !== 'status')
+      next.spec = { ...(cur as Any).spec, ...pickMutablePodSpec(next.spec) };
     const specChanged = JSON.stringify(next.spec) !== JSON.stringify((cur as Any).spec);
-    return this.o.store.update(def, next, body.metadata?.resourceVersion || undefined, specChanged && r.sub !== 'status');
+    return this.o.store.update(
+      def,
+      next,
+      body.metadata?.resourceVersion || undefined,
+      specChanged && r.sub !== 'status',
+    );
   }
 
   private patch(def: ResourceDef, r: Route, body: Any, contentType: string): K8sObject {
@@ -782,11 +1031,19 @@ export class ApiServer {
     if (contentType.startsWith('application/json-patch+json')) {
       if (!Array.isArray(body)) throw new ApiError(400, 'BadRequest', 'json patch must be an array');
       next = applyJsonPatch(clone(cur), body);
-    } else if (contentType.startsWith('application/merge-patch+json') || contentType.startsWith('application/strategic-merge-patch+json')) {
+    } else if (
+      contentType.startsWith('application/merge-patch+json') ||
+      contentType.startsWith('application/strategic-merge-patch+json')
+    ) {
       next = mergePatch(clone(cur), body);
     } else if (contentType.startsWith('application/apply-patch')) {
       throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported by the lab API');
-    } else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+    } else
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+      );
     next.metadata.name = cur.metadata.name;
     next.metadata.namespace = cur.metadata.namespace;
     if (r.sub === 'status') next.spec = (cur as Any).spec;
@@ -795,10 +1052,24 @@ export class ApiServer {
     return this.o.store.update(def, next, undefined, specChanged && r.sub !== 'status');
   }
 
-  private delete(def: ResourceDef, ns: string | undefined, name: string, body: Any, q: URLSearchParams, res: ServerResponse): void {
+  private delete(
+    def: ResourceDef,
+    ns: string | undefined,
+    name: string,
+    body: Any,
+    q: URLSearchParams,
+    res: ServerResponse,
+  ): void {
     const out = this.deleteOne(def, ns, name, body, q);
-    if (def.kind === 'Pod' || def.kind === 'Namespace' || out.metadata.deletionTimestamp) return sendJson(res, 200, out);
-    sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: def.group, kind: def.resource, uid: out.metadata.uid } });
+    if (def.kind === 'Pod' || def.kind === 'Namespace' || out.metadata.deletionTimestamp)
+      return sendJson(res, 200, out);
+    sendJson(res, 200, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name, group: def.group, kind: def.resource, uid: out.metadata.uid },
+    });
   }
 
   /** Deletion semantics: pods on a node get a grace period (the kubelet finishes them); namespaces terminate. */
@@ -807,8 +1078,14 @@ export class ApiServer {
     if (!cur) throw notFound(def, name);
     const pre = body?.preconditions;
     if (pre?.uid && pre.uid !== cur.metadata.uid)
-      throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
-    let grace: number | undefined = body?.gracePeriodSeconds ?? (q?.get('gracePeriodSeconds') != null ? Number(q.get('gracePeriodSeconds')) : undefined);
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`,
+      );
+    let grace: number | undefined =
+      body?.gracePeriodSeconds ??
+      (q?.get('gracePeriodSeconds') != null ? Number(q.get('gracePeriodSeconds')) : undefined);
     if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) grace = undefined;
     const propagation = body?.propagationPolicy ?? q?.get('propagationPolicy') ?? 'Background';
     if (def.kind === 'Pod') {
@@ -866,7 +1143,11 @@ export class ApiServer {
     if (names.length === 1 || forExec) return names[0]!;
     const def = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
     if (def && names.includes(def)) return def;
-    throw new ApiError(400, 'BadRequest', `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]`);
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]`,
+    );
   }
 
   private podLog(r: Route, q: URLSearchParams, res: ServerResponse): void {
@@ -875,36 +1156,57 @@ export class ApiServer {
     if (!pod) throw notFound(podDef, r.name!);
     const container = this.resolveContainer(pod, q);
     if (q.get('previous') === 'true')
-      throw new ApiError(400, 'BadRequest', `previous terminated container "${container}" in pod "${pod.metadata.name}" not found`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `previous terminated container "${container}" in pod "${pod.metadata.name}" not found`,
+      );
     const log = this.o.hooks.containerLog(pod, container);
     if (!log) {
-      const reason = pod.status?.containerStatuses?.find((c: Any) => c.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
-      throw new ApiError(400, 'BadRequest', `container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${reason}`);
+      const reason =
+        pod.status?.containerStatuses?.find((c: Any) => c.name === container)?.state?.waiting?.reason ??
+        'ContainerCreating';
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${reason}`,
+      );
     }
     const follow = q.get('follow') === 'true' || q.get('follow') === '1';
     const timestamps = q.get('timestamps') === 'true' || q.get('timestamps') === '1';
     let sinceNs: bigint | undefined;
     const sinceTime = q.get('sinceTime');
     const sinceSeconds = q.get('sinceSeconds');
-    if (sinceTime && sinceSeconds) throw new ApiError(422, 'Invalid', 'at most one of `sinceTime` or `sinceSeconds` may be specified');
+    if (sinceTime && sinceSeconds)
+      throw new ApiError(422, 'Invalid', 'at most one of `sinceTime` or `sinceSeconds` may be specified');
     if (sinceTime) {
       sinceNs = rfc3339ToNs(sinceTime);
-      if (sinceNs === undefined) throw new ApiError(400, 'BadRequest', `parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+      if (sinceNs === undefined)
+        throw new ApiError(
+          400,
+          'BadRequest',
+          `parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse`,
+        );
     } else if (sinceSeconds) {
       const s = Number(sinceSeconds);
-      if (!Number.isInteger(s) || s < 1) throw new ApiError(422, 'Invalid', 'sinceSeconds: Invalid value: must be greater than 0');
+      if (!Number.isInteger(s) || s < 1)
+        throw new ApiError(422, 'Invalid', 'sinceSeconds: Invalid value: must be greater than 0');
       sinceNs = BigInt(Date.now() - s * 1000) * 1_000_000n;
     }
     const tailLines = q.get('tailLines') != null ? Number(q.get('tailLines')) : undefined;
     const limitBytes = q.get('limitBytes') != null ? Number(q.get('limitBytes')) : undefined;
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, {
+      'Content-Type': 'text/plain',
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
     res.flushHeaders();
     (res as Any).__labKind = 'log';
     this.openStreams.add(res);
     let sent = 0;
-    let unsub: (() => void) | undefined;
+    const sub: { off?: () => void } = {};
     const finish = () => {
-      unsub?.();
+      sub.off?.();
       this.openStreams.delete(res);
       if (!res.destroyed && !res.writableEnded) res.end();
     };
@@ -928,7 +1230,7 @@ export class ApiServer {
     if (tailLines !== undefined && tailLines >= 0) entries = entries.slice(Math.max(0, entries.length - tailLines));
     for (const e of entries) if (!writeEntry(e)) return finish();
     if (!follow || log.ended) return finish();
-    unsub = log.subscribe(
+    sub.off = log.subscribe(
       (e) => {
         if (!writeEntry(e)) finish();
       },
@@ -942,7 +1244,9 @@ export class ApiServer {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, external: boolean): Promise<void> {
     const fail = (code: number, body: Any) => {
       const text = JSON.stringify(body);
-      socket.end(`HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
     };
     this.requestCount.total++;
     const authn = this.authenticate(req);
@@ -956,18 +1260,29 @@ export class ApiServer {
     }
     if (external && this.faults.failNext > 0) {
       this.faults.failNext--;
-      return fail(this.faults.failStatus, statusBody(this.faults.failStatus, REASONS[this.faults.failStatus]!, 'injected fault (lab)'));
+      return fail(
+        this.faults.failStatus,
+        statusBody(this.faults.failStatus, REASONS[this.faults.failStatus]!, 'injected fault (lab)'),
+      );
     }
     const url = new URL(req.url ?? '/', 'https://lab');
     const r = route(url.pathname);
     if (r instanceof ApiError) return fail(r.code, statusBody(r.code, r.reason, r.message));
     if (!r.def || r.def.kind !== 'Pod' || r.sub !== 'exec' || !r.name)
       return fail(400, statusBody(400, 'BadRequest', 'the lab API upgrades only pods/exec requests'));
-    const attrs: ResourceAttrs = { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: r.namespace, name: r.name };
+    const attrs: ResourceAttrs = {
+      verb: 'create',
+      group: '',
+      resource: 'pods',
+      subresource: 'exec',
+      namespace: r.namespace,
+      name: r.name,
+    };
     if (!authorize(this.o.store, user, attrs))
       return fail(403, statusBody(403, 'Forbidden', forbiddenMessage(user, attrs), { name: r.name, kind: 'pods' }));
     const pod = this.o.store.get(r.def, r.namespace, r.name) as Any;
-    if (!pod) return fail(404, statusBody(404, 'NotFound', `pods "${r.name}" not found`, { name: r.name, kind: 'pods' }));
+    if (!pod)
+      return fail(404, statusBody(404, 'NotFound', `pods "${r.name}" not found`, { name: r.name, kind: 'pods' }));
     let container: string;
     try {
       container = this.resolveContainer(pod, url.searchParams, true);
@@ -980,10 +1295,26 @@ export class ApiServer {
     const wantStdin = url.searchParams.get('stdin') === 'true' || url.searchParams.get('stdin') === '1';
     const tty = url.searchParams.get('tty') === 'true' || url.searchParams.get('tty') === '1';
     if (pod.status?.phase !== 'Running')
-      return fail(400, statusBody(400, 'BadRequest', `unable to upgrade connection: pod does not exist or is not running (phase ${pod.status?.phase})`));
-    const protos = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+      return fail(
+        400,
+        statusBody(
+          400,
+          'BadRequest',
+          `unable to upgrade connection: pod does not exist or is not running (phase ${pod.status?.phase})`,
+        ),
+      );
+    const protos = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim());
     if (!protos.some((p) => EXEC_PROTOCOLS.includes(p)))
-      return fail(400, statusBody(400, 'BadRequest', `unable to upgrade connection: the lab speaks ${EXEC_PROTOCOLS.join(', ')} over WebSocket only (no SPDY)`));
+      return fail(
+        400,
+        statusBody(
+          400,
+          'BadRequest',
+          `unable to upgrade connection: the lab speaks ${EXEC_PROTOCOLS.join(', ')} over WebSocket only (no SPDY)`,
+        ),
+      );
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       let child: ChildProcess;
       try {
@@ -991,7 +1322,20 @@ export class ApiServer {
       } catch (e) {
         // As the real API: the stream is up, the failure arrives as a Status on the error channel.
         const ae = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error).message));
-        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: ae.message, reason: ae.reason, code: ae.code }))]));
+        ws.send(
+          Buffer.concat([
+            Buffer.from([3]),
+            Buffer.from(
+              JSON.stringify({
+                metadata: {},
+                status: 'Failure',
+                message: ae.message,
+                reason: ae.reason,
+                code: ae.code,
+              }),
+            ),
+          ]),
+        );
         ws.close(1000);
         return;
       }
@@ -1063,7 +1407,15 @@ export class ApiServer {
 }
 
 function signalNumber(s: NodeJS.Signals): number | undefined {
-  const map: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+  const map: Record<string, number> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGPIPE: 13,
+    SIGTERM: 15,
+  };
   return map[s];
 }
 
@@ -1088,7 +1440,10 @@ function mergePatch(target: Any, patch: Any): Any {
 
 function applyJsonPatch(doc: Any, ops: Any[]): Any {
   for (const op of ops) {
-    const parts = String(op.path ?? '').split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const parts = String(op.path ?? '')
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (parts.some((p) => p === '__proto__')) throw new ApiError(422, 'Invalid', 'invalid json patch path');
     const last = parts.pop();
     let parent = doc;
@@ -1096,15 +1451,18 @@ function applyJsonPatch(doc: Any, ops: Any[]): Any {
       if (parent == null) throw new ApiError(422, 'Invalid', `json patch path not found: ${op.path}`);
       parent = parent[p];
     }
-    if (parent == null || last === undefined) throw new ApiError(422, 'Invalid', `json patch path not found: ${op.path}`);
+    if (parent == null || last === undefined)
+      throw new ApiError(422, 'Invalid', `json patch path not found: ${op.path}`);
     if (op.op === 'add' || op.op === 'replace') {
-      if (Array.isArray(parent) && op.op === 'add') parent.splice(last === '-' ? parent.length : Number(last), 0, op.value);
+      if (Array.isArray(parent) && op.op === 'add')
+        parent.splice(last === '-' ? parent.length : Number(last), 0, op.value);
       else parent[last] = op.value;
     } else if (op.op === 'remove') {
       if (Array.isArray(parent)) parent.splice(Number(last), 1);
       else delete parent[last];
     } else if (op.op === 'test') {
-      if (JSON.stringify(parent[last]) !== JSON.stringify(op.value)) throw new ApiError(422, 'Invalid', `json patch test failed: ${op.path}`);
+      if (JSON.stringify(parent[last]) !== JSON.stringify(op.value))
+        throw new ApiError(422, 'Invalid', `json patch test failed: ${op.path}`);
     } else throw new ApiError(422, 'Invalid', `unsupported json patch op: ${op.op}`);
   }
   return doc;
@@ -1128,9 +1486,23 @@ function columnsFor(def: ResourceDef): { name: string; type: string; cell: (o: A
     case 'Pod':
       return [
         name,
-        { name: 'Ready', type: 'string', cell: (o) => `${(o.status?.containerStatuses ?? []).filter((c: Any) => c.ready).length}/${o.spec.containers.length}` },
-        { name: 'Status', type: 'string', cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : podStatusReason(o)) },
-        { name: 'Restarts', type: 'string', cell: (o) => String((o.status?.containerStatuses ?? []).reduce((n: number, c: Any) => n + (c.restartCount ?? 0), 0)) },
+        {
+          name: 'Ready',
+          type: 'string',
+          cell: (o) =>
+            `${(o.status?.containerStatuses ?? []).filter((c: Any) => c.ready).length}/${o.spec.containers.length}`,
+        },
+        {
+          name: 'Status',
+          type: 'string',
+          cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : podStatusReason(o)),
+        },
+        {
+          name: 'Restarts',
+          type: 'string',
+          cell: (o) =>
+            String((o.status?.containerStatuses ?? []).reduce((n: number, c: Any) => n + (c.restartCount ?? 0), 0)),
+        },
         ageCol,
         { name: 'IP', type: 'string', cell: (o) => o.status?.podIP ?? '<none>', priority: 1 },
         { name: 'Node', type: 'string', cell: (o) => o.spec.nodeName ?? '<none>', priority: 1 },
@@ -1138,10 +1510,14 @@ function columnsFor(def: ResourceDef): { name: string; type: string; cell: (o: A
     case 'Node':
       return [
         name,
-        { name: 'Status', type: 'string', cell: (o) => {
-          const r = o.status?.conditions?.find((c: Any) => c.type === 'Ready');
-          return (r?.status === 'True' ? 'Ready' : 'NotReady') + (o.spec?.unschedulable ? ',SchedulingDisabled' : '');
-        } },
+        {
+          name: 'Status',
+          type: 'string',
+          cell: (o) => {
+            const r = o.status?.conditions?.find((c: Any) => c.type === 'Ready');
+            return (r?.status === 'True' ? 'Ready' : 'NotReady') + (o.spec?.unschedulable ? ',SchedulingDisabled' : '');
+          },
+        },
         { name: 'Roles', type: 'string', cell: () => '<none>' },
         ageCol,
         { name: 'Version', type: 'string', cell: (o) => o.status?.nodeInfo?.kubeletVersion ?? '' },
@@ -1152,12 +1528,20 @@ function columnsFor(def: ResourceDef): { name: string; type: string; cell: (o: A
         { name: 'Type', type: 'string', cell: (o) => o.spec.type },
         { name: 'Cluster-IP', type: 'string', cell: (o) => o.spec.clusterIP ?? '<none>' },
         { name: 'External-IP', type: 'string', cell: () => '<none>' },
-        { name: 'Port(s)', type: 'string', cell: (o) => (o.spec.ports ?? []).map((p: Any) => `${p.port}/${p.protocol}`).join(',') },
+        {
+          name: 'Port(s)',
+          type: 'string',
+          cell: (o) => (o.spec.ports ?? []).map((p: Any) => `${p.port}/${p.protocol}`).join(','),
+        },
         ageCol,
       ];
     case 'Deployment':
     case 'StatefulSet':
-      return [name, { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec.replicas}` }, ageCol];
+      return [
+        name,
+        { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec.replicas}` },
+        ageCol,
+      ];
     case 'Namespace':
       return [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol];
     default:
@@ -1179,7 +1563,13 @@ function toTable(def: ResourceDef, items: K8sObject[], rv: string, single = fals
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion: rv },
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.name === 'Name' ? 'name' : '', description: c.name, priority: c.priority ?? 0 })),
+    columnDefinitions: cols.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.name === 'Name' ? 'name' : '',
+      description: c.name,
+      priority: c.priority ?? 0,
+    })),
     rows: items.map((o) => ({
       cells: cols.map((c) => c.cell(o)),
       object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },

@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     return i >= 0 ? args[i + 1] : undefined;
   };
   if (flag('--help') || flag('-h')) {
-    process.stdout.write('usage: npm run lab -- [--scenario NAME] [--clean-stale] [--list] [--nodes N] [--no-workloads] [--no-network] [--verbose]\n');
+    process.stdout.write(
+      'usage: npm run lab -- [--scenario NAME] [--clean-stale] [--list] [--nodes N] [--no-workloads] [--no-network] [--verbose]\n',
+    );
     return;
   }
   if (flag('--list')) {
@@ -82,7 +84,12 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   let started = 0;
   try {
-    lab = await startLab({ nodes, workloads, network, log: verbose ? (m) => process.stderr.write(`lab: ${m}\n`) : undefined });
+    lab = await startLab({
+      nodes,
+      workloads,
+      network,
+      log: verbose ? (m) => process.stderr.write(`lab: ${m}\n`) : undefined,
+    });
   } catch (e) {
     fail(`could not start: ${(e as Error).message}`);
   }
@@ -107,7 +114,14 @@ async function main(): Promise<void> {
     const requests = lab.requestCount();
     await lab.stop();
     process.stdout.write(
-      JSON.stringify({ startMs: started - t0, readyMs: ready, idleCpuCoresPods: +podsCpu.toFixed(3), idleCpuCoresLabProcess: +labCpu.toFixed(3), apiRequestsDuringRun: requests, stopMs: Date.now() - s0 }) + '\n',
+      JSON.stringify({
+        startMs: started - t0,
+        readyMs: ready,
+        idleCpuCoresPods: +podsCpu.toFixed(3),
+        idleCpuCoresLabProcess: +labCpu.toFixed(3),
+        apiRequestsDuringRun: requests,
+        stopMs: Date.now() - s0,
+      }) + '\n',
     );
     process.exit(0);
   }
@@ -121,7 +135,9 @@ async function main(): Promise<void> {
       await lab.waitReady(90_000);
       await new Promise((r) => setTimeout(r, 5000)); // warm-up: let benign noise establish a baseline
       const r = await lab.runScenario(scenario);
-      process.stdout.write(JSON.stringify({ ...r, stdout: r.stdout.slice(0, 4000), stderr: r.stderr.slice(0, 4000) }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ ...r, stdout: r.stdout.slice(0, 4000), stderr: r.stderr.slice(0, 4000) }, null, 2) + '\n',
+      );
     } catch (e) {
       process.stderr.write(`lab: scenario ${scenario} failed: ${(e as Error).message}\n`);
       await shutdown(1);

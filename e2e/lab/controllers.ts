@@ -8,7 +8,14 @@
 import { createHash } from 'node:crypto';
 import type { ApiServer } from './apiserver';
 import type { Store } from './store';
-import { findResource, randomSuffix, selectorObjectMatches, nowIso, type K8sObject, type ResourceDef } from './resources';
+import {
+  findResource,
+  randomSuffix,
+  selectorObjectMatches,
+  nowIso,
+  type K8sObject,
+  type ResourceDef,
+} from './resources';
 import type { Kubelet } from './kubelet';
 import type { LabNetwork, ServiceProxy } from './network';
 
@@ -43,10 +50,20 @@ function owned(o: K8sObject, owner: K8sObject): boolean {
   return (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.controller);
 }
 function ownerRef(def: ResourceDef, o: K8sObject) {
-  return { apiVersion: def.group ? `${def.group}/${def.version}` : def.version, kind: def.kind, name: o.metadata.name!, uid: o.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+    kind: def.kind,
+    name: o.metadata.name!,
+    uid: o.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 function podReady(p: Any): boolean {
-  return p.status?.phase === 'Running' && (p.status?.conditions ?? []).some((c: Any) => c.type === 'Ready' && c.status === 'True');
+  return (
+    p.status?.phase === 'Running' &&
+    (p.status?.conditions ?? []).some((c: Any) => c.type === 'Ready' && c.status === 'True')
+  );
 }
 function podActive(p: Any): boolean {
   return !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
@@ -107,7 +124,18 @@ export class Controllers {
     if (this.stopped) return;
     this.running = true;
     try {
-      for (const step of [this.namespaces, this.gc, this.schedule, this.deployments, this.replicasets, this.daemonsets, this.statefulsets, this.cronjobs, this.jobs, this.services]) {
+      for (const step of [
+        this.namespaces,
+        this.gc,
+        this.schedule,
+        this.deployments,
+        this.replicasets,
+        this.daemonsets,
+        this.statefulsets,
+        this.cronjobs,
+        this.jobs,
+        this.services,
+      ]) {
         try {
           step.call(this);
         } catch (e) {
@@ -127,12 +155,19 @@ export class Controllers {
     try {
       this.c.api.create(def, ns, o);
     } catch (e) {
-      this.c.log(`create ${def.kind} ${ns ?? ''}/${o.metadata?.name ?? o.metadata?.generateName}: ${(e as Error).message}`);
+      this.c.log(
+        `create ${def.kind} ${ns ?? ''}/${o.metadata?.name ?? o.metadata?.generateName}: ${(e as Error).message}`,
+      );
     }
   }
   private del(def: ResourceDef, o: K8sObject, grace?: number): void {
     try {
-      this.c.api.deleteOne(def, o.metadata.namespace, o.metadata.name!, grace !== undefined ? { gracePeriodSeconds: grace } : undefined);
+      this.c.api.deleteOne(
+        def,
+        o.metadata.namespace,
+        o.metadata.name!,
+        grace !== undefined ? { gracePeriodSeconds: grace } : undefined,
+      );
     } catch {
       /* gone already */
     }
@@ -150,7 +185,24 @@ export class Controllers {
       const name = ns.metadata.name;
       if (ns.metadata.deletionTimestamp) {
         let remaining = 0;
-        for (const def of [POD, DEPLOY, RS, DS, STS, JOB, CJ, SVC, EP, SLICE, SA, CM, R('', 'secrets'), R('rbac.authorization.k8s.io', 'roles'), R('rbac.authorization.k8s.io', 'rolebindings'), R('', 'events')]) {
+        for (const def of [
+          POD,
+          DEPLOY,
+          RS,
+          DS,
+          STS,
+          JOB,
+          CJ,
+          SVC,
+          EP,
+          SLICE,
+          SA,
+          CM,
+          R('', 'secrets'),
+          R('rbac.authorization.k8s.io', 'roles'),
+          R('rbac.authorization.k8s.io', 'rolebindings'),
+          R('', 'events'),
+        ]) {
           for (const o of s.list(def, name)) {
             remaining++;
             if (!o.metadata.deletionTimestamp) this.del(def, o);
@@ -167,7 +219,16 @@ export class Controllers {
       }
       if (!s.peek(SA, name, 'default')) this.create(SA, name, { metadata: { name: 'default' } });
       if (!s.peek(CM, name, 'kube-root-ca.crt'))
-        this.create(CM, name, { metadata: { name: 'kube-root-ca.crt', annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': this.c.caCertPem } });
+        this.create(CM, name, {
+          metadata: {
+            name: 'kube-root-ca.crt',
+            annotations: {
+              'kubernetes.io/description':
+                'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+            },
+          },
+          data: { 'ca.crt': this.c.caCertPem },
+        });
     }
   }
 
@@ -186,21 +247,37 @@ export class Controllers {
 
   private schedule(): void {
     const s = this.c.store;
-    const nodes = (s.list(NODE) as Any[]).filter((n) => this.c.kubelet.isNodeReady(n.metadata.name) && !n.spec?.unschedulable);
+    const nodes = (s.list(NODE) as Any[]).filter(
+      (n) => this.c.kubelet.isNodeReady(n.metadata.name) && !n.spec?.unschedulable,
+    );
     const load = new Map<string, number>();
-    for (const p of s.list(POD) as Any[]) if (p.spec.nodeName) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
+    for (const p of s.list(POD) as Any[])
+      if (p.spec.nodeName) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
     for (const p of s.list(POD) as Any[]) {
       if (p.spec.nodeName || p.metadata.deletionTimestamp) continue;
-      const fit = nodes.filter((n) => Object.entries(p.spec.nodeSelector ?? {}).every(([k, v]) => n.metadata.labels?.[k] === v));
+      const fit = nodes.filter((n) =>
+        Object.entries(p.spec.nodeSelector ?? {}).every(([k, v]) => n.metadata.labels?.[k] === v),
+      );
       if (!fit.length) {
-        const cond = { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: p.status?.conditions?.[0]?.lastTransitionTime ?? nowIso(), reason: 'Unschedulable', message: `0/${nodes.length} nodes are available: no ready node matches the pod.` };
+        const cond = {
+          type: 'PodScheduled',
+          status: 'False',
+          lastProbeTime: null,
+          lastTransitionTime: p.status?.conditions?.[0]?.lastTransitionTime ?? nowIso(),
+          reason: 'Unschedulable',
+          message: `0/${nodes.length} nodes are available: no ready node matches the pod.`,
+        };
         if (JSON.stringify(p.status?.conditions) !== JSON.stringify([cond]))
           s.mutate(POD, p.metadata.namespace, p.metadata.name, (x: Any) => {
             x.status = { ...(x.status ?? {}), phase: 'Pending', conditions: [cond] };
           });
         continue;
       }
-      fit.sort((a, b) => (load.get(a.metadata.name) ?? 0) - (load.get(b.metadata.name) ?? 0) || a.metadata.name.localeCompare(b.metadata.name));
+      fit.sort(
+        (a, b) =>
+          (load.get(a.metadata.name) ?? 0) - (load.get(b.metadata.name) ?? 0) ||
+          a.metadata.name.localeCompare(b.metadata.name),
+      );
       const node = fit[0].metadata.name;
       load.set(node, (load.get(node) ?? 0) + 1);
       s.mutate(POD, p.metadata.namespace, p.metadata.name, (x: Any) => {
@@ -209,7 +286,14 @@ export class Controllers {
     }
   }
 
-  private podFromTemplate(tmpl: Any, owner: K8sObject, def: ResourceDef, name: { name?: string; generateName?: string }, extraLabels: Record<string, string> = {}, extraSpec: Any = {}): Any {
+  private podFromTemplate(
+    tmpl: Any,
+    owner: K8sObject,
+    def: ResourceDef,
+    name: { name?: string; generateName?: string },
+    extraLabels: Record<string, string> = {},
+    extraSpec: Any = {},
+  ): Any {
     const t = JSON.parse(JSON.stringify(tmpl));
     return {
       metadata: {
@@ -232,16 +316,33 @@ export class Controllers {
       let cur = mine.find((r) => r.metadata.name === rsName);
       if (!cur) {
         const tmpl = JSON.parse(JSON.stringify(d.spec.template));
-        tmpl.metadata = { ...(tmpl.metadata ?? {}), labels: { ...(tmpl.metadata?.labels ?? {}), 'pod-template-hash': hash } };
+        tmpl.metadata = {
+          ...(tmpl.metadata ?? {}),
+          labels: { ...(tmpl.metadata?.labels ?? {}), 'pod-template-hash': hash },
+        };
         this.create(RS, ns, {
-          metadata: { name: rsName, labels: tmpl.metadata.labels, annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas), 'deployment.kubernetes.io/revision': String(mine.length + 1) }, ownerReferences: [ownerRef(DEPLOY, d)] },
-          spec: { replicas: d.spec.replicas, selector: { matchLabels: { ...(d.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } }, template: tmpl },
+          metadata: {
+            name: rsName,
+            labels: tmpl.metadata.labels,
+            annotations: {
+              'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas),
+              'deployment.kubernetes.io/revision': String(mine.length + 1),
+            },
+            ownerReferences: [ownerRef(DEPLOY, d)],
+          },
+          spec: {
+            replicas: d.spec.replicas,
+            selector: { matchLabels: { ...(d.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } },
+            template: tmpl,
+          },
         });
         cur = s.peek(RS, ns, rsName);
       } else if (cur.spec.replicas !== d.spec.replicas) {
         s.mutate(RS, ns, rsName, (x: Any) => (x.spec.replicas = d.spec.replicas), true);
       }
-      for (const old of mine) if (old.metadata.name !== rsName && old.spec.replicas !== 0) s.mutate(RS, ns, old.metadata.name, (x: Any) => (x.spec.replicas = 0), true);
+      for (const old of mine)
+        if (old.metadata.name !== rsName && old.spec.replicas !== 0)
+          s.mutate(RS, ns, old.metadata.name, (x: Any) => (x.spec.replicas = 0), true);
       const rsAll = (s.list(RS, ns) as Any[]).filter((r) => owned(r, d));
       const sum = (k: string) => rsAll.reduce((n, r) => n + (r.status?.[k] ?? 0), 0);
       const ready = sum('readyReplicas');
@@ -254,8 +355,25 @@ export class Controllers {
         availableReplicas: ready || undefined,
         ...(sum('replicas') - ready > 0 ? { unavailableReplicas: sum('replicas') - ready } : {}),
         conditions: [
-          { type: 'Available', status: ready >= d.spec.replicas ? 'True' : 'False', lastUpdateTime: t, lastTransitionTime: t, reason: ready >= d.spec.replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: ready >= d.spec.replicas ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.' },
-          { type: 'Progressing', status: 'True', lastUpdateTime: t, lastTransitionTime: t, reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` },
+          {
+            type: 'Available',
+            status: ready >= d.spec.replicas ? 'True' : 'False',
+            lastUpdateTime: t,
+            lastTransitionTime: t,
+            reason: ready >= d.spec.replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+            message:
+              ready >= d.spec.replicas
+                ? 'Deployment has minimum availability.'
+                : 'Deployment does not have minimum availability.',
+          },
+          {
+            type: 'Progressing',
+            status: 'True',
+            lastUpdateTime: t,
+            lastTransitionTime: t,
+            reason: 'NewReplicaSetAvailable',
+            message: `ReplicaSet "${rsName}" has successfully progressed.`,
+          },
         ],
       });
     }
@@ -267,7 +385,9 @@ export class Controllers {
       const ns = rs.metadata.namespace;
       const pods = (s.list(POD, ns) as Any[]).filter((p) => owned(p, rs));
       const active = pods.filter(podActive);
-      for (const p of pods) if (!p.metadata.deletionTimestamp && (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded')) this.del(POD, p);
+      for (const p of pods)
+        if (!p.metadata.deletionTimestamp && (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded'))
+          this.del(POD, p);
       for (let i = active.length; i < rs.spec.replicas; i++)
         this.create(POD, ns, this.podFromTemplate(rs.spec.template, rs, RS, { generateName: `${rs.metadata.name}-` }));
       if (active.length > rs.spec.replicas) for (const p of active.slice(rs.spec.replicas)) this.del(POD, p);
@@ -291,7 +411,18 @@ export class Controllers {
       for (const n of nodes) {
         const on = pods.filter((p) => p.spec.nodeName === n.metadata.name && podActive(p));
         if (!on.length)
-          this.create(POD, ns, this.podFromTemplate(ds.spec.template, ds, DS, { generateName: `${ds.metadata.name}-` }, { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) }, { nodeName: n.metadata.name }));
+          this.create(
+            POD,
+            ns,
+            this.podFromTemplate(
+              ds.spec.template,
+              ds,
+              DS,
+              { generateName: `${ds.metadata.name}-` },
+              { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) },
+              { nodeName: n.metadata.name },
+            ),
+          );
       }
       for (const p of pods) if (!p.metadata.deletionTimestamp && !podActive(p)) this.del(POD, p);
       const active = pods.filter(podActive);
@@ -322,7 +453,22 @@ export class Controllers {
           continue;
         }
         if (s.peek(POD, ns, name)) break; // an old one still terminating
-        this.create(POD, ns, this.podFromTemplate(st.spec.template, st, STS, { name }, { 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i), 'controller-revision-hash': `${st.metadata.name}-${hashOf(st.spec.template)}` }, { hostname: name, subdomain: st.spec.serviceName }));
+        this.create(
+          POD,
+          ns,
+          this.podFromTemplate(
+            st.spec.template,
+            st,
+            STS,
+            { name },
+            {
+              'statefulset.kubernetes.io/pod-name': name,
+              'apps.kubernetes.io/pod-index': String(i),
+              'controller-revision-hash': `${st.metadata.name}-${hashOf(st.spec.template)}`,
+            },
+            { hostname: name, subdomain: st.spec.serviceName },
+          ),
+        );
         if (st.spec.podManagementPolicy !== 'Parallel') break;
       }
       for (const p of pods) {
@@ -350,7 +496,9 @@ export class Controllers {
     for (const j of s.list(JOB) as Any[]) {
       const ns = j.metadata.namespace;
       const st = j.status ?? {};
-      const done = (st.conditions ?? []).some((c: Any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+      const done = (st.conditions ?? []).some(
+        (c: Any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
       const pods = (s.list(POD, ns) as Any[]).filter((p) => owned(p, j));
       const succeeded = pods.filter((p) => p.status?.phase === 'Succeeded').length;
       const failed = pods.filter((p) => p.status?.phase === 'Failed').length;
@@ -367,8 +515,22 @@ export class Controllers {
           terminating: 0,
           uncountedTerminatedPods: {},
           conditions: [
-            { type: 'SuccessCriteriaMet', status: 'True', lastProbeTime: t, lastTransitionTime: t, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
-            { type: 'Complete', status: 'True', lastProbeTime: t, lastTransitionTime: t, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+            {
+              type: 'SuccessCriteriaMet',
+              status: 'True',
+              lastProbeTime: t,
+              lastTransitionTime: t,
+              reason: 'CompletionsReached',
+              message: 'Reached expected number of succeeded pods',
+            },
+            {
+              type: 'Complete',
+              status: 'True',
+              lastProbeTime: t,
+              lastTransitionTime: t,
+              reason: 'CompletionsReached',
+              message: 'Reached expected number of succeeded pods',
+            },
           ],
         });
         continue;
@@ -381,17 +543,48 @@ export class Controllers {
           terminating: 0,
           uncountedTerminatedPods: {},
           conditions: [
-            { type: 'FailureTarget', status: 'True', lastProbeTime: t, lastTransitionTime: t, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
-            { type: 'Failed', status: 'True', lastProbeTime: t, lastTransitionTime: t, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+            {
+              type: 'FailureTarget',
+              status: 'True',
+              lastProbeTime: t,
+              lastTransitionTime: t,
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+            },
+            {
+              type: 'Failed',
+              status: 'True',
+              lastProbeTime: t,
+              lastTransitionTime: t,
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+            },
           ],
         });
         continue;
       }
       if (active === 0 && !j.spec.suspend) {
-        const labels = { 'batch.kubernetes.io/controller-uid': j.metadata.uid, 'batch.kubernetes.io/job-name': j.metadata.name, 'controller-uid': j.metadata.uid, 'job-name': j.metadata.name };
-        this.create(POD, ns, this.podFromTemplate(j.spec.template, j, JOB, { generateName: `${j.metadata.name}-` }, labels));
+        const labels = {
+          'batch.kubernetes.io/controller-uid': j.metadata.uid,
+          'batch.kubernetes.io/job-name': j.metadata.name,
+          'controller-uid': j.metadata.uid,
+          'job-name': j.metadata.name,
+        };
+        this.create(
+          POD,
+          ns,
+          this.podFromTemplate(j.spec.template, j, JOB, { generateName: `${j.metadata.name}-` }, labels),
+        );
       }
-      this.setStatus(JOB, j, { startTime: st.startTime ?? t, active: Math.max(active, 1), ready: pods.filter(podReady).length, terminating: 0, uncountedTerminatedPods: {}, ...(failed ? { failed } : {}), ...(succeeded ? { succeeded } : {}) });
+      this.setStatus(JOB, j, {
+        startTime: st.startTime ?? t,
+        active: Math.max(active, 1),
+        ready: pods.filter(podReady).length,
+        terminating: 0,
+        uncountedTerminatedPods: {},
+        ...(failed ? { failed } : {}),
+        ...(succeeded ? { succeeded } : {}),
+      });
     }
   }
 
@@ -404,18 +597,38 @@ export class Controllers {
       const every = cronPeriodMinutes(cj.spec.schedule);
       if (!every) continue;
       const minute = Math.floor(now / 60_000);
-      const last = cj.status?.lastScheduleTime ? Math.floor(Date.parse(cj.status.lastScheduleTime) / 60_000) : Math.floor(Date.parse(cj.metadata.creationTimestamp) / 60_000) - every;
+      const last = cj.status?.lastScheduleTime
+        ? Math.floor(Date.parse(cj.status.lastScheduleTime) / 60_000)
+        : Math.floor(Date.parse(cj.metadata.creationTimestamp) / 60_000) - every;
       const jobs = (s.list(JOB, ns) as Any[]).filter((j) => owned(j, cj));
       if (minute % every === 0 && minute > last) {
         const jt = JSON.parse(JSON.stringify(cj.spec.jobTemplate));
-        this.create(JOB, ns, { metadata: { name: `${cj.metadata.name}-${minute}`, labels: jt.metadata?.labels, ownerReferences: [ownerRef(CJ, cj)], annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': new Date(minute * 60_000).toISOString() } }, spec: jt.spec });
+        this.create(JOB, ns, {
+          metadata: {
+            name: `${cj.metadata.name}-${minute}`,
+            labels: jt.metadata?.labels,
+            ownerReferences: [ownerRef(CJ, cj)],
+            annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': new Date(minute * 60_000).toISOString() },
+          },
+          spec: jt.spec,
+        });
         s.mutate(CJ, ns, cj.metadata.name, (x: Any) => {
-          x.status = { ...(x.status ?? {}), lastScheduleTime: new Date(minute * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+          x.status = {
+            ...(x.status ?? {}),
+            lastScheduleTime: new Date(minute * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          };
         });
       }
-      const finished = jobs.filter((j) => (j.status?.conditions ?? []).some((c: Any) => c.type === 'Complete' && c.status === 'True'));
-      finished.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
-      for (const j of finished.slice(0, Math.max(0, finished.length - (cj.spec.successfulJobsHistoryLimit ?? 3)))) this.del(JOB, j);
+      const finished = jobs.filter((j) =>
+        (j.status?.conditions ?? []).some((c: Any) => c.type === 'Complete' && c.status === 'True'),
+      );
+      finished.sort(
+        (a, b) =>
+          a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) ||
+          a.metadata.name.localeCompare(b.metadata.name),
+      );
+      for (const j of finished.slice(0, Math.max(0, finished.length - (cj.spec.successfulJobsHistoryLimit ?? 3))))
+        this.del(JOB, j);
     }
   }
 
@@ -437,41 +650,98 @@ export class Controllers {
         ports = [{ name: 'https', port: this.c.apiEndpoint.port, protocol: 'TCP' }];
         proxies.push({ ip: svc.spec.clusterIP, port: 443, backends: [{ unix: this.c.apiSocket }] });
       } else if (svc.spec.selector && Object.keys(svc.spec.selector).length) {
-        const pods = (s.list(POD, ns) as Any[]).filter((p) => p.status?.podIP && podActive(p) && selectorObjectMatches({ matchLabels: svc.spec.selector }, p.metadata.labels));
+        const pods = (s.list(POD, ns) as Any[]).filter(
+          (p) =>
+            p.status?.podIP &&
+            podActive(p) &&
+            selectorObjectMatches({ matchLabels: svc.spec.selector }, p.metadata.labels),
+        );
         eps = pods.map((p) => ({ ip: p.status.podIP, ready: podReady(p), pod: p }));
         ports = svc.spec.ports.map((p: Any) => {
           let tp = p.targetPort;
           if (typeof tp === 'string') {
-            for (const pod of pods) for (const ct of pod.spec.containers) for (const cp of ct.ports ?? []) if (cp.name === tp) tp = cp.containerPort;
+            for (const pod of pods)
+              for (const ct of pod.spec.containers)
+                for (const cp of ct.ports ?? []) if (cp.name === tp) tp = cp.containerPort;
           }
           return { name: p.name ?? '', port: typeof tp === 'number' ? tp : p.port, protocol: p.protocol ?? 'TCP' };
         });
         if (svc.spec.clusterIP && svc.spec.clusterIP !== 'None')
           svc.spec.ports.forEach((p: Any, i: number) => {
             if ((p.protocol ?? 'TCP') === 'TCP')
-              proxies.push({ ip: svc.spec.clusterIP, port: p.port, backends: eps.filter((e) => e.ready).map((e) => ({ ip: e.ip, port: ports[i]!.port })) });
+              proxies.push({
+                ip: svc.spec.clusterIP,
+                port: p.port,
+                backends: eps.filter((e) => e.ready).map((e) => ({ ip: e.ip, port: ports[i]!.port })),
+              });
           });
       } else continue;
       // EndpointSlice
-      const sliceLabels = { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' };
-      const existing = (s.list(SLICE, ns) as Any[]).find((x) => x.metadata.labels?.['kubernetes.io/service-name'] === name);
+      const sliceLabels = {
+        'kubernetes.io/service-name': name,
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+      };
+      const existing = (s.list(SLICE, ns) as Any[]).find(
+        (x) => x.metadata.labels?.['kubernetes.io/service-name'] === name,
+      );
       const body: Any = {
         addressType: 'IPv4',
         endpoints: eps.map((e) => ({
           addresses: [e.ip],
           conditions: { ready: e.ready, serving: e.ready, terminating: false },
-          ...(e.pod ? { nodeName: e.pod.spec.nodeName, targetRef: { kind: 'Pod', namespace: ns, name: e.pod.metadata.name, uid: e.pod.metadata.uid } } : {}),
+          ...(e.pod
+            ? {
+                nodeName: e.pod.spec.nodeName,
+                targetRef: { kind: 'Pod', namespace: ns, name: e.pod.metadata.name, uid: e.pod.metadata.uid },
+              }
+            : {}),
         })),
         ports,
       };
       if (!existing) {
-        this.create(SLICE, ns, { metadata: { generateName: `${name}-`, labels: sliceLabels, ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata.uid, controller: true, blockOwnerDeletion: true }] }, ...body });
-      } else if (JSON.stringify({ a: existing.addressType, e: existing.endpoints, p: existing.ports }) !== JSON.stringify({ a: body.addressType, e: body.endpoints, p: body.ports })) {
+        this.create(SLICE, ns, {
+          metadata: {
+            generateName: `${name}-`,
+            labels: sliceLabels,
+            ownerReferences: [
+              {
+                apiVersion: 'v1',
+                kind: 'Service',
+                name,
+                uid: svc.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          ...body,
+        });
+      } else if (
+        JSON.stringify({ a: existing.addressType, e: existing.endpoints, p: existing.ports }) !==
+        JSON.stringify({ a: body.addressType, e: body.endpoints, p: body.ports })
+      ) {
         s.mutate(SLICE, ns, existing.metadata.name, (x: Any) => Object.assign(x, body));
       }
       // Endpoints (v1), still read by older tools
       const epBody: Any = eps.length
-        ? { subsets: [{ addresses: eps.filter((e) => e.ready).map((e) => ({ ip: e.ip, ...(e.pod ? { nodeName: e.pod.spec.nodeName, targetRef: { kind: 'Pod', namespace: ns, name: e.pod.metadata.name, uid: e.pod.metadata.uid } } : {}) })), ports }] }
+        ? {
+            subsets: [
+              {
+                addresses: eps
+                  .filter((e) => e.ready)
+                  .map((e) => ({
+                    ip: e.ip,
+                    ...(e.pod
+                      ? {
+                          nodeName: e.pod.spec.nodeName,
+                          targetRef: { kind: 'Pod', namespace: ns, name: e.pod.metadata.name, uid: e.pod.metadata.uid },
+                        }
+                      : {}),
+                  })),
+                ports,
+              },
+            ],
+          }
         : {};
       if (epBody.subsets && !epBody.subsets[0].addresses.length) delete epBody.subsets;
       const cur = s.peek(EP, ns, name) as Any;
@@ -500,7 +770,9 @@ export class Controllers {
 
 /** Supports "* * * * *", "*\/N * * * *" and "M * * * *"-style schedules (minute field only), as the lab needs. */
 export function cronPeriodMinutes(schedule: string): number | undefined {
-  const f = String(schedule ?? '').trim().split(/\s+/);
+  const f = String(schedule ?? '')
+    .trim()
+    .split(/\s+/);
   if (f.length !== 5 || f.slice(1).some((x) => x !== '*')) return f[0] === '@hourly' ? 60 : undefined;
   if (f[0] === '*') return 1;
   const m = /^\*\/(\d+)$/.exec(f[0]!);

@@ -22,7 +22,11 @@ export interface ExecTarget {
   container?: string;
 }
 
-export function execInPod(t: ExecTarget, argv: string[], opts: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
+export function execInPod(
+  t: ExecTarget,
+  argv: string[],
+  opts: { stdin?: string | Buffer; timeoutMs?: number } = {},
+): Promise<ExecResult> {
   const q = new URLSearchParams();
   for (const a of argv) q.append('command', a);
   if (t.container) q.set('container', t.container);
@@ -59,7 +63,8 @@ export function execInPod(t: ExecTarget, argv: string[], opts: { stdin?: string 
     ws.on('open', () => {
       if (opts.stdin !== undefined) {
         const data = Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin);
-        for (let i = 0; i < data.length; i += 32 * 1024) ws.send(Buffer.concat([Buffer.from([0]), data.subarray(i, i + 32 * 1024)]));
+        for (let i = 0; i < data.length; i += 32 * 1024)
+          ws.send(Buffer.concat([Buffer.from([0]), data.subarray(i, i + 32 * 1024)]));
         if (ws.protocol === 'v5.channel.k8s.io') ws.send(Buffer.from([255, 0]));
       }
     });
@@ -84,7 +89,8 @@ export function execInPod(t: ExecTarget, argv: string[], opts: { stdin?: string 
       clearTimeout(timer);
       let code = 0;
       if (status && status.status !== 'Success') {
-        const causes = (status as { details?: { causes?: { reason?: string; message?: string }[] } }).details?.causes ?? [];
+        const causes =
+          (status as { details?: { causes?: { reason?: string; message?: string }[] } }).details?.causes ?? [];
         const ec = causes.find((c) => c.reason === 'ExitCode');
         code = ec ? Number(ec.message) : 1;
       }

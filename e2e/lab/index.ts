@@ -119,10 +119,21 @@ export interface Lab {
   nodeCgroupRoot(node: string): string;
   tmpDir: string;
   /** Network facts (undefined with network:false). */
-  network?: { podCidr: string; serviceCidr: string; gateway: string; apiClusterIP: string; externalIP: string; metadataIP: string };
+  network?: {
+    podCidr: string;
+    serviceCidr: string;
+    gateway: string;
+    apiClusterIP: string;
+    externalIP: string;
+    metadataIP: string;
+  };
   faults: LabFaults;
   /** Runs argv in a pod through the API's pods/exec WebSocket (the kubectl exec path), as admin. */
-  exec(pod: string, argv: string[], opts?: { container?: string; stdin?: string; timeoutMs?: number }): Promise<ExecResult>;
+  exec(
+    pod: string,
+    argv: string[],
+    opts?: { container?: string; stdin?: string; timeoutMs?: number },
+  ): Promise<ExecResult>;
   /** Names of the scenarios under e2e/scenarios. */
   scenarios(): string[];
   runScenario(name: string, opts?: { timeoutMs?: number }): Promise<ScenarioResult>;
@@ -140,7 +151,8 @@ export class LabUnavailableError extends Error {}
 /** Why the lab cannot run here, or undefined when it can. */
 export function labUnavailableReason(): string | undefined {
   if (process.platform !== 'linux') return 'the lab needs Linux';
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'the lab needs root (cgroups, network namespaces, mounts)';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return 'the lab needs root (cgroups, network namespaces, mounts)';
   if (!existsSync(join(CGROUP2_MOUNT, 'cgroup.procs'))) return `the lab needs cgroup2 mounted at ${CGROUP2_MOUNT}`;
   return undefined;
 }
@@ -206,18 +218,72 @@ function safeReaddir(d: string): string[] {
 const R = (g: string, r: string) => findResource(g, 'v1', r)!;
 
 function bootstrap(api: ApiServer, apiClusterIP: string | undefined): void {
-  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) api.create(R('', 'namespaces'), undefined, { metadata: { name: ns } });
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    api.create(R('', 'namespaces'), undefined, { metadata: { name: ns } });
   const CR = R('rbac.authorization.k8s.io', 'clusterroles');
   const CRB = R('rbac.authorization.k8s.io', 'clusterrolebindings');
   const boot = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
-  api.create(CR, undefined, { metadata: { name: 'cluster-admin', labels: boot }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }] });
-  api.create(CR, undefined, { metadata: { name: 'system:discovery', labels: boot }, rules: [{ nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/openapi', '/openapi/*', '/version', '/version/'], verbs: ['get'] }] });
-  api.create(CR, undefined, { metadata: { name: 'system:basic-user', labels: boot }, rules: [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] }, { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }] });
+  api.create(CR, undefined, {
+    metadata: { name: 'cluster-admin', labels: boot },
+    rules: [
+      { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+      { nonResourceURLs: ['*'], verbs: ['*'] },
+    ],
+  });
+  api.create(CR, undefined, {
+    metadata: { name: 'system:discovery', labels: boot },
+    rules: [
+      {
+        nonResourceURLs: [
+          '/api',
+          '/api/*',
+          '/apis',
+          '/apis/*',
+          '/healthz',
+          '/livez',
+          '/readyz',
+          '/openapi',
+          '/openapi/*',
+          '/version',
+          '/version/',
+        ],
+        verbs: ['get'],
+      },
+    ],
+  });
+  api.create(CR, undefined, {
+    metadata: { name: 'system:basic-user', labels: boot },
+    rules: [
+      {
+        apiGroups: ['authorization.k8s.io'],
+        resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+        verbs: ['create'],
+      },
+      { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
+    ],
+  });
   api.create(CR, undefined, {
     metadata: { name: 'view', labels: boot },
     rules: [
-      { apiGroups: [''], resources: ['pods', 'pods/status', 'services', 'endpoints', 'configmaps', 'serviceaccounts', 'namespaces', 'events'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'daemonsets', 'statefulsets'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: [''],
+        resources: [
+          'pods',
+          'pods/status',
+          'services',
+          'endpoints',
+          'configmaps',
+          'serviceaccounts',
+          'namespaces',
+          'events',
+        ],
+        verbs: ['get', 'list', 'watch'],
+      },
+      {
+        apiGroups: ['apps'],
+        resources: ['deployments', 'replicasets', 'daemonsets', 'statefulsets'],
+        verbs: ['get', 'list', 'watch'],
+      },
       { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
     ],
@@ -226,20 +292,49 @@ function bootstrap(api: ApiServer, apiClusterIP: string | undefined): void {
   api.create(CR, undefined, {
     metadata: { name: 'lab-viewer' },
     rules: [
-      { apiGroups: [''], resources: ['pods', 'nodes', 'namespaces', 'services', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'daemonsets', 'statefulsets'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: [''],
+        resources: ['pods', 'nodes', 'namespaces', 'services', 'serviceaccounts'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      {
+        apiGroups: ['apps'],
+        resources: ['deployments', 'replicasets', 'daemonsets', 'statefulsets'],
+        verbs: ['get', 'list', 'watch'],
+      },
     ],
   });
   for (const [name, role, subjects] of [
-    ['cluster-admin', 'cluster-admin', [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:masters' }]],
-    ['system:discovery', 'system:discovery', [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:authenticated' }]],
-    ['system:basic-user', 'system:basic-user', [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:authenticated' }]],
+    [
+      'cluster-admin',
+      'cluster-admin',
+      [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:masters' }],
+    ],
+    [
+      'system:discovery',
+      'system:discovery',
+      [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:authenticated' }],
+    ],
+    [
+      'system:basic-user',
+      'system:basic-user',
+      [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:authenticated' }],
+    ],
     ['lab-viewer', 'lab-viewer', [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'lab-viewer' }]],
   ] as const)
-    api.create(CRB, undefined, { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects });
+    api.create(CRB, undefined, {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects,
+    });
   api.create(R('', 'services'), 'default', {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { ...(apiClusterIP ? { clusterIP: apiClusterIP } : {}), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None', type: 'ClusterIP' },
+    spec: {
+      ...(apiClusterIP ? { clusterIP: apiClusterIP } : {}),
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+      sessionAffinity: 'None',
+      type: 'ClusterIP',
+    },
   });
 }
 
@@ -309,7 +404,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const pki = makePki(
       pkiDir,
       ['127.0.0.1', ...(network ? [network.apiClusterIP, network.gateway] : [])],
-      ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      [
+        'localhost',
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+      ],
     );
     const store = new Store();
     const adminToken = randomBytes(24).toString('hex');
@@ -323,7 +424,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const hooks = {
       containerLog: (pod: K8sObject, c: string) => kubelet!.containerLog(pod, c),
       exec: (pod: K8sObject, c: string, argv: string[]) => kubelet!.exec(pod, c, argv),
-      allocateClusterIP: () => (network ? network.allocateServiceIP() : `10.96.0.${10 + Math.floor(Math.random() * 240)}`),
+      allocateClusterIP: () =>
+        network ? network.allocateServiceIP() : `10.96.0.${10 + Math.floor(Math.random() * 240)}`,
     };
     api = new ApiServer({ store, users, hooks, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem, log });
     port = await api.listenTcp(0);
@@ -342,8 +444,18 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         caCertPem: pki.caCertPem,
         issueToken: (ns, sa, podName, podUid) => {
           const now = Math.floor(Date.now() / 1000);
-          const t = fakeJwt({ aud: ['https://kubernetes.default.svc.cluster.local'], exp: now + 3607, iat: now, iss: 'https://kubernetes.default.svc.cluster.local', 'kubernetes.io': { namespace: ns, pod: { name: podName, uid: podUid }, serviceaccount: { name: sa } }, sub: `system:serviceaccount:${ns}:${sa}` });
-          users.set(t, { username: `system:serviceaccount:${ns}:${sa}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
+          const t = fakeJwt({
+            aud: ['https://kubernetes.default.svc.cluster.local'],
+            exp: now + 3607,
+            iat: now,
+            iss: 'https://kubernetes.default.svc.cluster.local',
+            'kubernetes.io': { namespace: ns, pod: { name: podName, uid: podUid }, serviceaccount: { name: sa } },
+            sub: `system:serviceaccount:${ns}:${sa}`,
+          });
+          users.set(t, {
+            username: `system:serviceaccount:${ns}:${sa}`,
+            groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+          });
           return t;
         },
         apiHostForPods: () => (network ? { host: network.apiClusterIP, port: 443 } : { host: '127.0.0.1', port }),
@@ -384,7 +496,12 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         kind: 'Config',
         preferences: {},
         'current-context': contexts.admin,
-        clusters: [{ name: 'lantern-lab', cluster: { server, 'certificate-authority-data': Buffer.from(pki.caCertPem).toString('base64') } }],
+        clusters: [
+          {
+            name: 'lantern-lab',
+            cluster: { server, 'certificate-authority-data': Buffer.from(pki.caCertPem).toString('base64') },
+          },
+        ],
         users: [
           { name: 'lab-admin', user: { token: adminToken } },
           { name: 'lab-viewer', user: { token: restrictedToken } },
@@ -415,11 +532,18 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       else if (parts.length === 3) {
         const [ns, kind, name] = parts as [string, string, string];
         const k = kind.toLowerCase();
-        const candidates = (store.list(POD, ns) as Any[]).filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+        const candidates = (store.list(POD, ns) as Any[]).filter(
+          (p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp,
+        );
         pod = candidates.find((p) => {
           const ref0 = p.metadata.ownerReferences?.[0];
           if (!ref0) return false;
-          if (k === 'deployment') return ref0.kind === 'ReplicaSet' && ref0.name.startsWith(`${name}-`) && ref0.name.slice(name.length + 1).length === 10;
+          if (k === 'deployment')
+            return (
+              ref0.kind === 'ReplicaSet' &&
+              ref0.name.startsWith(`${name}-`) &&
+              ref0.name.slice(name.length + 1).length === 10
+            );
           return ref0.kind.toLowerCase() === k && ref0.name === name;
         });
       } else throw new Error(`pod reference must be "ns/name" or "ns/kind/name": ${ref}`);
@@ -436,11 +560,17 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
 
     const exec: Lab['exec'] = (ref, argv, o = {}) => {
       const p = podRef(ref);
-      return execInPod({ server, token: adminToken, ca: pki.caCertPem, namespace: p.namespace, pod: p.name, container: o.container }, argv, { stdin: o.stdin, timeoutMs: o.timeoutMs });
+      return execInPod(
+        { server, token: adminToken, ca: pki.caCertPem, namespace: p.namespace, pod: p.name, container: o.container },
+        argv,
+        { stdin: o.stdin, timeoutMs: o.timeoutMs },
+      );
     };
 
     const scenarios = () =>
-      safeReaddir(SCENARIOS_DIR).filter((d) => existsSync(join(SCENARIOS_DIR, d, 'run.sh')) && existsSync(join(SCENARIOS_DIR, d, 'label.json'))).sort();
+      safeReaddir(SCENARIOS_DIR)
+        .filter((d) => existsSync(join(SCENARIOS_DIR, d, 'run.sh')) && existsSync(join(SCENARIOS_DIR, d, 'label.json')))
+        .sort();
 
     const runScenario: Lab['runScenario'] = async (name, o = {}) => {
       if (!/^[a-z0-9][a-z0-9-]*$/.test(name) || !scenarios().includes(name))
@@ -460,7 +590,11 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       const startNs = Number(nowNs());
       const start = new Date().toISOString();
       // The script arrives on stdin of an exec'd shell, like `kubectl exec -i POD -- sh`.
-      const r = await exec(`${p.namespace}/${p.name}`, ['/bin/sh', '-s'], { container, stdin: preamble + script, timeoutMs: o.timeoutMs ?? 120_000 });
+      const r = await exec(`${p.namespace}/${p.name}`, ['/bin/sh', '-s'], {
+        container,
+        stdin: preamble + script,
+        timeoutMs: o.timeoutMs ?? 120_000,
+      });
       const endNs = Number(nowNs());
       const ct = p.containers.find((c) => c.name === container)!;
       return {
@@ -486,11 +620,16 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         const pods = store.list(R('', 'pods')) as Any[];
         const notReady = pods.filter((p) => {
           if (p.metadata.ownerReferences?.[0]?.kind === 'Job') return false; // jobs come and go
-          return !(p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c: Any) => c.type === 'Ready' && c.status === 'True'));
+          return !(
+            p.status?.phase === 'Running' &&
+            (p.status.conditions ?? []).some((c: Any) => c.type === 'Ready' && c.status === 'True')
+          );
         });
         if (!notReady.length) return;
         if (Date.now() > end)
-          throw new Error(`lab pods not ready after ${timeoutMs} ms: ${notReady.map((p) => `${p.metadata.namespace}/${p.metadata.name} (${p.status?.phase})`).join(', ')}`);
+          throw new Error(
+            `lab pods not ready after ${timeoutMs} ms: ${notReady.map((p) => `${p.metadata.namespace}/${p.metadata.name} (${p.status?.phase})`).join(', ')}`,
+          );
         await new Promise((r) => setTimeout(r, 250));
       }
     };
@@ -510,7 +649,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       nodeCgroupRoot: (n) => k.nodeCgroupRel(n),
       tmpDir,
       network: network
-        ? { podCidr: network.podCidr, serviceCidr: network.serviceCidr, gateway: network.gateway, apiClusterIP: network.apiClusterIP, externalIP: EXTERNAL_IP, metadataIP: METADATA_IP }
+        ? {
+            podCidr: network.podCidr,
+            serviceCidr: network.serviceCidr,
+            gateway: network.gateway,
+            apiClusterIP: network.apiClusterIP,
+            externalIP: EXTERNAL_IP,
+            metadataIP: METADATA_IP,
+          }
         : undefined,
       faults: {
         dropLogStreams: () => a.dropLogStreams(),

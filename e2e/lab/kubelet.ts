@@ -117,7 +117,10 @@ export class Kubelet {
   private unsub?: () => void;
   private stopping = false;
 
-  constructor(private ctx: KubeletContext, readonly nodes: string[]) {
+  constructor(
+    private ctx: KubeletContext,
+    readonly nodes: string[],
+  ) {
     for (const n of nodes) this.ready.set(n, true);
   }
 
@@ -174,15 +177,47 @@ export class Kubelet {
         },
         annotations: { 'lantern.dev/lab-cgroup-root': this.nodeCgroupRel(n), 'lantern.dev/lab-host': hostname() },
       },
-      spec: { podCIDR: this.ctx.network?.podCidr ?? '10.244.0.0/24', podCIDRs: [this.ctx.network?.podCidr ?? '10.244.0.0/24'], providerID: `lab://${n}` },
+      spec: {
+        podCIDR: this.ctx.network?.podCidr ?? '10.244.0.0/24',
+        podCIDRs: [this.ctx.network?.podCidr ?? '10.244.0.0/24'],
+        providerID: `lab://${n}`,
+      },
       status: {
         capacity: { cpu: '2', memory: '8Gi', pods: '110', 'ephemeral-storage': '20Gi' },
         allocatable: { cpu: '2', memory: '8Gi', pods: '110', 'ephemeral-storage': '20Gi' },
         conditions: [
-          { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-          { type: 'DiskPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-          { type: 'PIDPressure', status: 'False', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-          { type: 'Ready', status: 'True', lastHeartbeatTime: t, lastTransitionTime: t, reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+          {
+            type: 'MemoryPressure',
+            status: 'False',
+            lastHeartbeatTime: t,
+            lastTransitionTime: t,
+            reason: 'KubeletHasSufficientMemory',
+            message: 'kubelet has sufficient memory available',
+          },
+          {
+            type: 'DiskPressure',
+            status: 'False',
+            lastHeartbeatTime: t,
+            lastTransitionTime: t,
+            reason: 'KubeletHasNoDiskPressure',
+            message: 'kubelet has no disk pressure',
+          },
+          {
+            type: 'PIDPressure',
+            status: 'False',
+            lastHeartbeatTime: t,
+            lastTransitionTime: t,
+            reason: 'KubeletHasSufficientPID',
+            message: 'kubelet has sufficient PID available',
+          },
+          {
+            type: 'Ready',
+            status: 'True',
+            lastHeartbeatTime: t,
+            lastTransitionTime: t,
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+          },
         ],
         addresses: [
           { type: 'InternalIP', address: this.ctx.nodeIP(n) },
@@ -229,8 +264,10 @@ export class Kubelet {
         c.message = ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.';
         o.spec.taints = ready
           ? (o.spec.taints ?? []).filter((x: Any) => !x.key.startsWith('node.kubernetes.io/unreachable'))
-          : [...(o.spec.taints ?? []).filter((x: Any) => !x.key.startsWith('node.kubernetes.io/unreachable')),
-             { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: t }];
+          : [
+              ...(o.spec.taints ?? []).filter((x: Any) => !x.key.startsWith('node.kubernetes.io/unreachable')),
+              { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: t },
+            ];
         if (!o.spec.taints.length) delete o.spec.taints;
       }
     });
@@ -253,7 +290,8 @@ export class Kubelet {
     const uid = pod.metadata.uid;
     const rt = this.pods.get(uid);
     if (pod.metadata.deletionTimestamp) {
-      if (rt && !rt.terminating) void this.terminate(rt, pod.metadata.deletionGracePeriodSeconds ?? 30).then(() => this.finalizeDelete(pod));
+      if (rt && !rt.terminating)
+        void this.terminate(rt, pod.metadata.deletionGracePeriodSeconds ?? 30).then(() => this.finalizeDelete(pod));
       else if (!rt) this.finalizeDelete(pod);
       return;
     }
@@ -275,7 +313,8 @@ export class Kubelet {
   private finalizeDelete(pod: Any): void {
     try {
       const cur = this.ctx.store.peek(POD, pod.metadata.namespace, pod.metadata.name) as Any;
-      if (cur && cur.metadata.uid === pod.metadata.uid) this.ctx.store.remove(POD, pod.metadata.namespace, pod.metadata.name);
+      if (cur && cur.metadata.uid === pod.metadata.uid)
+        this.ctx.store.remove(POD, pod.metadata.namespace, pod.metadata.name);
     } catch {
       /* already gone */
     }
@@ -322,8 +361,11 @@ export class Kubelet {
     mkdirp(rt.sliceDir);
 
     // Service account token
-    const mountsToken = pod.spec.automountServiceAccountToken !== false &&
-      pod.spec.containers.some((c: Any) => (c.volumeMounts ?? []).some((m: Any) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount'));
+    const mountsToken =
+      pod.spec.automountServiceAccountToken !== false &&
+      pod.spec.containers.some((c: Any) =>
+        (c.volumeMounts ?? []).some((m: Any) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount'),
+      );
     if (mountsToken) {
       rt.tokenDir = join(this.ctx.tmpDir, 'pods', uid, 'serviceaccount');
       mkdirSync(rt.tokenDir, { recursive: true, mode: 0o755 });
@@ -336,7 +378,10 @@ export class Kubelet {
     if (!hostNetwork && this.ctx.network) {
       resolv = join(this.ctx.tmpDir, 'pods', uid, 'resolv.conf');
       mkdirSync(join(this.ctx.tmpDir, 'pods', uid), { recursive: true });
-      writeFileSync(resolv, `search ${rt.ns}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${this.ctx.network.gateway}\noptions ndots:5\n`);
+      writeFileSync(
+        resolv,
+        `search ${rt.ns}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${this.ctx.network.gateway}\noptions ndots:5\n`,
+      );
     }
 
     // Sandbox: a pause process holding the pod's namespaces.
@@ -354,7 +399,17 @@ export class Kubelet {
         'exec cat',
       ].join('\n');
       rt.sandbox = spawnIn({
-        argv: [...unshare, '/bin/sh', '-c', script, 'lab-pause', rt.tokenDir ?? '', resolv ?? '', SA_MOUNT, hostNetwork ? '' : (pod.spec.hostname ?? rt.name).slice(0, 63)],
+        argv: [
+          ...unshare,
+          '/bin/sh',
+          '-c',
+          script,
+          'lab-pause',
+          rt.tokenDir ?? '',
+          resolv ?? '',
+          SA_MOUNT,
+          hostNetwork ? '' : (pod.spec.hostname ?? rt.name).slice(0, 63),
+        ],
         cgroupDir: sbDir,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
@@ -401,7 +456,8 @@ export class Kubelet {
 
   /** Image paths the lab maps onto the repo. */
   mapPath(a: string): string {
-    if (a.startsWith('/opt/lantern/agent/')) return join(this.ctx.repoRoot, 'native/agent', a.slice('/opt/lantern/agent/'.length));
+    if (a.startsWith('/opt/lantern/agent/'))
+      return join(this.ctx.repoRoot, 'native/agent', a.slice('/opt/lantern/agent/'.length));
     if (a.startsWith('/lab/')) return join(this.ctx.repoRoot, 'e2e/lab/workloads', a.slice('/lab/'.length));
     return a;
   }
@@ -426,7 +482,10 @@ export class Kubelet {
     }
     for (const e of c.env ?? []) {
       if (!e?.name || e.name === '__proto__') continue;
-      if (typeof e.value === 'string') env[e.name] = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m: string, k: string) => (k in env ? env[k]! : m));
+      if (typeof e.value === 'string')
+        env[e.name] = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m: string, k: string) =>
+          k in env ? env[k]! : m,
+        );
       else if (e.valueFrom?.fieldRef) env[e.name] = this.fieldRef(rt, pod, e.valueFrom.fieldRef.fieldPath);
       else if (e.valueFrom?.configMapKeyRef) {
         const cm = this.ctx.store.peek(CM, rt.ns, e.valueFrom.configMapKeyRef.name) as Any;
@@ -465,7 +524,15 @@ export class Kubelet {
     return '';
   }
 
-  private spawnInContainer(rt: PodRt, ct: ContainerRt, pod: Any, c: Any, argv: string[], env: Record<string, string>, scopeDir: string): ChildProcess {
+  private spawnInContainer(
+    rt: PodRt,
+    ct: ContainerRt,
+    pod: Any,
+    c: Any,
+    argv: string[],
+    env: Record<string, string>,
+    scopeDir: string,
+  ): ChildProcess {
     const sc = { ...(pod.spec.securityContext ?? {}), ...(c.securityContext ?? {}) };
     const runAsUser = rt.capture ? undefined : sc.runAsUser;
     return spawnIn({
@@ -490,7 +557,12 @@ export class Kubelet {
     const argv = this.resolveArgv(pod, c, env, rt.capture);
     const exe = findExecutable(argv[0]!, env.PATH ?? DEFAULT_PATH);
     if (!exe) {
-      ct.state = { waiting: { reason: 'RunContainerError', message: `failed to create containerd task: exec: "${argv[0]}": executable file not found in $PATH` } };
+      ct.state = {
+        waiting: {
+          reason: 'RunContainerError',
+          message: `failed to create containerd task: exec: "${argv[0]}": executable file not found in $PATH`,
+        },
+      };
       this.pushStatus(rt);
       this.scheduleRestart(rt, pod, c, ct, 128);
       return;
@@ -523,9 +595,14 @@ export class Kubelet {
         if (p.exec?.command?.length) {
           ok = await this.execProbe(rt, pod, c, ct, p.exec.command, (p.timeoutSeconds ?? 1) * 1000);
         } else if (p.httpGet) {
-          const port = typeof p.httpGet.port === 'number' ? p.httpGet.port : Number((c.ports ?? []).find((x: Any) => x.name === p.httpGet.port)?.containerPort);
-          if (rt.hostNetwork || !this.ctx.network) ok = await httpProbeLocal(port, p.httpGet.path ?? '/', (p.timeoutSeconds ?? 1) * 1000);
-          else ok = await this.ctx.network.httpProbe(rt.ip!, port, p.httpGet.path ?? '/', (p.timeoutSeconds ?? 1) * 1000);
+          const port =
+            typeof p.httpGet.port === 'number'
+              ? p.httpGet.port
+              : Number((c.ports ?? []).find((x: Any) => x.name === p.httpGet.port)?.containerPort);
+          if (rt.hostNetwork || !this.ctx.network)
+            ok = await httpProbeLocal(port, p.httpGet.path ?? '/', (p.timeoutSeconds ?? 1) * 1000);
+          else
+            ok = await this.ctx.network.httpProbe(rt.ip!, port, p.httpGet.path ?? '/', (p.timeoutSeconds ?? 1) * 1000);
         } else if (p.tcpSocket) ok = true;
       } catch {
         ok = false;
@@ -561,7 +638,15 @@ export class Kubelet {
   private execProbe(rt: PodRt, pod: Any, c: Any, ct: ContainerRt, argv: string[], timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const env = this.containerEnv(rt, pod, c);
-      const p = this.spawnInContainer(rt, ct, pod, c, argv.map((a) => this.mapPath(a)), env, ct.scopeDir);
+      const p = this.spawnInContainer(
+        rt,
+        ct,
+        pod,
+        c,
+        argv.map((a) => this.mapPath(a)),
+        env,
+        ct.scopeDir,
+      );
       p.stdout?.resume();
       p.stderr?.resume();
       p.stdin?.on('error', () => {});
@@ -575,7 +660,14 @@ export class Kubelet {
     });
   }
 
-  private onContainerExit(rt: PodRt, pod: Any, c: Any, ct: ContainerRt, code: number | null, signal: NodeJS.Signals | null): void {
+  private onContainerExit(
+    rt: PodRt,
+    pod: Any,
+    c: Any,
+    ct: ContainerRt,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
     const exitCode = code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128);
     if (ct.probeTimer) clearTimeout(ct.probeTimer);
     ct.proc = undefined;
@@ -617,7 +709,12 @@ export class Kubelet {
   private scheduleRestart(rt: PodRt, pod: Any, c: Any, ct: ContainerRt, exitCode: number): void {
     const delay = Math.min(10_000, 1000 * 2 ** Math.min(ct.restartCount, 4));
     ct.lastState = ct.state.terminated ? { terminated: ct.state.terminated } : {};
-    ct.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${rt.name}_${rt.ns}(${rt.uid})` } };
+    ct.state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${rt.name}_${rt.ns}(${rt.uid})`,
+      },
+    };
     if (exitCode === 128) ct.state.waiting.reason = 'RunContainerError';
     this.pushStatus(rt);
     ct.restartTimer = setTimeout(() => {
@@ -687,7 +784,12 @@ export class Kubelet {
       const conds = (type: string, status: boolean) => {
         const old = (prev.conditions ?? []).find((c: Any) => c.type === type);
         const s = status ? 'True' : 'False';
-        return { type, status: s, lastProbeTime: null, lastTransitionTime: old && old.status === s ? old.lastTransitionTime : t };
+        return {
+          type,
+          status: s,
+          lastProbeTime: null,
+          lastTransitionTime: old && old.status === s ? old.lastTransitionTime : t,
+        };
       };
       const cs = [...rt.containers.values()].map((ct) => {
         const spec = o.spec.containers.find((c: Any) => c.name === ct.name);
@@ -701,7 +803,8 @@ export class Kubelet {
           imageID: `${String(spec?.image ?? '').replace(/:[^/:]+$/, '')}@sha256:${sha256Hex(String(spec?.image ?? ''))}`,
           started: !!ct.state.running,
         };
-        if (!ct.state.waiting || ct.state.waiting.reason !== 'ContainerCreating') s.containerID = `containerd://${ct.id}`;
+        if (!ct.state.waiting || ct.state.waiting.reason !== 'ContainerCreating')
+          s.containerID = `containerd://${ct.id}`;
         return s;
       });
       const allReady = cs.length > 0 && cs.every((c) => c.ready);
@@ -717,14 +820,17 @@ export class Kubelet {
         ],
         hostIP: this.ctx.nodeIP(rt.node),
         hostIPs: [{ ip: this.ctx.nodeIP(rt.node) }],
-        ...(rt.ip || rt.hostNetwork ? { podIP: rt.ip ?? this.ctx.nodeIP(rt.node), podIPs: [{ ip: rt.ip ?? this.ctx.nodeIP(rt.node) }] } : {}),
+        ...(rt.ip || rt.hostNetwork
+          ? { podIP: rt.ip ?? this.ctx.nodeIP(rt.node), podIPs: [{ ip: rt.ip ?? this.ctx.nodeIP(rt.node) }] }
+          : {}),
         ...(rt.startTime ? { startTime: rt.startTime } : {}),
         containerStatuses: cs,
         qosClass: prev.qosClass ?? 'BestEffort',
         ...(rt.reason ? { reason: rt.reason, message: rt.message } : {}),
       };
       if (rt.phase === 'Failed' || rt.phase === 'Succeeded') {
-        for (const c of o.status.conditions) if (c.type === 'Ready' || c.type === 'ContainersReady') c.reason = 'PodCompleted';
+        for (const c of o.status.conditions)
+          if (c.type === 'Ready' || c.type === 'ContainersReady') c.reason = 'PodCompleted';
       }
     });
   }
@@ -748,12 +854,23 @@ export class Kubelet {
     const mapped = argv.map((a) => this.mapPath(a));
     const exe = findExecutable(mapped[0]!, env.PATH ?? DEFAULT_PATH);
     if (!exe)
-      throw new ApiError(500, 'InternalError', `Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv[0]}": executable file not found in $PATH: unknown`);
+      throw new ApiError(
+        500,
+        'InternalError',
+        `Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv[0]}": executable file not found in $PATH: unknown`,
+      );
     return this.spawnInContainer(rt, ct, pod, c, mapped, env, ct.scopeDir);
   }
 
   /** Container ids and cgroup paths for a pod (tests, scenario labels). */
-  describe(uid: string): { node: string; sliceRel: string; sandboxPid?: number; containers: { name: string; id: string; pid?: number; cgroupRel: string }[] } | undefined {
+  describe(uid: string):
+    | {
+        node: string;
+        sliceRel: string;
+        sandboxPid?: number;
+        containers: { name: string; id: string; pid?: number; cgroupRel: string }[];
+      }
+    | undefined {
     const rt = this.pods.get(uid);
     if (!rt) return undefined;
     const rel = (abs: string) => abs.slice(CGROUP2_MOUNT.length);
@@ -761,7 +878,12 @@ export class Kubelet {
       node: rt.node,
       sliceRel: rel(rt.sliceDir),
       sandboxPid: rt.sandbox?.pid,
-      containers: [...rt.containers.values()].map((c) => ({ name: c.name, id: c.id, pid: c.proc?.pid, cgroupRel: rel(c.scopeDir) })),
+      containers: [...rt.containers.values()].map((c) => ({
+        name: c.name,
+        id: c.id,
+        pid: c.proc?.pid,
+        cgroupRel: rel(c.scopeDir),
+      })),
     };
   }
 
@@ -769,7 +891,10 @@ export class Kubelet {
     this.stopping = true;
     this.unsub?.();
     await Promise.all([...this.pods.values()].map((rt) => this.terminate(rt, 0).then(() => rt.stopped)));
-    await Promise.race([Promise.all([...this.pods.values()].map((rt) => rt.stopped)), new Promise((r) => setTimeout(r, 8000))]);
+    await Promise.race([
+      Promise.all([...this.pods.values()].map((rt) => rt.stopped)),
+      new Promise((r) => setTimeout(r, 8000)),
+    ]);
     for (const rt of this.pods.values()) if (rt.sandbox?.pid && isAlive(rt.sandbox.pid)) rt.sandbox.kill('SIGKILL');
   }
 }
@@ -810,4 +935,3 @@ function httpProbeLocal(port: number, path: string, timeoutMs: number): Promise<
     req.on('error', () => resolve(false));
   });
 }
-

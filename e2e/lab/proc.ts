@@ -38,12 +38,25 @@ export function spawnIn(s: SpawnSpec): ChildProcess {
     s.runAsUser !== undefined
       ? ['setpriv', `--reuid=${s.runAsUser}`, `--regid=${s.runAsGroup ?? s.runAsUser}`, '--clear-groups', '--']
       : [];
-  const argv = [...pre, '/bin/sh', '-c', STUB, 'lab-init', join(s.cgroupDir, 'cgroup.procs'), s.cwd ?? '/', ...user, ...s.argv];
-  return spawn(argv[0]!, argv.slice(1), {
+  const argv = [
+    ...pre,
+    '/bin/sh',
+    '-c',
+    STUB,
+    'lab-init',
+    join(s.cgroupDir, 'cgroup.procs'),
+    s.cwd ?? '/',
+    ...user,
+    ...s.argv,
+  ];
+  const child = spawn(argv[0]!, argv.slice(1), {
     env: s.env ?? { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     stdio: s.stdio ?? ['pipe', 'pipe', 'pipe'],
     detached: false,
   });
+  // A failed spawn shows up as an exit with a code; never as an unhandled 'error' that kills the lab.
+  child.on('error', () => {});
+  return child;
 }
 
 /** Runs a short helper (ip, nsenter) and resolves with stdout; rejects with stderr in words. */

@@ -76,8 +76,13 @@ export function decodeReview(body: Buffer): Record<string, unknown> {
     const s: Record<string, unknown> = {};
     if (ra)
       s.resourceAttributes = {
-        namespace: str(ra, 1), verb: str(ra, 2), group: str(ra, 3), version: str(ra, 4),
-        resource: str(ra, 5), subresource: str(ra, 6), name: str(ra, 7),
+        namespace: str(ra, 1),
+        verb: str(ra, 2),
+        group: str(ra, 3),
+        version: str(ra, 4),
+        resource: str(ra, 5),
+        subresource: str(ra, 6),
+        name: str(ra, 7),
       };
     if (nra) s.nonResourceAttributes = { path: str(nra, 1), verb: str(nra, 2) };
     out.spec = s;

@@ -33,7 +33,10 @@ interface PolicyRule {
 
 const R = (resource: string) => findResource('rbac.authorization.k8s.io', 'v1', resource)!;
 
-function subjectMatches(subjects: { kind: string; name: string; namespace?: string }[] | undefined, user: UserInfo): boolean {
+function subjectMatches(
+  subjects: { kind: string; name: string; namespace?: string }[] | undefined,
+  user: UserInfo,
+): boolean {
   for (const s of subjects ?? []) {
     if (s.kind === 'User' && s.name === user.username) return true;
     if (s.kind === 'Group' && user.groups.includes(s.name)) return true;
@@ -56,7 +59,12 @@ function ruleAllows(rule: PolicyRule, a: ResourceAttrs | NonResourceAttrs): bool
   const full = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const res = rule.resources ?? [];
   const resOk = res.some(
-    (r) => r === '*' || r === full || (a.subresource && r === `*/${a.subresource}`) || (!a.subresource && r === a.resource) || (r === `${a.resource}/*` && !!a.subresource),
+    (r) =>
+      r === '*' ||
+      r === full ||
+      (a.subresource && r === `*/${a.subresource}`) ||
+      (!a.subresource && r === a.resource) ||
+      (r === `${a.resource}/*` && !!a.subresource),
   );
   if (!resOk) return false;
   if (rule.resourceNames && rule.resourceNames.length) return !!a.name && rule.resourceNames.includes(a.name);
@@ -65,7 +73,11 @@ function ruleAllows(rule: PolicyRule, a: ResourceAttrs | NonResourceAttrs): bool
 
 function rulesOf(store: Store, ref: { kind: string; name: string }, ns?: string): PolicyRule[] {
   const role =
-    ref.kind === 'ClusterRole' ? store.peek(R('clusterroles'), undefined, ref.name) : ns ? store.peek(R('roles'), ns, ref.name) : undefined;
+    ref.kind === 'ClusterRole'
+      ? store.peek(R('clusterroles'), undefined, ref.name)
+      : ns
+        ? store.peek(R('roles'), ns, ref.name)
+        : undefined;
   return ((role as { rules?: PolicyRule[] } | undefined)?.rules ?? []) as PolicyRule[];
 }
 
@@ -95,7 +107,9 @@ export function authorize(store: Store, user: UserInfo, a: ResourceAttrs | NonRe
 export function forbiddenMessage(user: UserInfo, a: ResourceAttrs | NonResourceAttrs): string {
   if ('path' in a) return `forbidden: User "${user.username}" cannot ${a.verb} path "${a.path}"`;
   const full = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const subject = a.name ? `${a.resource} "${a.name}" is forbidden` : `${a.resource}${a.group ? '.' + a.group : ''} is forbidden`;
+  const subject = a.name
+    ? `${a.resource} "${a.name}" is forbidden`
+    : `${a.resource}${a.group ? '.' + a.group : ''} is forbidden`;
   const where = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
   return `${subject}: User "${user.username}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${where}`;
 }

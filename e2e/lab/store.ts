@@ -94,11 +94,16 @@ export class Store {
     const b = this.bucket(def);
     const k = `${ns ?? ''}/${name}`;
     if (b.has(k))
-      throw new ApiError(409, 'AlreadyExists', `${def.resource}${def.group ? '.' + def.group : ''} "${name}" already exists`, {
-        name,
-        group: def.group,
-        kind: def.resource,
-      });
+      throw new ApiError(
+        409,
+        'AlreadyExists',
+        `${def.resource}${def.group ? '.' + def.group : ''} "${name}" already exists`,
+        {
+          name,
+          group: def.group,
+          kind: def.resource,
+        },
+      );
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = nowIso();
     o.metadata.resourceVersion = String(++this.rv);
@@ -134,8 +139,10 @@ export class Store {
     }
     if (old.metadata.generation !== undefined)
       o.metadata.generation = (old.metadata.generation ?? 1) + (bumpGeneration ? 1 : 0);
-    if (JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '' } }) ===
-        JSON.stringify({ ...old, metadata: { ...old.metadata, resourceVersion: '' } })) {
+    if (
+      JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '' } }) ===
+      JSON.stringify({ ...old, metadata: { ...old.metadata, resourceVersion: '' } })
+    ) {
       return clone(old); // no-op update: no new resourceVersion, no event (as the real API)
     }
     o.metadata.resourceVersion = String(++this.rv);
@@ -145,7 +152,13 @@ export class Store {
   }
 
   /** Read-modify-write helper for internal controllers (never conflicts). */
-  mutate(def: ResourceDef, ns: string | undefined, name: string, fn: (o: K8sObject) => void, bumpGeneration = false): K8sObject | undefined {
+  mutate(
+    def: ResourceDef,
+    ns: string | undefined,
+    name: string,
+    fn: (o: K8sObject) => void,
+    bumpGeneration = false,
+  ): K8sObject | undefined {
     const cur = this.get(def, ns, name);
     if (!cur) return undefined;
     fn(cur);

@@ -22,7 +22,12 @@ export function standingWorkload(): { def: ResourceDef; ns?: string; obj: Any }[
   const out: { def: ResourceDef; ns?: string; obj: Any }[] = [];
   const add = (def: ResourceDef, ns: string | undefined, obj: Any) => out.push({ def, ns, obj });
   for (const ns of ['shop', 'monitoring', 'ops'])
-    add(R('', 'namespaces'), undefined, { metadata: { name: ns, labels: { 'pod-security.kubernetes.io/enforce': ns === 'monitoring' ? 'privileged' : 'baseline' } } });
+    add(R('', 'namespaces'), undefined, {
+      metadata: {
+        name: ns,
+        labels: { 'pod-security.kubernetes.io/enforce': ns === 'monitoring' ? 'privileged' : 'baseline' },
+      },
+    });
 
   add(R('apps', 'deployments'), 'shop', {
     metadata: { name: 'web', labels: labels('web', 'shop') },
@@ -62,7 +67,11 @@ export function standingWorkload(): { def: ResourceDef; ns?: string; obj: Any }[
             {
               name: 'client',
               image: 'registry.lab/shop/client:2.0',
-              command: ['/bin/sh', '-c', 'while :; do curl -s -m 2 -o /dev/null -w "%{http_code}\\n" http://web.shop.svc.cluster.local/ || echo fail; sleep 5; done'],
+              command: [
+                '/bin/sh',
+                '-c',
+                'while :; do curl -s -m 2 -o /dev/null -w "%{http_code}\\n" http://web.shop.svc.cluster.local/ || echo fail; sleep 5; done',
+              ],
             },
           ],
         },
@@ -107,7 +116,11 @@ export function standingWorkload(): { def: ResourceDef; ns?: string; obj: Any }[
             {
               name: 'agent',
               image: 'registry.lab/monitoring/node-agent:0.9',
-              command: ['/bin/sh', '-c', 'while :; do read l1 l5 l15 rest < /proc/loadavg; echo "load $l1 $l5 $l15"; sleep 20; done'],
+              command: [
+                '/bin/sh',
+                '-c',
+                'while :; do read l1 l5 l15 rest < /proc/loadavg; echo "load $l1 $l5 $l15"; sleep 20; done',
+              ],
               readinessProbe: { exec: { command: ['cat', '/proc/loadavg'] }, periodSeconds: 20 },
             },
           ],
@@ -137,7 +150,12 @@ export function standingWorkload(): { def: ResourceDef; ns?: string; obj: Any }[
       selector: { matchLabels: { app: 'ops-controller' } },
       template: {
         metadata: { labels: labels('ops-controller', 'ops') },
-        spec: { serviceAccountName: 'ops-controller', containers: [{ name: 'controller', image: 'registry.lab/ops/controller:3.1', command: ['node', '/lab/controller.mjs'] }] },
+        spec: {
+          serviceAccountName: 'ops-controller',
+          containers: [
+            { name: 'controller', image: 'registry.lab/ops/controller:3.1', command: ['node', '/lab/controller.mjs'] },
+          ],
+        },
       },
     },
   });
@@ -151,7 +169,13 @@ export function standingWorkload(): { def: ResourceDef; ns?: string; obj: Any }[
             metadata: { labels: labels('report', 'ops') },
             spec: {
               restartPolicy: 'OnFailure',
-              containers: [{ name: 'report', image: 'registry.lab/ops/report:1.0', command: ['/bin/sh', '-c', 'date -u; ls /etc > /dev/null; wc -l /proc/mounts; echo report done'] }],
+              containers: [
+                {
+                  name: 'report',
+                  image: 'registry.lab/ops/report:1.0',
+                  command: ['/bin/sh', '-c', 'date -u; ls /etc > /dev/null; wc -l /proc/mounts; echo report done'],
+                },
+              ],
             },
           },
         },

@@ -10,20 +10,22 @@ const port = process.env.KUBERNETES_SERVICE_PORT || '443';
 function get(path, onData) {
   const token = fs.readFileSync(`${dir}/token`, 'utf8');
   const ca = fs.readFileSync(`${dir}/ca.crt`);
-  return https.get({ host, port, path, ca, headers: { Authorization: `Bearer ${token}` } }, (res) => {
-    let body = '';
-    res.on('data', (d) => (onData ? onData(d) : (body += d)));
-    res.on('end', () => {
-      if (!onData) {
-        try {
-          const j = JSON.parse(body);
-          console.log(`reconcile: ${res.statusCode} ${j.kind} items=${(j.items || []).length}`);
-        } catch {
-          console.log(`reconcile: ${res.statusCode}`);
+  return https
+    .get({ host, port, path, ca, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (onData ? onData(d) : (body += d)));
+      res.on('end', () => {
+        if (!onData) {
+          try {
+            const j = JSON.parse(body);
+            console.log(`reconcile: ${res.statusCode} ${j.kind} items=${(j.items || []).length}`);
+          } catch {
+            console.log(`reconcile: ${res.statusCode}`);
+          }
         }
-      }
-    });
-  }).on('error', (e) => console.log(`api error: ${e.message}`));
+      });
+    })
+    .on('error', (e) => console.log(`api error: ${e.message}`));
 }
 
 const ns = fs.readFileSync(`${dir}/namespace`, 'utf8');
