@@ -147,7 +147,9 @@ async function main(): Promise<void> {
   for (const w of Object.keys(workloads)) results[w] = Object.fromEntries(modes.map((m) => [m, [] as number[]]));
   const lost: Record<string, number> = Object.fromEntries(Object.keys(workloads).map((w) => [w, 0]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of modes) {
+    // rotate the order of the modes each round so that no mode always runs first
+    const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
+    for (const mode of order) {
       const cap = mode === 'lantern' ? await startLantern() : mode === 'libbpf-tools' ? await startLibbpf() : undefined;
       for (const [name, run] of Object.entries(workloads)) {
         results[name]![mode]!.push(await run());
