@@ -76,8 +76,8 @@ export async function startLantern(opts: StartOptions = {}): Promise<LanternServ
   try {
     const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`Lantern did not print its URL within ${opts.timeoutMs ?? 60_000} ms:\n${output}`)),
-        opts.timeoutMs ?? 60_000,
+        () => reject(new Error(`Lantern did not print its URL within ${opts.timeoutMs ?? 150_000} ms:\n${output}`)),
+        opts.timeoutMs ?? 150_000,
       );
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
@@ -127,7 +127,7 @@ export const test = base.extend<{ appPage: Page }, { lantern: LanternServer }>({
         await server.stop();
       }
     },
-    { scope: 'worker', timeout: 90_000 },
+    { scope: 'worker', timeout: 180_000 },
   ],
   appPage: async ({ page, lantern }, use) => {
     await openApp(page, lantern);

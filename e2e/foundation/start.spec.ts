@@ -13,6 +13,8 @@ import { ROOT } from '../fixtures';
 test('npm start -- --browser prints the URL with its token and why there is no window, then stops on SIGTERM', async ({
   page,
 }) => {
+  // the real entry loads every handler through tsx: slow on a loaded machine
+  test.setTimeout(180_000);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lantern-start-'));
   const child = spawn(
     process.execPath,
@@ -22,7 +24,7 @@ test('npm start -- --browser prints the URL with its token and why there is no w
   let out = '';
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL within 60 s:\n${out}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`no URL within 150 s:\n${out}`)), 150_000);
       const onData = (d: Buffer) => {
         out += d.toString();
         const m = /running in browser mode: (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43})/.exec(out);

@@ -50,6 +50,7 @@ describe('browser mode lifecycle', () => {
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-    });
+      // starting the real entry loads every handler through tsx: seconds when idle, a minute on a loaded 2-core box
+    }, 180_000);
   }
 });
