@@ -782,7 +782,7 @@ export class CaptureWriter {
       if (this.pendingWrites > 64) gz.pause();
       // One write at a time: concurrent FileHandle.write calls without a position may land out
       // of order (Node documents this as unsafe), which interleaved lines under load (H4b fix).
-      const write = this.fileQueue.then(() => this.fh.write(chunk));
+      const write = this.fileQueue.then(() => this.writeAll(chunk));
       this.fileQueue = write.catch(() => undefined);
       write
         .catch((e: Error) => {
@@ -797,6 +797,16 @@ export class CaptureWriter {
     gz.on('error', (e) => {
       this.writeError ??= e;
     });
+  }
+
+  /** write(2) may write less than asked (disk nearly full, signals): finish the chunk. */
+  private async writeAll(chunk: Buffer): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+      if (bytesWritten <= 0) throw new Error('the disk accepted no bytes');
+      off += bytesWritten;
+    }
   }
 
   static async create(path: string, header: CaptureHeader, opts: WriteOptions = {}): Promise<CaptureWriter> {
