@@ -103,6 +103,17 @@ describe('peer groups', () => {
     expect(peers[0]!.evidence.nodes).toContain('proc:ctr:shop/web-3abc/main|/bin/sh');
   });
 
+  it('folds a peer difference that a rule already reported into that finding as a note', () => {
+    const shop = benignShop();
+    shop.webs[0]!.exec(700, '/bin/sh', ['sh', '-c', 'id'], 100);
+    const d = createDetector({ inventory: invWithDbIp([...shop.webs, shop.db]), methods: { rarity: false } });
+    d.ingest(merge(...shop.webs, shop.db), 0);
+    d.finish();
+    const fs = d.findings();
+    expect(fs.filter((f) => f.method === 'peer-group')).toEqual([]);
+    expect(fs.find((f) => f.ruleId === 'LNT-003')!.explanation).toContain('Peer comparison: only 1 of 3 replicas of Deployment shop/web did this');
+  });
+
   it('says nothing when replicas behave alike, or when there are only two', () => {
     const shop = benignShop();
     const d = createDetector({ inventory: invWithDbIp([...shop.webs, shop.db]), methods: { rules: false, rarity: false } });

@@ -831,6 +831,11 @@ export function createEngine(opts: EngineOptions): Detector {
       for (const [feat, ps] of have) {
         // Odd one out: done by one pod (or a third at most) while the rest never did it.
         if (ps.length > Math.max(1, Math.floor(n / 3))) continue;
+        // "spawned a>b" says nothing more than "ran b" when b is itself odd in this group.
+        if (feat[0] === 's') {
+          const child = have.get('x:' + feat.slice(feat.indexOf('>') + 1));
+          if (child && child.length <= Math.max(1, Math.floor(n / 3))) continue;
+        }
         for (const pp of ps) {
           const st = pp.features.get(feat)!;
           const exe = feat[0] === 'x' ? feat.slice(2) : undefined;

@@ -19,6 +19,7 @@ export interface PodSpec {
 }
 
 let uidCounter = 0;
+let scriptCounter = 0;
 function fakeUid(): string {
   const n = (++uidCounter).toString(16).padStart(12, '0');
   return `0000aaaa-bbbb-cccc-dddd-${n}`;
@@ -31,10 +32,13 @@ export class Script {
   readonly ctrId: string | undefined;
   readonly node: string;
   private starts = new Map<number, number>();
+  /** Pids of different scripts must not collide (one host pid space per node), 1 stays "outside". */
+  private readonly pidOff: number;
   t: number;
 
   constructor(pod?: PodSpec, t0 = T0) {
     this.t = t0;
+    this.pidOff = ++scriptCounter * 100_000;
     this.node = pod?.node ?? 'node-a';
     if (pod) {
       const ns = pod.namespace ?? 'shop';
@@ -57,8 +61,13 @@ export class Script {
     return this;
   }
 
-  private base(kind: LanternEvent['kind'], pid: number): LanternEvent {
+  private P(pid: number): number {
+    return pid === 1 ? 1 : pid + this.pidOff;
+  }
+
+  private base(kind: LanternEvent['kind'], pid0: number): LanternEvent {
     this.t += 1e6;
+    const pid = this.P(pid0);
     const ev: LanternEvent = { kind, time: this.t, node: this.node, source: 'lantern', proc: { pid, start: this.starts.get(pid) ?? pid * 1000, comm: '' } };
     if (this.podRef) {
       ev.pod = this.podRef;
@@ -73,16 +82,19 @@ export class Script {
   }
 
   /** A process that was already running when the capture started (the container's app). */
-  running(pid: number, exe: string, args: string[] = [exe], uid = 0): this {
-    const ev = this.base('snapshot.proc', pid);
+  running(pid0: number, exe: string, args: string[] = [exe], uid = 0): this {
+    const ev = this.base('snapshot.proc', pid0);
+    const pid = this.P(pid0);
     ev.proc = { pid, start: pid * 1000, ppid: 1, comm: exe.split('/').pop()!.slice(0, 15), exe, args, uid };
     this.starts.set(pid, pid * 1000);
     return this.push(ev);
   }
 
   /** exec: `ppid` 1 (or any unknown pid) means "from outside the container" (kubectl exec, probe). */
-  exec(pid: number, exe: string, args: string[] = [exe], ppid = 1, uid = 0): this {
-    const ev = this.base('exec', pid);
+  exec(pid0: number, exe: string, args: string[] = [exe], ppid0 = 1, uid = 0): this {
+    const ev = this.base('exec', pid0);
+    const pid = this.P(pid0);
+    const ppid = this.P(ppid0);
     const start = this.starts.get(pid) ?? pid * 1000;
     this.starts.set(pid, start);
     ev.proc = { pid, start, ppid, comm: exe.split('/').pop()!.slice(0, 15), exe, args, uid };
@@ -123,7 +135,7 @@ export class Script {
 
   ptrace(pid: number, request: number, targetPid: number): this {
     const ev = this.base('ptrace', pid);
-    ev.ptrace = { request, targetPid };
+    ev.ptrace = { request, targetPid: targetPid ? this.P(targetPid) : 0 };
     return this.push(ev);
   }
 
