@@ -299,8 +299,9 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const ratio = r.events / r.graphMs / (r.events / (r.baselineMs ?? NaN));
     const cpu = (r.baselineCpuMs ?? NaN) / r.graphCpuMs;
+    // Judged on CPU time: wall time on a shared machine measures the neighbours as much as us.
     verdicts.push(
-      `${fmt(r.size)}: ratio ${ratio.toFixed(2)} wall, ${cpu.toFixed(2)} CPU — ${Math.max(ratio, cpu) >= 0.5 ? 'meets' : 'MISSES'} ≥ 0.5`,
+      `${fmt(r.size)}: ratio ${cpu.toFixed(2)} (CPU time; wall ${ratio.toFixed(2)}) ${cpu >= 0.5 ? 'meets' : 'MISSES'} ≥ 0.5`,
     );
   }
   const m1 = by.get(1_000_000);
