@@ -35,9 +35,10 @@ export function demoEnv(capture: string): Record<string, string> {
 /** Click "Open the demo" and wait until the graph has nodes. */
 export async function openDemo(page: Page): Promise<void> {
   await page.getByTestId('choice-demo').getByRole('button').click();
-  await expect(page.getByTestId('workbench')).toBeVisible({ timeout: 30_000 });
-  await expect(page.getByTestId('graph-loading')).toHaveCount(0, { timeout: 30_000 });
-  await expect.poll(async () => nodeCount(page), { timeout: 30_000 }).toBeGreaterThan(0);
+  // Generous: the engine builds the graph and runs detection on open, on a shared 2-core machine.
+  await expect(page.getByTestId('workbench')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('graph-loading')).toHaveCount(0, { timeout: 60_000 });
+  await expect.poll(async () => nodeCount(page), { timeout: 60_000 }).toBeGreaterThan(0);
 }
 
 export async function nodeCount(page: Page): Promise<number> {

@@ -17,7 +17,7 @@ test.afterAll(async () => {
 });
 
 test('a whole hunt on the demo capture', async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(420_000);
   await page.setViewportSize({ width: 1600, height: 940 });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -54,7 +54,9 @@ test('a whole hunt on the demo capture', async ({ page }) => {
   await page.reload();
   await page.locator('html[data-lantern-connection="open"]').waitFor({ state: 'attached' });
   await openDemo(page);
-  await expect(page.locator(`[data-finding-id="${id}"] [data-testid="finding-status"]`)).toHaveText('benign', { timeout: 30_000 });
+  await expect(page.locator(`[data-finding-id="${id}"] [data-testid="finding-status"]`)).toHaveText('benign', {
+    timeout: 30_000,
+  });
 
   // Node details from a search, with the raw events paged from the engine.
   await page.keyboard.press('/');

@@ -62,7 +62,14 @@ const session = {
   warnings: [],
   complete: true,
 };
-const result: BenchResult = { nodes: N, edges: M, generateMs, firstFrameMs: null, longTasks: [], layoutStartedAt: null };
+const result: BenchResult = {
+  nodes: N,
+  edges: M,
+  generateMs,
+  firstFrameMs: null,
+  longTasks: [],
+  layoutStartedAt: null,
+};
 window.__lanternBench = result;
 
 new PerformanceObserver((list) => {

@@ -3,7 +3,14 @@
  * so that the benchmark measures the renderer (mirror, sigma, layout, React) and nothing else.
  */
 import type { LanternApi } from '../api';
-import type { CallName, CallRequest, CallResponse, SessionInfo, StreamName, StreamPayloads } from '../../../main/common/contract';
+import type {
+  CallName,
+  CallRequest,
+  CallResponse,
+  SessionInfo,
+  StreamName,
+  StreamPayloads,
+} from '../../../main/common/contract';
 import type { Finding } from '../../../main/common/findings';
 import type { GraphDelta } from '../../../main/common/graph';
 
@@ -20,10 +27,18 @@ export function memoryApi(delta: GraphDelta, session: SessionInfo, findings: Fin
       const counts = new Array<number>(r.buckets).fill(0);
       const span = Math.max(1, session.endTime - session.startTime);
       for (const n of delta.nodes ?? []) {
-        const i = Math.min(r.buckets - 1, Math.max(0, Math.floor(((n.attributes.firstSeen - session.startTime) / span) * r.buckets)));
+        const i = Math.min(
+          r.buckets - 1,
+          Math.max(0, Math.floor(((n.attributes.firstSeen - session.startTime) / span) * r.buckets)),
+        );
         counts[i]! += n.attributes.count;
       }
-      return { start: session.startTime, end: session.endTime, counts, findings: findings.map((f) => ({ time: f.firstSeen, severity: f.severity, id: f.id })) };
+      return {
+        start: session.startTime,
+        end: session.endTime,
+        counts,
+        findings: findings.map((f) => ({ time: f.firstSeen, severity: f.severity, id: f.id })),
+      };
     },
     'graph.nodeDetails': (r) => {
       const n = byKey.get(r.key);

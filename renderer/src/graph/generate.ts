@@ -3,11 +3,22 @@
  * containers → processes, talking to endpoints and touching files), for the UI benchmark and
  * tests. Deterministic for a given seed.
  */
-import type { GraphDelta, GraphEdgeAttributes, GraphNodeAttributes, NodeKind, EdgeKind } from '../../../main/common/graph';
+import type {
+  GraphDelta,
+  GraphEdgeAttributes,
+  GraphNodeAttributes,
+  NodeKind,
+  EdgeKind,
+} from '../../../main/common/graph';
 import { keys } from '../../../main/common/graph';
 import { mulberry32 } from './mirror';
 
-export function generateGraph(nodeCount: number, edgeCount: number, seed = 7, t0 = 1_764_000_000_000_000_000): GraphDelta {
+export function generateGraph(
+  nodeCount: number,
+  edgeCount: number,
+  seed = 7,
+  t0 = 1_764_000_000_000_000_000,
+): GraphDelta {
   const rnd = mulberry32(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const nodes: NonNullable<GraphDelta['nodes']> = [];
@@ -32,12 +43,19 @@ export function generateGraph(nodeCount: number, edgeCount: number, seed = 7, t0
     if (edgeKeys.has(key) || source === target) return false;
     edgeKeys.add(key);
     const first = t0 + Math.floor(rnd() * span);
-    const attributes: GraphEdgeAttributes = { kind, count: Math.floor(1 + rnd() ** 3 * 500), firstSeen: first, lastSeen: first + 1e9 };
+    const attributes: GraphEdgeAttributes = {
+      kind,
+      count: Math.floor(1 + rnd() ** 3 * 500),
+      firstSeen: first,
+      lastSeen: first + 1e9,
+    };
     edges.push({ key, source, target, attributes });
     return true;
   };
   const nsCount = Math.max(1, Math.round(nodeCount / 1000));
-  const namespaces = Array.from({ length: nsCount }, (_, i) => node(keys.namespace(`ns-${i}`), 'namespace', `ns-${i}`, { namespace: `ns-${i}` }));
+  const namespaces = Array.from({ length: nsCount }, (_, i) =>
+    node(keys.namespace(`ns-${i}`), 'namespace', `ns-${i}`, { namespace: `ns-${i}` }),
+  );
   const processes: string[] = [];
   const containers: string[] = [];
   // Roughly: 40% structure and processes, 60% endpoints and files.
@@ -55,14 +73,25 @@ export function generateGraph(nodeCount: number, edgeCount: number, seed = 7, t0
       const podName = `${wlName}-${p}`;
       const pod = node(keys.pod(ns, podName), 'pod', podName, { namespace: ns, workload: wlName, pod: podName });
       edge('contains', wl, pod);
-      const ctr = node(keys.container(ns, podName, 'main'), 'container', 'main', { namespace: ns, workload: wlName, pod: podName });
+      const ctr = node(keys.container(ns, podName, 'main'), 'container', 'main', {
+        namespace: ns,
+        workload: wlName,
+        pod: podName,
+      });
       edge('contains', pod, ctr);
       containers.push(ctr);
       made += 2;
       const procs = 1 + Math.floor(rnd() * 4);
       let parent: string | null = null;
       for (let q = 0; q < procs && made < structural; q++) {
-        const exe = pick(['/bin/sh', '/usr/bin/python3', '/usr/sbin/nginx', '/usr/bin/curl', '/app/server', '/bin/busybox']);
+        const exe = pick([
+          '/bin/sh',
+          '/usr/bin/python3',
+          '/usr/sbin/nginx',
+          '/usr/bin/curl',
+          '/app/server',
+          '/bin/busybox',
+        ]);
         const pr = node(keys.process(ctr, `${exe}#${q}`), 'process', exe.split('/').pop()!, {
           namespace: ns,
           workload: wlName,
@@ -83,7 +112,12 @@ export function generateGraph(nodeCount: number, edgeCount: number, seed = 7, t0
     if (r < 0.45) {
       const ip = `10.${Math.floor(rnd() * 255)}.${Math.floor(rnd() * 255)}.${Math.floor(rnd() * 255)}`;
       const port = pick([80, 443, 53, 5432, 6379, 8080]);
-      leaves.push(node(keys.endpoint(ip, port), 'endpoint', `${ip}:${port}`, { endpointClass: rnd() < 0.2 ? 'external' : 'pod', detail: `${ip}:${port}` }));
+      leaves.push(
+        node(keys.endpoint(ip, port), 'endpoint', `${ip}:${port}`, {
+          endpointClass: rnd() < 0.2 ? 'external' : 'pod',
+          detail: `${ip}:${port}`,
+        }),
+      );
     } else if (r < 0.9) {
       const path = `/var/lib/app/${made}/data.${pick(['db', 'log', 'conf', 'json'])}`;
       leaves.push(node(keys.file(path), 'file', path.split('/').pop()!, { detail: path }));

@@ -18,7 +18,12 @@ describe('applyDelta', () => {
   it('adds nodes and edges, derives size and colour, and places every node', () => {
     const g = createMirror();
     const s = createMirrorState();
-    const r = applyDelta(g, s, { seq: 0, reset: true, nodes: [n('a'), n('b'), n('c', 'file')], edges: [e('a', 'b'), e('a', 'c', 'opened')] });
+    const r = applyDelta(g, s, {
+      seq: 0,
+      reset: true,
+      nodes: [n('a'), n('b'), n('c', 'file')],
+      edges: [e('a', 'b'), e('a', 'c', 'opened')],
+    });
     expect(r).toMatchObject({ addedNodes: 3, addedEdges: 2, structural: true, orphanEdges: 0 });
     expect(g.order).toBe(3);
     g.forEachNode((_k, a) => {
@@ -76,14 +81,21 @@ describe('applyDelta', () => {
   it('keeps two edge kinds between the same pair (read and wrote)', () => {
     const g = createMirror();
     const s = createMirrorState();
-    applyDelta(g, s, { seq: 0, reset: true, nodes: [n('p'), n('f', 'file')], edges: [e('p', 'f', 'read'), e('p', 'f', 'wrote')] });
+    applyDelta(g, s, {
+      seq: 0,
+      reset: true,
+      nodes: [n('p'), n('f', 'file')],
+      edges: [e('p', 'f', 'read'), e('p', 'f', 'wrote')],
+    });
     expect(g.size).toBe(2);
   });
 
   it('never lets attacker-controlled __proto__ keys reach an object prototype', () => {
     const g = createMirror();
     const s = createMirrorState();
-    const evil = JSON.parse('{"kind":"process","label":"x","count":1,"firstSeen":1,"lastSeen":1,"__proto__":{"polluted":true}}');
+    const evil = JSON.parse(
+      '{"kind":"process","label":"x","count":1,"firstSeen":1,"lastSeen":1,"__proto__":{"polluted":true}}',
+    );
     applyDelta(g, s, { seq: 0, reset: true, nodes: [{ key: '__proto__', attributes: evil }] });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(g.getNodeAttributes('__proto__'))).toBe(Object.prototype);

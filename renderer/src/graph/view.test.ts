@@ -17,7 +17,14 @@ function cluster(): MirrorGraph {
   const g = createMirror();
   const node = (key: string, kind: string, extra: Record<string, unknown> = {}) => ({
     key,
-    attributes: { kind: kind as 'pod', label: key.split(/[:/|]/).pop()!, count: 1, firstSeen: 10, lastSeen: 20, ...extra },
+    attributes: {
+      kind: kind as 'pod',
+      label: key.split(/[:/|]/).pop()!,
+      count: 1,
+      firstSeen: 10,
+      lastSeen: 20,
+      ...extra,
+    },
   });
   const edge = (kind: string, source: string, target: string) => ({
     key: `${kind}:${source}->${target}`,
@@ -35,7 +42,12 @@ function cluster(): MirrorGraph {
       node('pod:shop/web-1', 'pod', { ...ns, workload: 'web' }),
       node('ctr:shop/web-1/main', 'container', { ...ns, workload: 'web' }),
       node('proc:ctr:shop/web-1/main|/bin/sh', 'process', { ...ns, workload: 'web', severity: 'high' }),
-      node('proc:ctr:shop/web-1/main|/usr/bin/curl', 'process', { ...ns, workload: 'web', firstSeen: 50, lastSeen: 60 }),
+      node('proc:ctr:shop/web-1/main|/usr/bin/curl', 'process', {
+        ...ns,
+        workload: 'web',
+        firstSeen: 50,
+        lastSeen: 60,
+      }),
       node('ep:1.2.3.4:443', 'endpoint', { endpointClass: 'external', firstSeen: 50, lastSeen: 60 }),
       node('file:/etc/shadow', 'file', { detail: '/etc/shadow' }),
       node('pod:other/db-0', 'pod', { namespace: 'other', workload: 'db' }),
@@ -59,7 +71,9 @@ describe('filters', () => {
   it('hides kinds, namespaces, the internet, and hubs', () => {
     const g = cluster();
     expect(computeHidden(g, defaultFilters()).size).toBe(0);
-    expect([...computeHidden(g, { ...defaultFilters(), hiddenKinds: new Set(['file']) })]).toEqual(['file:/etc/shadow']);
+    expect([...computeHidden(g, { ...defaultFilters(), hiddenKinds: new Set(['file']) })]).toEqual([
+      'file:/etc/shadow',
+    ]);
     const nsOnly = computeHidden(g, { ...defaultFilters(), namespaces: new Set(['other']) });
     expect(nsOnly.has(SH)).toBe(true);
     expect(nsOnly.has('pod:other/db-0')).toBe(false);
@@ -110,7 +124,11 @@ describe('neighbourhood and path', () => {
     const g = cluster();
     const p = shortestPath(g, 'ep:1.2.3.4:443', 'file:/etc/shadow')!;
     expect(p.nodes).toEqual(['ep:1.2.3.4:443', CURL, SH, 'file:/etc/shadow']);
-    expect(p.edges).toEqual([`connected:${CURL}->ep:1.2.3.4:443`, `spawned:${SH}->${CURL}`, `read:${SH}->file:/etc/shadow`]);
+    expect(p.edges).toEqual([
+      `connected:${CURL}->ep:1.2.3.4:443`,
+      `spawned:${SH}->${CURL}`,
+      `read:${SH}->file:/etc/shadow`,
+    ]);
     expect(shortestPath(g, 'ep:1.2.3.4:443', 'pod:other/db-0')).toBeNull();
     expect(shortestPath(g, 'ep:1.2.3.4:443', 'file:/etc/shadow', new Set([SH]))).toBeNull();
   });
@@ -150,7 +168,10 @@ describe('reducers', () => {
 
     const hv = { ...v, hovered: CURL, hoverNeighbours: neighbourhood(g, CURL, 1) };
     const hr = nodeReducer(hv);
-    expect(hr('pod:other/db-0', g.getNodeAttributes('pod:other/db-0'))).toMatchObject({ color: v.dimColor, label: null });
+    expect(hr('pod:other/db-0', g.getNodeAttributes('pod:other/db-0'))).toMatchObject({
+      color: v.dimColor,
+      label: null,
+    });
     expect(hr(SH, g.getNodeAttributes(SH))).toMatchObject({ forceLabel: true });
     expect(hr(CURL, g.getNodeAttributes(CURL)).highlighted).toBe(true);
     const er = edgeReducer(hv, g);

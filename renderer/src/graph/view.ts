@@ -59,7 +59,13 @@ export function computeHidden(graph: MirrorGraph, f: Filters): Set<string> {
   graph.forEachNode((key, a) => {
     if (f.hiddenKinds.has(a.kind)) hidden.add(key);
     else if (f.namespaces.size && a.namespace !== undefined && !f.namespaces.has(a.namespace)) hidden.add(key);
-    else if (f.namespaces.size && a.namespace === undefined && a.kind !== 'endpoint' && a.kind !== 'domain' && a.kind !== 'file')
+    else if (
+      f.namespaces.size &&
+      a.namespace === undefined &&
+      a.kind !== 'endpoint' &&
+      a.kind !== 'domain' &&
+      a.kind !== 'file'
+    )
       hidden.add(key);
     else if (f.workloads.size && !(typeof a.workload === 'string' && f.workloads.has(a.workload))) {
       // Workload filter keeps things outside any workload (endpoints, files) reachable from it.
@@ -166,7 +172,13 @@ export function searchNodes(graph: MirrorGraph, query: string, limit = 20): Sear
     if (!score) return;
     // Busier nodes first among equals: they are usually what the analyst means.
     score += Math.min(10, Math.log10(1 + (a.count || 0)));
-    hits.push({ key, label: String(a.label ?? key), kind: a.kind, detail: typeof a.detail === 'string' ? a.detail : undefined, score });
+    hits.push({
+      key,
+      label: String(a.label ?? key),
+      kind: a.kind,
+      detail: typeof a.detail === 'string' ? a.detail : undefined,
+      score,
+    });
   });
   hits.sort((x, y) => y.score - x.score || x.label.localeCompare(y.label));
   return hits.slice(0, limit);
@@ -226,6 +238,11 @@ export interface ViewState {
   /** Neighbourhood focus or a finding's evidence: everything else is dimmed. */
   focus: Set<string> | null;
   focusEdges: Set<string> | null;
+  /**
+   * The nodes whose labels are forced inside a focus (the evidence itself); the context around
+   * them gets labels only where the label grid has room, so a hub's neighbours do not turn to mush.
+   */
+  focusCore: Set<string> | null;
   path: { nodes: Set<string>; edges: Set<string> } | null;
   diff: boolean;
   dimColor: string;
@@ -243,6 +260,7 @@ export function emptyViewState(theme: 'dark' | 'light' = 'dark'): ViewState {
     selectedEdge: null,
     focus: null,
     focusEdges: null,
+    focusCore: null,
     path: null,
     diff: false,
     ...themeColors(theme),
@@ -275,7 +293,8 @@ export function nodeReducer(view: ViewState) {
     if (plain) return data;
     if (view.hidden.has(key)) return { ...data, hidden: true };
     const selected = view.selected.length > 0 && view.selected.includes(key);
-    const near = view.hovered !== null && !view.hoverDims && view.hoverNeighbours !== null && view.hoverNeighbours.has(key);
+    const near =
+      view.hovered !== null && !view.hoverDims && view.hoverNeighbours !== null && view.hoverNeighbours.has(key);
     let dim = false;
     if (view.path) dim = !view.path.nodes.has(key);
     else if (view.hovered && view.hoverNeighbours && view.hoverDims) dim = !view.hoverNeighbours.has(key);
@@ -295,7 +314,16 @@ export function nodeReducer(view: ViewState) {
       out.label = null;
       out.zIndex = 0;
     } else if (dimming || near) {
-      out.forceLabel = true;
+      // Force labels only where they carry the story: the path, the evidence, the hovered
+      // node's neighbours when there are few of them. Elsewhere the label grid decides.
+      const core = view.path
+        ? true
+        : view.hovered && view.hoverNeighbours
+          ? view.hoverNeighbours.size <= 40
+          : view.focusCore
+            ? view.focusCore.has(key)
+            : (view.focus?.size ?? 0) <= 40;
+      if (core) out.forceLabel = true;
       out.zIndex = 2;
     }
     if (key === view.hovered) out.highlighted = true;

@@ -136,7 +136,12 @@ export function ClusterSheet(props: {
 
   const start = () =>
     run('Starting the capture pods…', async () => {
-      const r = await api.call('capture.start', { context: context!, targets: targets(), durationSec: duration, probes: [...probes] });
+      const r = await api.call('capture.start', {
+        context: context!,
+        targets: targets(),
+        durationSec: duration,
+        probes: [...probes],
+      });
       setCaptureId(r.captureId);
       captureRef.current = r.captureId;
       setLedger(null);
@@ -189,7 +194,10 @@ export function ClusterSheet(props: {
         <div className="sheet-body">
           {busy && (
             <div className="muted" data-testid="busy">
-              <span className="spinner" style={{ display: 'inline-block', width: 12, height: 12, margin: '0 8px -2px 0', borderWidth: 2 }} />
+              <span
+                className="spinner"
+                style={{ display: 'inline-block', width: 12, height: 12, margin: '0 8px -2px 0', borderWidth: 2 }}
+              />
               {busy}
             </div>
           )}
@@ -245,8 +253,8 @@ export function ClusterSheet(props: {
           {step === 'targets' && summary && (
             <>
               <div className="muted">
-                <span className="mono">{summary.server}</span> · Kubernetes {summary.version} · {summary.nodes.length} nodes ·{' '}
-                {summary.namespaces.length} namespaces{' '}
+                <span className="mono">{summary.server}</span> · Kubernetes {summary.version} · {summary.nodes.length}{' '}
+                nodes · {summary.namespaces.length} namespaces{' '}
                 <button type="button" onClick={() => setStep('connect')} style={{ marginLeft: 8 }}>
                   Other context
                 </button>
@@ -257,7 +265,11 @@ export function ClusterSheet(props: {
                   <div className="checks" data-testid="node-checks">
                     {summary.nodes.map((n) => (
                       <label key={n.name}>
-                        <input type="checkbox" checked={nodes.has(n.name)} onChange={() => toggle(nodes, n.name, setNodes)} />
+                        <input
+                          type="checkbox"
+                          checked={nodes.has(n.name)}
+                          onChange={() => toggle(nodes, n.name, setNodes)}
+                        />
                         {n.name}
                         <span className="muted">
                           {n.ready === false ? ' (not ready)' : ''} {n.pods} pods{n.kernel ? ` · ${n.kernel}` : ''}
@@ -273,23 +285,49 @@ export function ClusterSheet(props: {
                 <div className="checks">
                   {summary.namespaces.map((n) => (
                     <label key={n}>
-                      <input type="checkbox" checked={namespaces.has(n)} onChange={() => toggle(namespaces, n, setNamespaces)} />
+                      <input
+                        type="checkbox"
+                        checked={namespaces.has(n)}
+                        onChange={() => toggle(namespaces, n, setNamespaces)}
+                      />
                       {n}
                     </label>
                   ))}
                 </div>
                 <label htmlFor="sel">Label selector</label>
-                <input id="sel" type="text" placeholder="app=web,tier!=cache" value={selector} onChange={(e) => setSelector(e.target.value)} />
+                <input
+                  id="sel"
+                  type="text"
+                  placeholder="app=web,tier!=cache"
+                  value={selector}
+                  onChange={(e) => setSelector(e.target.value)}
+                />
                 <label htmlFor="dur">Duration</label>
                 <div>
-                  <input id="dur" type="number" min={5} max={86400} value={duration} onChange={(e) => setDuration(Math.max(5, Math.min(86400, +e.target.value || 5)))} style={{ width: 90 }} data-testid="duration" />{' '}
-                  seconds <span className="muted">(the pods also stop on their own after this, even if this laptop goes away)</span>
+                  <input
+                    id="dur"
+                    type="number"
+                    min={5}
+                    max={86400}
+                    value={duration}
+                    onChange={(e) => setDuration(Math.max(5, Math.min(86400, +e.target.value || 5)))}
+                    style={{ width: 90 }}
+                    data-testid="duration"
+                  />{' '}
+                  seconds{' '}
+                  <span className="muted">
+                    (the pods also stop on their own after this, even if this laptop goes away)
+                  </span>
                 </div>
                 <label>Probes</label>
                 <div className="checks">
                   {PROBES.map((p) => (
                     <label key={p.id}>
-                      <input type="checkbox" checked={probes.has(p.id)} onChange={() => toggle(probes, p.id, setProbes)} />
+                      <input
+                        type="checkbox"
+                        checked={probes.has(p.id)}
+                        onChange={() => toggle(probes, p.id, setProbes)}
+                      />
                       {p.label}
                     </label>
                   ))}
@@ -299,7 +337,14 @@ export function ClusterSheet(props: {
                 <button type="button" onClick={() => void runPreflight()} disabled={!!busy} data-testid="run-preflight">
                   Run preflight
                 </button>
-                <button type="button" className="primary" onClick={() => void start()} disabled={!!busy || !preflight?.ok || probes.size === 0} data-testid="start-capture" title={preflight?.ok ? '' : 'Run the preflight first'}>
+                <button
+                  type="button"
+                  className="primary"
+                  onClick={() => void start()}
+                  disabled={!!busy || !preflight?.ok || probes.size === 0}
+                  data-testid="start-capture"
+                  title={preflight?.ok ? '' : 'Run the preflight first'}
+                >
                   Start capture ({duration} s)
                 </button>
               </div>
@@ -308,7 +353,13 @@ export function ClusterSheet(props: {
           )}
 
           {(step === 'capture' || step === 'done') && (
-            <CaptureView progress={progress} ledger={ledger} onStop={() => void stop()} busy={!!busy} onNew={() => setStep('targets')} />
+            <CaptureView
+              progress={progress}
+              ledger={ledger}
+              onStop={() => void stop()}
+              busy={!!busy}
+              onNew={() => setStep('targets')}
+            />
           )}
 
           {leftovers && leftovers.length > 0 && (
@@ -339,7 +390,13 @@ export function ClusterSheet(props: {
                 </tbody>
               </table>
               <div className="btn-row" style={{ padding: '8px 0' }}>
-                <button type="button" className="danger" onClick={() => void clean()} disabled={!!busy} data-testid="clean-leftovers">
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => void clean()}
+                  disabled={!!busy}
+                  data-testid="clean-leftovers"
+                >
                   Remove {leftovers.length} leftover{leftovers.length > 1 ? 's' : ''}
                 </button>
               </div>
@@ -390,7 +447,9 @@ function PreflightView({ p }: { p: PreflightResult }) {
         <tbody>
           {p.checks.map((c, i) => (
             <tr key={i}>
-              <td className={c.allowed ? 'ok' : c.optional ? 'muted' : 'bad'}>{c.allowed ? '✓ yes' : c.optional ? '– optional' : '✗ no'}</td>
+              <td className={c.allowed ? 'ok' : c.optional ? 'muted' : 'bad'}>
+                {c.allowed ? '✓ yes' : c.optional ? '– optional' : '✗ no'}
+              </td>
               <td className="mono">{c.verb}</td>
               <td className="mono">
                 {c.group ? `${c.group}/` : ''}
@@ -426,7 +485,19 @@ function PreflightView({ p }: { p: PreflightResult }) {
   );
 }
 
-function CaptureView({ progress, ledger, onStop, busy, onNew }: { progress: CaptureProgress | null; ledger: Ledger | null; onStop(): void; busy: boolean; onNew(): void }) {
+function CaptureView({
+  progress,
+  ledger,
+  onStop,
+  busy,
+  onNew,
+}: {
+  progress: CaptureProgress | null;
+  ledger: Ledger | null;
+  onStop(): void;
+  busy: boolean;
+  onNew(): void;
+}) {
   const pct = progress ? Math.min(100, (progress.elapsedSec / Math.max(1, progress.durationSec)) * 100) : 0;
   return (
     <section data-testid="capture-view">
@@ -435,7 +506,8 @@ function CaptureView({ progress, ledger, onStop, busy, onNew }: { progress: Capt
           <div style={{ display: 'flex', gap: 12, alignItems: 'center', marginBottom: 6 }}>
             <b>{progress.done ? 'Capture finished' : 'Capturing'}</b>
             <span className="muted">
-              {Math.round(progress.elapsedSec)} s of {progress.durationSec} s · writing <span className="mono">{progress.out}</span>
+              {Math.round(progress.elapsedSec)} s of {progress.durationSec} s · writing{' '}
+              <span className="mono">{progress.out}</span>
             </span>
           </div>
           <div className="progress">
@@ -459,7 +531,8 @@ function CaptureView({ progress, ledger, onStop, busy, onNew }: { progress: Capt
                   <td>{n.node}</td>
                   <td className="mono">{n.pod ?? '—'}</td>
                   <td>
-                    <span className={`state-pill state-${n.state}`}>{n.state}</span> {n.reason && <span className="muted">{n.reason}</span>}
+                    <span className={`state-pill state-${n.state}`}>{n.state}</span>{' '}
+                    {n.reason && <span className="muted">{n.reason}</span>}
                   </td>
                   <td>{fmtCount(n.events)}</td>
                   <td>{n.eventsPerSec.toFixed(0)}</td>

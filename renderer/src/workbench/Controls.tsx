@@ -13,13 +13,19 @@ export interface SearchHandle {
   focus(): void;
 }
 
-export const SearchBox = forwardRef<SearchHandle, { host: GraphHost; onPick(key: string): void }>(function SearchBox({ host, onPick }, ref) {
+export const SearchBox = forwardRef<SearchHandle, { host: GraphHost; onPick(key: string): void }>(function SearchBox(
+  { host, onPick },
+  ref,
+) {
   const input = useRef<HTMLInputElement>(null);
   const [q, setQ] = useState('');
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   useImperativeHandle(ref, () => ({ focus: () => input.current?.select() }), []);
-  const hits: SearchHit[] = useMemo(() => (q.trim() ? searchNodes(host.graph, q, 12) : []), [host, q, host.structureVersion]); // eslint-disable-line react-hooks/exhaustive-deps
+  const hits: SearchHit[] = useMemo(
+    () => (q.trim() ? searchNodes(host.graph, q, 12) : []),
+    [host, q, host.structureVersion],
+  ); // eslint-disable-line react-hooks/exhaustive-deps
   const pick = (h: SearchHit | undefined) => {
     if (!h) return;
     onPick(h.key);
@@ -65,7 +71,15 @@ export const SearchBox = forwardRef<SearchHandle, { host: GraphHost; onPick(key:
         <div className="popover" role="listbox" data-testid="search-results">
           {hits.length === 0 && <div className="menu-item muted">No node matches.</div>}
           {hits.map((h, i) => (
-            <button key={h.key} type="button" role="option" aria-selected={i === active} className={`menu-item${i === active ? ' active' : ''}`} onMouseDown={(e) => e.preventDefault()} onClick={() => pick(h)}>
+            <button
+              key={h.key}
+              type="button"
+              role="option"
+              aria-selected={i === active}
+              className={`menu-item${i === active ? ' active' : ''}`}
+              onMouseDown={(e) => e.preventDefault()}
+              onClick={() => pick(h)}
+            >
               <span className="dot" style={{ background: nodeColor(h.kind) }} />
               <span style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{h.label}</span>
               <span className="sub">{h.detail ?? (NODE_KIND_LABELS as Record<string, string>)[h.kind]}</span>
@@ -89,7 +103,8 @@ export function FilterMenu({ host, onClose }: { host: GraphHost; onClose(): void
   const workloads = useMemo(() => {
     const s = new Set<string>();
     host.graph.forEachNode((_k, a) => {
-      if (typeof a.workload === 'string' && (!f.namespaces.size || (a.namespace && f.namespaces.has(a.namespace)))) s.add(a.workload);
+      if (typeof a.workload === 'string' && (!f.namespaces.size || (a.namespace && f.namespaces.has(a.namespace))))
+        s.add(a.workload);
     });
     return [...s].sort();
   }, [host, host.structureVersion, f.namespaces]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -101,11 +116,18 @@ export function FilterMenu({ host, onClose }: { host: GraphHost; onClose(): void
   };
   return (
     <div className="popover right" style={{ width: 300, padding: 12 }} data-testid="filter-menu" onMouseLeave={onClose}>
-      <div className="settings" style={{ position: 'static', width: 'auto', padding: 0, border: 'none', boxShadow: 'none', background: 'none' }}>
+      <div
+        className="settings"
+        style={{ position: 'static', width: 'auto', padding: 0, border: 'none', boxShadow: 'none', background: 'none' }}
+      >
         <h3>Severity</h3>
         <label>
           Only findings at least
-          <select value={f.minSeverity ?? ''} onChange={(e) => host.setFilters({ minSeverity: (e.target.value || null) as Severity | null })} data-testid="filter-severity">
+          <select
+            value={f.minSeverity ?? ''}
+            onChange={(e) => host.setFilters({ minSeverity: (e.target.value || null) as Severity | null })}
+            data-testid="filter-severity"
+          >
             <option value="">(everything)</option>
             <option value="low">low</option>
             <option value="medium">medium</option>
@@ -118,7 +140,11 @@ export function FilterMenu({ host, onClose }: { host: GraphHost; onClose(): void
           {namespaces.length === 0 && <span className="muted">none in the graph</span>}
           {namespaces.map((n) => (
             <label key={n} style={{ justifyContent: 'flex-start' }}>
-              <input type="checkbox" checked={f.namespaces.has(n)} onChange={() => host.setFilters({ namespaces: toggle(f.namespaces, n) })} />
+              <input
+                type="checkbox"
+                checked={f.namespaces.has(n)}
+                onChange={() => host.setFilters({ namespaces: toggle(f.namespaces, n) })}
+              />
               {n}
             </label>
           ))}
@@ -128,7 +154,11 @@ export function FilterMenu({ host, onClose }: { host: GraphHost; onClose(): void
           {workloads.length === 0 && <span className="muted">none in the graph</span>}
           {workloads.slice(0, 300).map((n) => (
             <label key={n} style={{ justifyContent: 'flex-start' }}>
-              <input type="checkbox" checked={f.workloads.has(n)} onChange={() => host.setFilters({ workloads: toggle(f.workloads, n) })} />
+              <input
+                type="checkbox"
+                checked={f.workloads.has(n)}
+                onChange={() => host.setFilters({ workloads: toggle(f.workloads, n) })}
+              />
               {n}
             </label>
           ))}
@@ -136,17 +166,33 @@ export function FilterMenu({ host, onClose }: { host: GraphHost; onClose(): void
         <h3>Noise</h3>
         <label>
           Hide hubs (more than {f.hubDegree} links)
-          <input type="checkbox" checked={f.hideHubs} onChange={(e) => host.setFilters({ hideHubs: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={f.hideHubs}
+            onChange={(e) => host.setFilters({ hideHubs: e.target.checked })}
+          />
         </label>
         <label>
           Hide the internet
-          <input type="checkbox" checked={f.hideInternet} onChange={(e) => host.setFilters({ hideInternet: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={f.hideInternet}
+            onChange={(e) => host.setFilters({ hideInternet: e.target.checked })}
+          />
         </label>
         <div className="btn-row" style={{ padding: 0 }}>
           <button
             type="button"
             onClick={() =>
-              host.setFilters({ hiddenKinds: new Set(), namespaces: new Set(), workloads: new Set(), minSeverity: null, timeWindow: null, hideHubs: false, hideInternet: false })
+              host.setFilters({
+                hiddenKinds: new Set(),
+                namespaces: new Set(),
+                workloads: new Set(),
+                minSeverity: null,
+                timeWindow: null,
+                hideHubs: false,
+                hideInternet: false,
+              })
             }
           >
             Clear all filters
@@ -214,7 +260,14 @@ export const SHORTCUTS: [string, string][] = [
 
 export function HelpOverlay({ onClose }: { onClose(): void }) {
   return (
-    <div className="scrim" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" onClick={onClose} data-testid="help">
+    <div
+      className="scrim"
+      role="dialog"
+      aria-modal="true"
+      aria-label="Keyboard shortcuts"
+      onClick={onClose}
+      data-testid="help"
+    >
       <div className="sheet narrow" onClick={(e) => e.stopPropagation()}>
         <div className="sheet-head">
           <h2>Keyboard shortcuts</h2>
@@ -232,8 +285,9 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
             ))}
           </div>
           <p className="muted">
-            Mouse: hover a node to light up its neighbours, click to select, double-click to focus on its neighbourhood, drag the background to pan,
-            wheel to zoom. On the timeline, drag to scrub and shift-drag to keep only a time window.
+            Mouse: hover a node to light up its neighbours, click to select, double-click to focus on its neighbourhood,
+            drag the background to pan, wheel to zoom. On the timeline, drag to scrub and shift-drag to keep only a time
+            window.
           </p>
         </div>
       </div>
@@ -241,7 +295,15 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
   );
 }
 
-export function DiffDialog({ api, onOpen, onClose }: { api: LanternApi; onOpen(s: SessionInfo, d: DiffSummary): void; onClose(): void }) {
+export function DiffDialog({
+  api,
+  onOpen,
+  onClose,
+}: {
+  api: LanternApi;
+  onOpen(s: SessionInfo, d: DiffSummary): void;
+  onClose(): void;
+}) {
   const [a, setA] = useState('');
   const [b, setB] = useState('');
   const [busy, setBusy] = useState(false);
@@ -283,12 +345,21 @@ export function DiffDialog({ api, onOpen, onClose }: { api: LanternApi; onOpen(s
         </div>
         <div className="sheet-body">
           <p className="muted" style={{ margin: 0 }}>
-            The first is the baseline (known good); the second is compared with it. New behaviour shows in green, behaviour that is gone in red.
+            The first is the baseline (known good); the second is compared with it. New behaviour shows in green,
+            behaviour that is gone in red.
           </p>
           <div className="form-grid">
             <label htmlFor="diff-a">Baseline (A)</label>
             <div style={{ display: 'flex', gap: 6 }}>
-              <input id="diff-a" type="text" value={a} onChange={(e) => setA(e.target.value)} placeholder="/path/to/baseline.lantern" style={{ flex: 1 }} data-testid="diff-a" />
+              <input
+                id="diff-a"
+                type="text"
+                value={a}
+                onChange={(e) => setA(e.target.value)}
+                placeholder="/path/to/baseline.lantern"
+                style={{ flex: 1 }}
+                data-testid="diff-a"
+              />
               {api.mode === 'electron' && (
                 <button type="button" onClick={() => void browse(setA)}>
                   Browse…
@@ -297,7 +368,15 @@ export function DiffDialog({ api, onOpen, onClose }: { api: LanternApi; onOpen(s
             </div>
             <label htmlFor="diff-b">Compared (B)</label>
             <div style={{ display: 'flex', gap: 6 }}>
-              <input id="diff-b" type="text" value={b} onChange={(e) => setB(e.target.value)} placeholder="/path/to/new.lantern" style={{ flex: 1 }} data-testid="diff-b" />
+              <input
+                id="diff-b"
+                type="text"
+                value={b}
+                onChange={(e) => setB(e.target.value)}
+                placeholder="/path/to/new.lantern"
+                style={{ flex: 1 }}
+                data-testid="diff-b"
+              />
               {api.mode === 'electron' && (
                 <button type="button" onClick={() => void browse(setB)}>
                   Browse…
@@ -314,7 +393,13 @@ export function DiffDialog({ api, onOpen, onClose }: { api: LanternApi; onOpen(s
             <button type="button" onClick={onClose}>
               Cancel
             </button>
-            <button type="button" className="primary" disabled={busy || !a.trim() || !b.trim()} onClick={() => void go()} data-testid="diff-go">
+            <button
+              type="button"
+              className="primary"
+              disabled={busy || !a.trim() || !b.trim()}
+              onClick={() => void go()}
+              data-testid="diff-go"
+            >
               {busy ? 'Comparing…' : 'Compare'}
             </button>
           </div>

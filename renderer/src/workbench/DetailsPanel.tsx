@@ -13,7 +13,8 @@ import { NODE_KIND_LABELS, nodeColor, edgeColor } from '../graph/style';
 import type { GraphHost } from './graphHost';
 import { copyText, fmtCount, fmtDuration, fmtTime, toJson } from './util';
 
-export type DetailsTarget = { kind: 'node'; key: string } | { kind: 'edge'; key: string } | { kind: 'finding'; id: string } | null;
+export type DetailsTarget =
+  { kind: 'node'; key: string } | { kind: 'edge'; key: string } | { kind: 'finding'; id: string } | null;
 
 interface Props {
   api: LanternApi;
@@ -36,7 +37,11 @@ export function DetailsPanel(props: Props) {
   else if (target.kind === 'edge') body = <EdgeView {...props} edgeKey={target.key} key={target.key} />;
   else {
     const f = props.findings.find((x) => x.id === target.id);
-    body = f ? <FindingView {...props} finding={f} key={f.id} /> : <div className="empty">This finding is no longer listed.</div>;
+    body = f ? (
+      <FindingView {...props} finding={f} key={f.id} />
+    ) : (
+      <div className="empty">This finding is no longer listed.</div>
+    );
   }
   return (
     <aside className="panel panel-right" aria-label="Details" data-testid="details-panel">
@@ -91,7 +96,9 @@ function Overview({ session, host }: Props) {
             {fmtCount(host.graph.order)} nodes, {fmtCount(host.graph.size)} edges
           </dd>
           <dt>Complete</dt>
-          <dd className={session.complete ? 'ok' : 'bad'}>{session.complete ? 'yes' : 'no — the file was cut short; showing what it holds'}</dd>
+          <dd className={session.complete ? 'ok' : 'bad'}>
+            {session.complete ? 'yes' : 'no — the file was cut short; showing what it holds'}
+          </dd>
         </dl>
         {session.warnings.map((w, i) => (
           <div className="warn-box wrap" key={i}>
@@ -121,7 +128,27 @@ function KindTag({ kind }: { kind: string }) {
 }
 
 /** Attribute names shown in the main table or sections; the rest go under "More attributes". */
-const SHOWN = new Set(['kind', 'label', 'count', 'firstSeen', 'lastSeen', 'namespace', 'workload', 'pod', 'node', 'detail', 'endpointClass', 'severity', 'x', 'y', 'size', 'color', 'args', 'cmdlines', 'commands']);
+const SHOWN = new Set([
+  'kind',
+  'label',
+  'count',
+  'firstSeen',
+  'lastSeen',
+  'namespace',
+  'workload',
+  'pod',
+  'node',
+  'detail',
+  'endpointClass',
+  'severity',
+  'x',
+  'y',
+  'size',
+  'color',
+  'args',
+  'cmdlines',
+  'commands',
+]);
 
 function attrText(v: unknown): string {
   if (v === null || v === undefined) return '—';
@@ -151,7 +178,13 @@ function NodeView(props: Props & { nodeKey: string }) {
   if (!a) return <div className="empty">This node is not in the graph at this point in time.</div>;
   const kind = String(a.kind);
   const cmdlines = [a.args, a.cmdlines, a.commands].flatMap((v) =>
-    Array.isArray(v) ? (v.every((x) => typeof x === 'string') && v === a.args ? [v.join(' ')] : v.map((x) => (Array.isArray(x) ? x.join(' ') : String(x)))) : typeof v === 'string' ? [v] : [],
+    Array.isArray(v)
+      ? v.every((x) => typeof x === 'string') && v === a.args
+        ? [v.join(' ')]
+        : v.map((x) => (Array.isArray(x) ? x.join(' ') : String(x)))
+      : typeof v === 'string'
+        ? [v]
+        : [],
   );
   const extra = Object.keys(a).filter((k) => !SHOWN.has(k));
   const related = props.findings.filter((f) => f.evidence.nodes.includes(nodeKey) || details?.findings.includes(f.id));
@@ -168,11 +201,21 @@ function NodeView(props: Props & { nodeKey: string }) {
         </div>
         <div className="btn-row" style={{ padding: 0 }}>
           {[1, 2, 3].map((h) => (
-            <button key={h} type="button" onClick={() => host.focusNeighbourhood(nodeKey, h)} title={`Focus on ${h} hop${h > 1 ? 's' : ''} around (${h})`}>
+            <button
+              key={h}
+              type="button"
+              onClick={() => host.focusNeighbourhood(nodeKey, h)}
+              title={`Focus on ${h} hop${h > 1 ? 's' : ''} around (${h})`}
+            >
               {h}-hop
             </button>
           ))}
-          <button type="button" onClick={props.onPath} disabled={!twoSelected} title="Shift-click a second node first (P)">
+          <button
+            type="button"
+            onClick={props.onPath}
+            disabled={!twoSelected}
+            title="Shift-click a second node first (P)"
+          >
             Path
           </button>
           <button
@@ -198,9 +241,7 @@ function NodeView(props: Props & { nodeKey: string }) {
             </>
           )}
           {(['namespace', 'workload', 'pod', 'node', 'endpointClass', 'severity'] as const).map((k) =>
-            a[k] !== undefined ? (
-              <Row key={k} k={k === 'endpointClass' ? 'class' : k} v={attrText(a[k])} />
-            ) : null,
+            a[k] !== undefined ? <Row key={k} k={k === 'endpointClass' ? 'class' : k} v={attrText(a[k])} /> : null,
           )}
           <dt>Events</dt>
           <dd>{fmtCount(Number(a.count))}</dd>
@@ -227,7 +268,12 @@ function NodeView(props: Props & { nodeKey: string }) {
             <h3>Process tree</h3>
             <ul className="list tree">
               {details.ancestors.map((p, i) => (
-                <li key={p.key} className="link" style={{ ['--depth' as string]: i }} onClick={() => props.onSelectNode(p.key)}>
+                <li
+                  key={p.key}
+                  className="link"
+                  style={{ ['--depth' as string]: i }}
+                  onClick={() => props.onSelectNode(p.key)}
+                >
                   <span className="lbl">{p.label}</span>
                 </li>
               ))}
@@ -235,7 +281,12 @@ function NodeView(props: Props & { nodeKey: string }) {
                 <span className="lbl">{String(a.label)}</span>
               </li>
               {details.children.map((c) => (
-                <li key={c.key} className="link" style={{ ['--depth' as string]: details.ancestors.length + 1 }} onClick={() => props.onSelectNode(c.key)}>
+                <li
+                  key={c.key}
+                  className="link"
+                  style={{ ['--depth' as string]: details.ancestors.length + 1 }}
+                  onClick={() => props.onSelectNode(c.key)}
+                >
                   <span className="lbl">{c.label}</span>
                 </li>
               ))}
@@ -261,7 +312,12 @@ function NodeView(props: Props & { nodeKey: string }) {
           </h3>
           <ul className="list">
             {neighbours.slice(0, 200).map((n) => (
-              <li key={`${n.key}|${n.edgeKind}|${n.direction}`} className="link" onClick={() => props.onSelectNode(n.key)} title={n.key}>
+              <li
+                key={`${n.key}|${n.edgeKind}|${n.direction}`}
+                className="link"
+                onClick={() => props.onSelectNode(n.key)}
+                title={n.key}
+              >
                 <span className="dot" style={{ background: nodeColor(n.kind) }} />
                 <span className="muted" style={{ flex: 'none', color: edgeColor(n.edgeKind) }}>
                   {n.direction === 'out' ? `${n.edgeKind} →` : `← ${n.edgeKind}`}
@@ -309,7 +365,14 @@ function localNeighbours(host: GraphHost, key: string): NodeDetails['neighbours'
   host.graph.forEachEdge(key, (_e, ea, source, target, sa, ta) => {
     const out_ = source === key;
     const other = out_ ? ta : sa;
-    out.push({ key: out_ ? target : source, label: String(other.label), kind: other.kind, edgeKind: ea.kind, direction: out_ ? 'out' : 'in', count: ea.count });
+    out.push({
+      key: out_ ? target : source,
+      label: String(other.label),
+      kind: other.kind,
+      edgeKind: ea.kind,
+      direction: out_ ? 'out' : 'in',
+      count: ea.count,
+    });
   });
   out.sort((x, y) => y.count - x.count);
   return out;
@@ -317,7 +380,8 @@ function localNeighbours(host: GraphHost, key: string): NodeDetails['neighbours'
 
 function EdgeView(props: Props & { edgeKey: string }) {
   const { host, edgeKey } = props;
-  if (!host.graph.hasEdge(edgeKey)) return <div className="empty">This edge is not in the graph at this point in time.</div>;
+  if (!host.graph.hasEdge(edgeKey))
+    return <div className="empty">This edge is not in the graph at this point in time.</div>;
   const a = host.graph.getEdgeAttributes(edgeKey);
   const s = host.graph.source(edgeKey);
   const t = host.graph.target(edgeKey);
@@ -384,13 +448,28 @@ function FindingView(props: Props & { finding: Finding }) {
           </span>
         </div>
         <div className="btn-row" style={{ padding: 0 }} role="group" aria-label="Triage">
-          <button type="button" className={f.status === 'confirmed' ? 'on' : ''} onClick={() => props.onTriage(f, 'confirmed')} data-testid="triage-confirm">
+          <button
+            type="button"
+            className={f.status === 'confirmed' ? 'on' : ''}
+            onClick={() => props.onTriage(f, 'confirmed')}
+            data-testid="triage-confirm"
+          >
             Confirm
           </button>
-          <button type="button" className={f.status === 'benign' ? 'on' : ''} onClick={() => props.onTriage(f, 'benign')} data-testid="triage-benign">
+          <button
+            type="button"
+            className={f.status === 'benign' ? 'on' : ''}
+            onClick={() => props.onTriage(f, 'benign')}
+            data-testid="triage-benign"
+          >
             Benign
           </button>
-          <button type="button" onClick={() => props.onTriage(f, 'benign', true)} title="Mark benign and allow-list it for future captures" data-testid="triage-allow">
+          <button
+            type="button"
+            onClick={() => props.onTriage(f, 'benign', true)}
+            title="Mark benign and allow-list it for future captures"
+            data-testid="triage-allow"
+          >
             Benign + allow-list
           </button>
           {f.status !== 'new' && (
@@ -454,8 +533,16 @@ function FindingView(props: Props & { finding: Finding }) {
               const present = host.graph.hasNode(k);
               const label = present ? String(host.graph.getNodeAttribute(k, 'label')) : k;
               return (
-                <li key={k} className={present ? 'link' : ''} onClick={() => present && props.onSelectNode(k)} title={k}>
-                  <span className="dot" style={{ background: present ? nodeColor(host.graph.getNodeAttribute(k, 'kind')) : 'var(--faint)' }} />
+                <li
+                  key={k}
+                  className={present ? 'link' : ''}
+                  onClick={() => present && props.onSelectNode(k)}
+                  title={k}
+                >
+                  <span
+                    className="dot"
+                    style={{ background: present ? nodeColor(host.graph.getNodeAttribute(k, 'kind')) : 'var(--faint)' }}
+                  />
                   <span className="lbl">{label}</span>
                   {!present && <span className="n">not at this level</span>}
                 </li>
@@ -464,13 +551,17 @@ function FindingView(props: Props & { finding: Finding }) {
           </ul>
           {f.evidence.events.length > 0 && (
             <div className="muted" style={{ padding: '0 12px 10px' }}>
-              {f.evidence.events.length} raw event{f.evidence.events.length > 1 ? 's' : ''}: first at {fmtTime(f.evidence.events[0]!.time)} (event #
-              {f.evidence.events[0]!.index})
+              {f.evidence.events.length} raw event{f.evidence.events.length > 1 ? 's' : ''}: first at{' '}
+              {fmtTime(f.evidence.events[0]!.time)} (event #{f.evidence.events[0]!.index})
             </div>
           )}
         </div>
         {f.evidence.nodes[0] && host.graph.hasNode(f.evidence.nodes[0]) && (
-          <RawEvents api={props.api} sessionId={props.session.sessionId} nodeKey={f.evidence.nodes[f.evidence.nodes.length - 1]} />
+          <RawEvents
+            api={props.api}
+            sessionId={props.session.sessionId}
+            nodeKey={f.evidence.nodes[f.evidence.nodes.length - 1]}
+          />
         )}
       </div>
     </>
@@ -511,7 +602,17 @@ export function eventSummary(e: LanternEvent): string {
   }
 }
 
-function RawEvents({ api, sessionId, nodeKey, edgeKey }: { api: LanternApi; sessionId: string; nodeKey?: string; edgeKey?: string }) {
+function RawEvents({
+  api,
+  sessionId,
+  nodeKey,
+  edgeKey,
+}: {
+  api: LanternApi;
+  sessionId: string;
+  nodeKey?: string;
+  edgeKey?: string;
+}) {
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<{ events: LanternEvent[]; total: number } | null>(null);
   const [err, setErr] = useState<string | null>(null);
@@ -532,13 +633,23 @@ function RawEvents({ api, sessionId, nodeKey, edgeKey }: { api: LanternApi; sess
       <h3>
         Raw events {page && <span className="muted">{fmtCount(page.total)}</span>}
         <span className="right">
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))} aria-label="Previous page">
+          <button
+            type="button"
+            disabled={offset === 0}
+            onClick={() => setOffset(Math.max(0, offset - PAGE))}
+            aria-label="Previous page"
+          >
             ‹
           </button>
           <span className="muted">
             {page && page.total ? `${offset + 1}–${Math.min(offset + PAGE, page.total)}` : ''}
           </span>
-          <button type="button" disabled={!page || offset + PAGE >= page.total} onClick={() => setOffset(offset + PAGE)} aria-label="Next page">
+          <button
+            type="button"
+            disabled={!page || offset + PAGE >= page.total}
+            onClick={() => setOffset(offset + PAGE)}
+            aria-label="Next page"
+          >
             ›
           </button>
         </span>
@@ -554,7 +665,11 @@ function RawEvents({ api, sessionId, nodeKey, edgeKey }: { api: LanternApi; sess
                 <td className="mono muted">{fmtTime(e.time)}</td>
                 <td className="what mono">
                   {eventSummary(e)}
-                  {open === i && <pre className="yaml" style={{ marginTop: 6, whiteSpace: 'pre-wrap' }}>{toJson(e)}</pre>}
+                  {open === i && (
+                    <pre className="yaml" style={{ marginTop: 6, whiteSpace: 'pre-wrap' }}>
+                      {toJson(e)}
+                    </pre>
+                  )}
                 </td>
               </tr>
             ))}

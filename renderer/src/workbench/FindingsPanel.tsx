@@ -39,7 +39,8 @@ export function FindingsPanel(props: {
       if (sev.size && !sev.has(f.severity)) return false;
       if (!showBenign && f.status === 'benign') return false;
       if (!q) return true;
-      const hay = `${f.title} ${f.technique} ${f.ruleId} ${f.pod?.namespace ?? ''}/${f.pod?.name ?? ''} ${f.explanation}`.toLowerCase();
+      const hay =
+        `${f.title} ${f.technique} ${f.ruleId} ${f.pod?.namespace ?? ''}/${f.pod?.name ?? ''} ${f.explanation}`.toLowerCase();
       return hay.includes(q);
     });
   }, [all, sev, text, showBenign]);
@@ -54,7 +55,10 @@ export function FindingsPanel(props: {
     <aside className="panel panel-left" aria-label="Findings" data-testid="findings-panel">
       <div className="panel-head">
         <h2>
-          Findings <span className="muted" data-testid="findings-open-count">{open} open</span>
+          Findings{' '}
+          <span className="muted" data-testid="findings-open-count">
+            {open} open
+          </span>
           {all.length !== open && <span className="muted">· {all.length - open} benign</span>}
         </h2>
         <div className="chips" role="group" aria-label="Severity filter">
@@ -81,7 +85,12 @@ export function FindingsPanel(props: {
             style={{ flex: 1, minWidth: 0 }}
             aria-label="Filter findings"
           />
-          <button type="button" className={showBenign ? '' : 'on'} onClick={() => setShowBenign(!showBenign)} title="Hide findings marked benign">
+          <button
+            type="button"
+            className={showBenign ? '' : 'on'}
+            onClick={() => setShowBenign(!showBenign)}
+            title="Hide findings marked benign"
+          >
             {showBenign ? 'Hide benign' : 'Show benign'}
           </button>
         </div>
@@ -97,10 +106,13 @@ export function FindingsPanel(props: {
         {props.findings && all.length === 0 && (
           <div className="empty" data-testid="findings-empty">
             <b>No findings.</b>
-            Nothing in this capture matched a rule or stood out from its peers. Explore the graph for what is normal here.
+            Nothing in this capture matched a rule or stood out from its peers. Explore the graph for what is normal
+            here.
           </div>
         )}
-        {props.findings && all.length > 0 && shown.length === 0 && <div className="empty">No finding matches these filters.</div>}
+        {props.findings && all.length > 0 && shown.length === 0 && (
+          <div className="empty">No finding matches these filters.</div>
+        )}
         {shown.map((f) => (
           <div
             key={f.id}

@@ -102,7 +102,8 @@ export function GraphArea(props: GraphAreaProps) {
           <div className="overlay">
             <b>Nothing to show yet.</b>
             <p className="muted">
-              The capture has no behaviour at this point. Move the timeline cursor, or wait for events from a live capture.
+              The capture has no behaviour at this point. Move the timeline cursor, or wait for events from a live
+              capture.
             </p>
           </div>
         </div>
@@ -133,6 +134,7 @@ function Stats({ host }: { host: GraphHost }) {
 
 function Legend({ host }: { host: GraphHost }) {
   const [open, setOpen] = useState(true);
+  const [edges, setEdges] = useState(false);
   const counts = useMemo(() => kindCounts(host.graph, host.view.hidden), [host, host.structureVersion]); // eslint-disable-line react-hooks/exhaustive-deps
   const all = useMemo(() => kindCounts(host.graph, new Set()), [host, host.structureVersion]); // eslint-disable-line react-hooks/exhaustive-deps
   const toggle = (k: NodeKind) => {
@@ -156,30 +158,51 @@ function Legend({ host }: { host: GraphHost }) {
               title="Click to hide or show this kind"
               data-testid={`legend-${k}`}
             >
-              <span className={`dot${NODE_SHAPES[k] === 'square' ? ' sq' : ''}`} style={{ background: NODE_COLORS[k] }} />
+              <span
+                className={`dot${NODE_SHAPES[k] === 'square' ? ' sq' : ''}`}
+                style={{ background: NODE_COLORS[k] }}
+              />
               {NODE_KIND_LABELS[k]}
               <span className="n">{fmtCount(counts.get(k) ?? 0)}</span>
             </div>
           ))}
-          <h3>Edges</h3>
-          {EDGE_LEGEND.map((g) => (
-            <div key={g.label} className="row" style={{ cursor: 'default' }}>
-              <span className="line" style={{ background: EDGE_COLORS[g.kinds[0]!] }} />
-              {g.label}
-            </div>
-          ))}
-          <h3>Rings</h3>
-          <div className="row" style={{ cursor: 'default' }}>
-            <span className="dot" style={{ boxShadow: '0 0 0 2px var(--sev-high)', background: 'transparent' }} /> has a finding (ring colour
-            = severity)
+          <div
+            className="row"
+            style={{ cursor: 'default' }}
+            title="A ring means the node has a finding; its colour is the severity"
+          >
+            <span className="dot" style={{ boxShadow: '0 0 0 2px var(--sev-high)', background: 'transparent' }} />
+            ring = has a finding
           </div>
+          <h3
+            style={{ display: 'flex', cursor: 'pointer' }}
+            onClick={() => setEdges(!edges)}
+            data-testid="legend-edges-toggle"
+          >
+            Edges <span style={{ marginLeft: 'auto' }}>{edges ? '▾' : '▸'}</span>
+          </h3>
+          {edges &&
+            EDGE_LEGEND.map((g) => (
+              <div key={g.label} className="row" style={{ cursor: 'default' }}>
+                <span className="line" style={{ background: EDGE_COLORS[g.kinds[0]!] }} />
+                {g.label}
+              </div>
+            ))}
         </>
       )}
     </div>
   );
 }
 
-function Tools({ host, layoutOpen, setLayoutOpen }: { host: GraphHost; layoutOpen: boolean; setLayoutOpen(v: boolean): void }) {
+function Tools({
+  host,
+  layoutOpen,
+  setLayoutOpen,
+}: {
+  host: GraphHost;
+  layoutOpen: boolean;
+  setLayoutOpen(v: boolean): void;
+}) {
   const running = host.isLayoutRunning();
   return (
     <div className="overlay tools" role="toolbar" aria-label="Graph tools">
@@ -189,7 +212,13 @@ function Tools({ host, layoutOpen, setLayoutOpen }: { host: GraphHost; layoutOpe
       <button type="button" title="Zoom out (-)" aria-label="Zoom out" onClick={() => host.zoom(1 / 1.5)}>
         <Icon name="minus" />
       </button>
-      <button type="button" title="Zoom to fit (F)" aria-label="Zoom to fit" data-testid="zoom-fit" onClick={() => host.zoomToFit()}>
+      <button
+        type="button"
+        title="Zoom to fit (F)"
+        aria-label="Zoom to fit"
+        data-testid="zoom-fit"
+        onClick={() => host.zoomToFit()}
+      >
         <Icon name="fit" />
       </button>
       <hr />
@@ -246,7 +275,12 @@ function LayoutSettings({ host }: { host: GraphHost }) {
         Density
         <span className="seg">
           {(['sparse', 'normal', 'dense'] as LabelDensity[]).map((d) => (
-            <button key={d} type="button" className={host.labelDensity === d ? 'on' : ''} onClick={() => host.setLabelDensity(d)}>
+            <button
+              key={d}
+              type="button"
+              className={host.labelDensity === d ? 'on' : ''}
+              onClick={() => host.setLabelDensity(d)}
+            >
               {d}
             </button>
           ))}
@@ -254,31 +288,84 @@ function LayoutSettings({ host }: { host: GraphHost }) {
       </label>
       <h3>ForceAtlas2</h3>
       <label>
-        Gravity <input type="range" min={0.05} max={10} step={0.05} value={s.gravity ?? 1} onChange={(e) => host.setLayoutSettings({ gravity: +e.target.value })} />
+        Gravity{' '}
+        <input
+          type="range"
+          min={0.05}
+          max={10}
+          step={0.05}
+          value={s.gravity ?? 1}
+          onChange={(e) => host.setLayoutSettings({ gravity: +e.target.value })}
+        />
       </label>
       <label>
-        Scaling <input type="range" min={0.5} max={50} step={0.5} value={s.scalingRatio ?? 2} onChange={(e) => host.setLayoutSettings({ scalingRatio: +e.target.value })} />
+        Scaling{' '}
+        <input
+          type="range"
+          min={0.5}
+          max={50}
+          step={0.5}
+          value={s.scalingRatio ?? 2}
+          onChange={(e) => host.setLayoutSettings({ scalingRatio: +e.target.value })}
+        />
       </label>
       <label>
-        Slow down <input type="range" min={1} max={20} step={1} value={s.slowDown ?? 1} onChange={(e) => host.setLayoutSettings({ slowDown: +e.target.value })} />
+        Slow down{' '}
+        <input
+          type="range"
+          min={1}
+          max={20}
+          step={1}
+          value={s.slowDown ?? 1}
+          onChange={(e) => host.setLayoutSettings({ slowDown: +e.target.value })}
+        />
       </label>
       <label>
-        LinLog mode <input type="checkbox" checked={!!s.linLogMode} onChange={(e) => host.setLayoutSettings({ linLogMode: e.target.checked })} />
+        LinLog mode{' '}
+        <input
+          type="checkbox"
+          checked={!!s.linLogMode}
+          onChange={(e) => host.setLayoutSettings({ linLogMode: e.target.checked })}
+        />
       </label>
       <label>
-        Strong gravity <input type="checkbox" checked={!!s.strongGravityMode} onChange={(e) => host.setLayoutSettings({ strongGravityMode: e.target.checked })} />
+        Strong gravity{' '}
+        <input
+          type="checkbox"
+          checked={!!s.strongGravityMode}
+          onChange={(e) => host.setLayoutSettings({ strongGravityMode: e.target.checked })}
+        />
       </label>
       <label>
-        Dissuade hubs <input type="checkbox" checked={!!s.outboundAttractionDistribution} onChange={(e) => host.setLayoutSettings({ outboundAttractionDistribution: e.target.checked })} />
+        Dissuade hubs{' '}
+        <input
+          type="checkbox"
+          checked={!!s.outboundAttractionDistribution}
+          onChange={(e) => host.setLayoutSettings({ outboundAttractionDistribution: e.target.checked })}
+        />
       </label>
       <label>
         Stop after (s)
-        <input type="number" min={0} max={600} value={s.autoStopSec} style={{ width: 64 }} onChange={(e) => host.setLayoutSettings({ autoStopSec: Math.max(0, +e.target.value || 0) })} />
+        <input
+          type="number"
+          min={0}
+          max={600}
+          value={s.autoStopSec}
+          style={{ width: 64 }}
+          onChange={(e) => host.setLayoutSettings({ autoStopSec: Math.max(0, +e.target.value || 0) })}
+        />
       </label>
       <h3>Hubs</h3>
       <label>
         Hub = more than
-        <input type="number" min={2} max={100000} value={host.filters.hubDegree} style={{ width: 72 }} onChange={(e) => host.setFilters({ hubDegree: Math.max(2, +e.target.value || 2) })} />
+        <input
+          type="number"
+          min={2}
+          max={100000}
+          value={host.filters.hubDegree}
+          style={{ width: 72 }}
+          onChange={(e) => host.setFilters({ hubDegree: Math.max(2, +e.target.value || 2) })}
+        />
       </label>
     </div>
   );

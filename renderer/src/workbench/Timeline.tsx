@@ -50,10 +50,21 @@ export function Timeline(props: {
   return (
     <footer className="timeline" aria-label="Timeline" data-testid="timeline">
       <div className="controls" style={{ gridRow: 'span 2' }}>
-        <button type="button" onClick={playing ? props.onPause : props.onPlay} aria-label={playing ? 'Pause' : 'Play'} title="Play / pause (Space)" data-testid="play">
+        <button
+          type="button"
+          onClick={playing ? props.onPause : props.onPlay}
+          aria-label={playing ? 'Pause' : 'Play'}
+          title="Play / pause (Space)"
+          data-testid="play"
+        >
           {playing ? '❚❚' : '▶'}
         </button>
-        <select value={speed} onChange={(e) => props.onSpeed(+e.target.value)} aria-label="Replay speed" data-testid="speed">
+        <select
+          value={speed}
+          onChange={(e) => props.onSpeed(+e.target.value)}
+          aria-label="Replay speed"
+          data-testid="speed"
+        >
           {SPEEDS.map((s) => (
             <option key={s} value={s}>
               {s}×
@@ -67,7 +78,12 @@ export function Timeline(props: {
           </div>
         </div>
         {win && (
-          <button type="button" onClick={() => props.onWindow(null)} title="Clear the time window filter" data-testid="clear-window">
+          <button
+            type="button"
+            onClick={() => props.onWindow(null)}
+            title="Clear the time window filter"
+            data-testid="clear-window"
+          >
             ✕ window
           </button>
         )}
@@ -127,22 +143,51 @@ export function Timeline(props: {
               key={i}
               x={i * bw + 0.5}
               width={Math.max(0.5, bw - 1)}
-              y={H - 8 - (Math.sqrt(c / max) * (H - 16))}
+              y={H - 8 - Math.sqrt(c / max) * (H - 16)}
               height={Math.sqrt(c / max) * (H - 16)}
               fill={start + ((i + 0.5) / n) * span <= cursor ? 'var(--link)' : 'var(--faint)'}
               opacity={0.85}
             />
           ) : null,
         )}
-        {win && <rect x={x(win[0])} width={Math.max(1, x(win[1]) - x(win[0]))} y={0} height={H} fill="var(--accent)" opacity={0.16} />}
+        {win && (
+          <rect
+            x={x(win[0])}
+            width={Math.max(1, x(win[1]) - x(win[0]))}
+            y={0}
+            height={H}
+            fill="var(--accent)"
+            opacity={0.16}
+          />
+        )}
         {h?.findings.map((f) => (
-          <g key={f.id} onPointerDown={(e) => e.stopPropagation()} onClick={() => props.onFinding(f.id)} style={{ cursor: 'pointer' }}>
+          <g
+            key={f.id}
+            onPointerDown={(e) => e.stopPropagation()}
+            onClick={() => props.onFinding(f.id)}
+            style={{ cursor: 'pointer' }}
+          >
             <title>{`${f.severity} finding at ${fmtTime(f.time)}`}</title>
-            <rect x={x(f.time) - 1} y={0} width={2.5} height={H - 6} fill={SEVERITY_COLORS[f.severity as Severity] ?? '#999'} opacity={0.9} />
+            <rect
+              x={x(f.time) - 1}
+              y={0}
+              width={2.5}
+              height={H - 6}
+              fill={SEVERITY_COLORS[f.severity as Severity] ?? '#999'}
+              opacity={0.9}
+            />
             <circle cx={x(f.time)} cy={5} r={4} fill={SEVERITY_COLORS[f.severity as Severity] ?? '#999'} />
           </g>
         ))}
-        <line x1={x(cursor)} x2={x(cursor)} y1={0} y2={H} stroke="var(--accent)" strokeWidth={2} vectorEffect="non-scaling-stroke" />
+        <line
+          x1={x(cursor)}
+          x2={x(cursor)}
+          y1={0}
+          y2={H}
+          stroke="var(--accent)"
+          strokeWidth={2}
+          vectorEffect="non-scaling-stroke"
+        />
         <rect x={x(cursor) - 5} y={H - 7} width={10} height={7} fill="var(--accent)" />
       </svg>
       <div className="axis">

@@ -6,7 +6,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LanternApi } from '../api';
 import { errorMessage } from '../api';
-import type { ClusterSummary, DiffSummary, ReplayState, SessionInfo, TimelineHistogram } from '../../../main/common/contract';
+import type {
+  ClusterSummary,
+  DiffSummary,
+  ReplayState,
+  SessionInfo,
+  TimelineHistogram,
+} from '../../../main/common/contract';
 import type { CollapseLevel } from '../../../main/common/graph';
 import type { Finding, TriageStatus } from '../../../main/common/findings';
 import { collapseTarget } from '../graph/view';
@@ -32,7 +38,17 @@ interface Notice {
   message: string;
 }
 
-export function Workbench({ api, opened, close, hostForTests }: { api: LanternApi; opened: Opened; close(): void; hostForTests?: GraphHost }) {
+export function Workbench({
+  api,
+  opened,
+  close,
+  hostForTests,
+}: {
+  api: LanternApi;
+  opened: Opened;
+  close(): void;
+  hostForTests?: GraphHost;
+}) {
   const hostRef = useRef<GraphHost | null>(hostForTests ?? null);
   if (!hostRef.current) hostRef.current = new GraphHost();
   const host = hostRef.current;
@@ -40,9 +56,13 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
 
   const [session, setSession] = useState<SessionInfo | null>(opened.kind === 'session' ? opened.session : null);
   const [clusterOpen, setClusterOpen] = useState(opened.kind === 'cluster');
+  const clusterEver = useRef(clusterOpen);
+  if (clusterOpen) clusterEver.current = true;
   const [cluster] = useState<ClusterSummary | null>(opened.kind === 'cluster' ? opened.cluster : null);
   const [collapse, setCollapse] = useState<CollapseLevel>('process');
-  const [graphState, setGraphState] = useState<{ status: 'idle' | 'loading' | 'ready' | 'error'; message?: string }>({ status: 'idle' });
+  const [graphState, setGraphState] = useState<{ status: 'idle' | 'loading' | 'ready' | 'error'; message?: string }>({
+    status: 'idle',
+  });
   const [findings, setFindings] = useState<Finding[] | null>(null);
   const [findingsErr, setFindingsErr] = useState<string | null>(null);
   const [target, setTarget] = useState<DetailsTarget>(null);
@@ -189,7 +209,8 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
   const onSeek = (t: number, final: boolean) => {
     setCursor(t);
     clearTimeout(seekTimer.current);
-    const send = () => sid && api.call('replay.control', { sessionId: sid, action: 'seek', time: t }).then(setReplay, () => {});
+    const send = () =>
+      sid && api.call('replay.control', { sessionId: sid, action: 'seek', time: t }).then(setReplay, () => {});
     if (final) void send();
     else seekTimer.current = setTimeout(send, 120);
   };
@@ -234,7 +255,12 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
     async (f: Finding, status: TriageStatus, allowList?: boolean) => {
       if (!sid) return;
       try {
-        const updated = await api.call('findings.triage', { sessionId: sid, id: f.id, status, ...(allowList ? { allowList } : {}) });
+        const updated = await api.call('findings.triage', {
+          sessionId: sid,
+          id: f.id,
+          status,
+          ...(allowList ? { allowList } : {}),
+        });
         setFindings((list) => (list ?? []).map((x) => (x.id === updated.id ? updated : x)));
         notify(
           status === 'benign'
@@ -390,7 +416,8 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
   );
 
   const backToStart = () => {
-    if (live && !window.confirm('A capture is still running. Leave it running and go back to the start screen?')) return;
+    if (live && !window.confirm('A capture is still running. Leave it running and go back to the start screen?'))
+      return;
     loadToken.current = -1;
     if (sid) api.call('session.close', { sessionId: sid }).catch(() => {});
     close();
@@ -399,22 +426,41 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
   return (
     <div className="wb" data-theme={theme} data-testid="workbench">
       <header className="wb-top">
-        <button type="button" className="wb-brand" onClick={backToStart} title="Back to the start screen" data-testid="home">
+        <button
+          type="button"
+          className="wb-brand"
+          onClick={backToStart}
+          title="Back to the start screen"
+          data-testid="home"
+        >
           <Icon name="lantern" /> Lantern
         </button>
         {session && (
           <div className="wb-session">
             <b title={session.name}>{session.name}</b>
             <span>
-              {session.kind === 'live' ? '● live capture' : session.kind === 'diff' ? 'diff' : session.kind === 'demo' ? 'demo capture' : 'capture file'} ·{' '}
-              {fmtCount(session.events)} events{session.complete ? '' : ' · incomplete'}
+              {session.kind === 'live'
+                ? '● live capture'
+                : session.kind === 'diff'
+                  ? 'diff'
+                  : session.kind === 'demo'
+                    ? 'demo capture'
+                    : 'capture file'}{' '}
+              · {fmtCount(session.events)} events{session.complete ? '' : ' · incomplete'}
             </span>
           </div>
         )}
         {session && (
           <div className="seg" role="group" aria-label="Collapse level" data-testid="collapse">
             {LEVELS.map((l) => (
-              <button key={l} type="button" className={collapse === l ? 'on' : ''} onClick={() => changeCollapse(l)} aria-pressed={collapse === l} data-testid={`collapse-${l}`}>
+              <button
+                key={l}
+                type="button"
+                className={collapse === l ? 'on' : ''}
+                onClick={() => changeCollapse(l)}
+                aria-pressed={collapse === l}
+                data-testid={`collapse-${l}`}
+              >
                 {l[0]!.toUpperCase() + l.slice(1)}
               </button>
             ))}
@@ -424,13 +470,22 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
         {session && <SearchBox ref={search} host={host} onPick={(k) => selectNode(k)} />}
         {session && (
           <div className="anchor">
-            <FiltersButton host={host} open={menu === 'filters'} onClick={() => setMenu(menu === 'filters' ? null : 'filters')} />
+            <FiltersButton
+              host={host}
+              open={menu === 'filters'}
+              onClick={() => setMenu(menu === 'filters' ? null : 'filters')}
+            />
             {menu === 'filters' && <FilterMenu host={host} onClose={() => setMenu(null)} />}
           </div>
         )}
         {session && (
           <div className="anchor">
-            <button type="button" className={menu === 'export' ? 'on' : ''} onClick={() => setMenu(menu === 'export' ? null : 'export')} data-testid="export-button">
+            <button
+              type="button"
+              className={menu === 'export' ? 'on' : ''}
+              onClick={() => setMenu(menu === 'export' ? null : 'export')}
+              data-testid="export-button"
+            >
               Export
             </button>
             {menu === 'export' && <ExportMenu onExport={(id) => void doExport(id)} onClose={() => setMenu(null)} />}
@@ -439,22 +494,45 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
         <button type="button" onClick={() => setSheet('diff')} title="Compare two captures" data-testid="diff-button">
           Diff
         </button>
-        <button type="button" className={live ? 'on' : ''} onClick={() => setClusterOpen(true)} data-testid="cluster-button">
+        <button
+          type="button"
+          className={live ? 'on' : ''}
+          onClick={() => setClusterOpen(true)}
+          data-testid="cluster-button"
+        >
           {live ? '● Capturing' : 'Capture'}
         </button>
-        <button type="button" onClick={toggleTheme} title="Dark / light theme (T)" aria-label="Toggle theme" data-testid="theme">
+        <button
+          type="button"
+          onClick={toggleTheme}
+          title="Dark / light theme (T)"
+          aria-label="Toggle theme"
+          data-testid="theme"
+        >
           <span style={{ display: 'inline-block', width: 14, height: 14, verticalAlign: -2 }}>
             <Icon name={theme === 'dark' ? 'sun' : 'moon'} />
           </span>
         </button>
-        <button type="button" onClick={() => setSheet('help')} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" data-testid="help-button">
+        <button
+          type="button"
+          onClick={() => setSheet('help')}
+          title="Keyboard shortcuts (?)"
+          aria-label="Keyboard shortcuts"
+          data-testid="help-button"
+        >
           ?
         </button>
       </header>
 
       {session ? (
         <>
-          <FindingsPanel findings={findings} error={findingsErr} activeId={activeFinding} onPick={pickFinding} onTriage={(f, s, a) => void triage(f, s, a)} />
+          <FindingsPanel
+            findings={findings}
+            error={findingsErr}
+            activeId={activeFinding}
+            onPick={pickFinding}
+            onTriage={(f, s, a) => void triage(f, s, a)}
+          />
           <GraphArea
             host={host}
             state={graphState}
@@ -549,20 +627,23 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
         </section>
       )}
 
-      {clusterOpen && (
-        <ClusterSheet
-          api={api}
-          initial={cluster}
-          running={live}
-          onClose={() => setClusterOpen(false)}
-          onLiveSession={(info, captureId) => {
-            host.setView({ diff: false });
-            setDiff(null);
-            setSession(info);
-            setLive({ captureId });
-          }}
-          onCaptureEnded={() => setLive(null)}
-        />
+      {/* Kept mounted once opened, so a running capture's progress and ledger survive closing it. */}
+      {clusterEver.current && (
+        <div hidden={!clusterOpen}>
+          <ClusterSheet
+            api={api}
+            initial={cluster}
+            running={live}
+            onClose={() => setClusterOpen(false)}
+            onLiveSession={(info, captureId) => {
+              host.setView({ diff: false });
+              setDiff(null);
+              setSession(info);
+              setLive({ captureId });
+            }}
+            onCaptureEnded={() => setLive(null)}
+          />
+        </div>
       )}
       {sheet === 'help' && <HelpOverlay onClose={() => setSheet(null)} />}
       {sheet === 'diff' && (
@@ -582,7 +663,11 @@ export function Workbench({ api, opened, close, hostForTests }: { api: LanternAp
         {notices.map((n) => (
           <div key={n.id} className={`toast ${n.level}`} role={n.level === 'error' ? 'alert' : 'status'}>
             <span>{n.message}</span>
-            <button type="button" onClick={() => setNotices((l) => l.filter((x) => x.id !== n.id))} aria-label="Dismiss">
+            <button
+              type="button"
+              onClick={() => setNotices((l) => l.filter((x) => x.id !== n.id))}
+              aria-label="Dismiss"
+            >
               ×
             </button>
           </div>
@@ -608,7 +693,12 @@ function FocusBanner({ host }: { host: GraphHost }) {
 function FiltersButton({ host, open, onClick }: { host: GraphHost; open: boolean; onClick(): void }) {
   useHost(host);
   return (
-    <button type="button" className={open || hasFilters(host) ? 'on' : ''} onClick={onClick} data-testid="filters-button">
+    <button
+      type="button"
+      className={open || hasFilters(host) ? 'on' : ''}
+      onClick={onClick}
+      data-testid="filters-button"
+    >
       Filters
     </button>
   );
@@ -621,6 +711,10 @@ function hasFilters(host: GraphHost): boolean {
 
 /** A file name from a capture name (attacker-controlled): keep it short and boring. */
 export function fileStem(name: string): string {
-  const s = name.replace(/\.lantern(\.gz)?$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '').slice(0, 80);
+  const s = name
+    .replace(/\.lantern(\.gz)?$/i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+/, '')
+    .slice(0, 80);
   return `lantern-${s || 'graph'}`;
 }

@@ -37,7 +37,10 @@ import {
 } from '../graph/view';
 
 export type LabelDensity = 'sparse' | 'normal' | 'dense';
-const LABEL_SETTINGS: Record<LabelDensity, { labelDensity: number; labelGridCellSize: number; labelRenderedSizeThreshold: number }> = {
+const LABEL_SETTINGS: Record<
+  LabelDensity,
+  { labelDensity: number; labelGridCellSize: number; labelRenderedSizeThreshold: number }
+> = {
   sparse: { labelDensity: 0.25, labelGridCellSize: 140, labelRenderedSizeThreshold: 9 },
   normal: { labelDensity: 0.6, labelGridCellSize: 90, labelRenderedSizeThreshold: 6 },
   dense: { labelDensity: 1.5, labelGridCellSize: 60, labelRenderedSizeThreshold: 3 },
@@ -91,7 +94,10 @@ export class GraphHost {
       this.notifyFrame = 0;
       for (const l of this.listeners) l();
     };
-    this.notifyFrame = typeof requestAnimationFrame === 'function' ? requestAnimationFrame(run) : (setTimeout(run, 16) as unknown as number);
+    this.notifyFrame =
+      typeof requestAnimationFrame === 'function'
+        ? requestAnimationFrame(run)
+        : (setTimeout(run, 16) as unknown as number);
   }
 
   mount(container: HTMLElement): void {
@@ -118,6 +124,7 @@ export class GraphHost {
       edgeReducer: (k, d) => this.edgeReducerFn(k, d) as never,
       ...LABEL_SETTINGS[this.labelDensity],
       ...this.themeSettings(),
+      defaultDrawNodeHover: (ctx, data, settings) => this.drawHover(ctx, data, settings),
     });
     installJsPicking(this.sigma as unknown as Sigma);
     this.refreshView();
@@ -136,6 +143,42 @@ export class GraphHost {
     this.listeners.clear();
   }
 
+  /** Hover label in the theme's colours (sigma's default is a white box, glaring on dark). Canvas text: never HTML. */
+  private drawHover(
+    ctx: CanvasRenderingContext2D,
+    data: { x: number; y: number; size: number; label?: string | null; color: string },
+    settings: { labelSize: number; labelFont: string; labelWeight: string },
+  ) {
+    const dark = this.theme === 'dark';
+    const size = settings.labelSize;
+    ctx.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    const label = typeof data.label === 'string' ? data.label : '';
+    const w = label ? ctx.measureText(label).width : 0;
+    const pad = 4;
+    const h = size + pad * 2;
+    const x = data.x + data.size + 4;
+    const y = data.y - h / 2;
+    ctx.fillStyle = dark ? '#1b212b' : '#ffffff';
+    ctx.strokeStyle = dark ? '#f5b841' : '#c98a00';
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(data.x, data.y, data.size + 3, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
+    if (label) {
+      ctx.beginPath();
+      ctx.roundRect(x - pad, y, w + pad * 2, h, 4);
+      ctx.fill();
+      ctx.stroke();
+      ctx.fillStyle = dark ? '#e6e9ef' : '#1b2130';
+      ctx.fillText(label, x, data.y + size / 3);
+    }
+    ctx.fillStyle = data.color;
+    ctx.beginPath();
+    ctx.arc(data.x, data.y, data.size, 0, Math.PI * 2);
+    ctx.fill();
+  }
+
   private themeSettings() {
     const dark = this.theme === 'dark';
     return {
@@ -147,13 +190,15 @@ export class GraphHost {
   setTheme(theme: 'dark' | 'light'): void {
     this.theme = theme;
     this.view = { ...this.view, ...themeColors(theme) };
-    if (this.sigma) for (const [k, v] of Object.entries(this.themeSettings())) this.sigma.setSetting(k as 'labelColor', v as never);
+    if (this.sigma)
+      for (const [k, v] of Object.entries(this.themeSettings())) this.sigma.setSetting(k as 'labelColor', v as never);
     this.refreshView();
   }
 
   setLabelDensity(d: LabelDensity): void {
     this.labelDensity = d;
-    if (this.sigma) for (const [k, v] of Object.entries(LABEL_SETTINGS[d])) this.sigma.setSetting(k as 'labelDensity', v);
+    if (this.sigma)
+      for (const [k, v] of Object.entries(LABEL_SETTINGS[d])) this.sigma.setSetting(k as 'labelDensity', v);
     this.notify();
   }
 
@@ -167,7 +212,10 @@ export class GraphHost {
       return null;
     }
     const items =
-      (delta.nodes?.length ?? 0) + (delta.edges?.length ?? 0) + (delta.dropNodes?.length ?? 0) + (delta.dropEdges?.length ?? 0);
+      (delta.nodes?.length ?? 0) +
+      (delta.edges?.length ?? 0) +
+      (delta.dropNodes?.length ?? 0) +
+      (delta.dropEdges?.length ?? 0);
     const bulk = !!delta.reset || items > BULK_THRESHOLD;
     const wasRunning = this.layout?.isRunning() ?? false;
     if (bulk) {
@@ -225,9 +273,16 @@ export class GraphHost {
     if (!s || !render) return;
     if (scope) {
       // Only items sigma has in its programs can be re-drawn in place (hidden ones are not there).
-      const idx = s as unknown as { nodeProgramIndex: Record<string, number>; edgeProgramIndex: Record<string, number> };
-      const nodes = [...new Set(scope.nodes)].filter((k) => idx.nodeProgramIndex[k] !== undefined && this.graph.hasNode(k));
-      const edges = [...new Set(scope.edges ?? [])].filter((k) => idx.edgeProgramIndex[k] !== undefined && this.graph.hasEdge(k));
+      const idx = s as unknown as {
+        nodeProgramIndex: Record<string, number>;
+        edgeProgramIndex: Record<string, number>;
+      };
+      const nodes = [...new Set(scope.nodes)].filter(
+        (k) => idx.nodeProgramIndex[k] !== undefined && this.graph.hasNode(k),
+      );
+      const edges = [...new Set(scope.edges ?? [])].filter(
+        (k) => idx.edgeProgramIndex[k] !== undefined && this.graph.hasEdge(k),
+      );
       s.refresh({ partialGraph: { nodes, edges }, skipIndexation: true, schedule: true });
     } else s.refresh({ schedule: true });
   }
@@ -243,7 +298,10 @@ export class GraphHost {
     const prev = this.view.hoverNeighbours;
     const prevKey = this.view.hovered;
     const nodes = [...(prev ?? []), ...(nb ?? [])];
-    const edges = [...(prevKey && this.graph.hasNode(prevKey) ? this.graph.edges(prevKey) : []), ...(key && this.graph.hasNode(key) ? this.graph.edges(key) : [])];
+    const edges = [
+      ...(prevKey && this.graph.hasNode(prevKey) ? this.graph.edges(prevKey) : []),
+      ...(key && this.graph.hasNode(key) ? this.graph.edges(key) : []),
+    ];
     this.setView({ hovered: key, hoverNeighbours: nb }, { nodes, edges });
   }
 
@@ -264,14 +322,21 @@ export class GraphHost {
     const before = this.view;
     this.setView(
       { selectedEdge: key, selected: [] },
-      before.path ? undefined : { nodes: before.selected, edges: [before.selectedEdge, key].filter((k): k is string => !!k) },
+      before.path
+        ? undefined
+        : { nodes: before.selected, edges: [before.selectedEdge, key].filter((k): k is string => !!k) },
     );
   }
 
   /** Dim everything outside `hops` of the node. */
   focusNeighbourhood(key: string, hops: number): void {
     const focus = neighbourhood(this.graph, key, hops, this.view.hidden);
-    this.setView({ focus, focusEdges: null, path: null });
+    this.setView({
+      focus,
+      focusEdges: null,
+      focusCore: focus.size <= 40 ? null : neighbourhood(this.graph, key, 1, this.view.hidden),
+      path: null,
+    });
     this.zoomTo(focus);
   }
 
@@ -290,17 +355,18 @@ export class GraphHost {
       this.setView({ focus: null, focusEdges: null });
       return 0;
     }
-    // Context: the direct neighbours of the evidence, so the analyst sees where it sits.
+    // Context: the direct neighbours of the evidence, so the analyst sees where it sits (a hub's
+    // hundreds of neighbours are left out: they would bury the evidence).
     const context = new Set(focus);
-    for (const k of focus) this.graph.forEachNeighbor(k, (nb) => context.add(nb));
-    this.setView({ focus: context, focusEdges, path: null, selected: [...focus].slice(0, 1) });
+    for (const k of focus) if (this.graph.degree(k) <= 25) this.graph.forEachNeighbor(k, (nb) => context.add(nb));
+    this.setView({ focus: context, focusEdges, focusCore: focus, path: null, selected: [...focus].slice(0, 1) });
     this.zoomTo(focus);
     return focus.size;
   }
 
   clearFocus(): void {
     if (!this.view.focus && !this.view.path && !this.view.focusEdges) return;
-    this.setView({ focus: null, focusEdges: null, path: null });
+    this.setView({ focus: null, focusEdges: null, focusCore: null, path: null });
   }
 
   /** Shortest path between the two selected nodes; false when there is none. */
@@ -326,9 +392,12 @@ export class GraphHost {
       maxY = -Infinity,
       n = 0;
     for (const k of keys) {
-      // Display data is in sigma's normalised ("framed graph") space, the camera's space too.
-      const d = s.getNodeDisplayData(k);
-      if (!d || !Number.isFinite(d.x)) continue;
+      if (!this.graph.hasNode(k)) continue;
+      const a = this.graph.getNodeAttributes(k);
+      if (!Number.isFinite(a.x) || !Number.isFinite(a.y)) continue;
+      // Graph coordinates → the camera's normalised ("framed graph") space. Not sigma's display
+      // cache: between a refresh and the next frame it holds un-normalised positions.
+      const d = s.viewportToFramedGraph(s.graphToViewport(a));
       n++;
       minX = Math.min(minX, d.x);
       maxX = Math.max(maxX, d.x);

@@ -23,7 +23,15 @@ const PATHS: Record<string, string> = {
 
 export function Icon({ name, title }: { name: string; title?: string }) {
   return (
-    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={1.8} strokeLinecap="round" strokeLinejoin="round" aria-hidden={title ? undefined : true}>
+    <svg
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={1.8}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden={title ? undefined : true}
+    >
       {title && <title>{title}</title>}
       <path d={PATHS[name] ?? ''} />
     </svg>

@@ -83,7 +83,13 @@ export function installJsPicking(sigma: Sigma): void {
       const p = map(sa.x as number, sa.y as number),
         q = map(ta.x as number, ta.y as number);
       const tol = Math.max(3, sigma.scaleSize(e.size) + 2);
-      if (x < Math.min(p.vx, q.vx) - tol || x > Math.max(p.vx, q.vx) + tol || y < Math.min(p.vy, q.vy) - tol || y > Math.max(p.vy, q.vy) + tol) return;
+      if (
+        x < Math.min(p.vx, q.vx) - tol ||
+        x > Math.max(p.vx, q.vx) + tol ||
+        y < Math.min(p.vy, q.vy) - tol ||
+        y > Math.max(p.vy, q.vy) + tol
+      )
+        return;
       const dx = q.vx - p.vx,
         dy = q.vy - p.vy;
       const len2 = dx * dx + dy * dy || 1;
