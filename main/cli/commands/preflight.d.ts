@@ -1,3 +1,0 @@
-import type { Command } from 'commander';
-/** Placeholder until the `preflight` command lands: refuses clearly rather than pretending. */
-export declare function register(program: Command): void;
