@@ -51,30 +51,45 @@ function inCtr(cmd: string[], timeoutMs = 60_000): Promise<string> {
 }
 
 const S = SECONDS;
-const workloads: Record<string, () => Promise<number>> = {
-  '(a) exec loop': async () => Number(await inCtr(['perl', '-e', `$e=time+${S}; while(time<$e){ system("/bin/true"); $n++ } print $n/${S}`])),
-  '(b) TCP connect/accept': async () => Number(await inCtr(['perl', '-MSocket', '-e', `
+/** [ops per second, ops per CPU-second of the workload's own processes] */
+type Result = [number, number];
+const pair = (out: string): Result => { const [a, b] = out.trim().split(/\s+/).map(Number); return [a!, b!]; };
+const workloads: Record<string, () => Promise<Result>> = {
+  '(a) exec loop': async () => pair(await inCtr(['perl', '-e', `$e=time+${S}; while(time<$e){ system("/bin/true"); $n++ } @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", $n/$c`])),
+  '(b) TCP connect/accept': async () => pair(await inCtr(['perl', '-MSocket', '-e', `
     socket(S,PF_INET,SOCK_STREAM,0); setsockopt(S,SOL_SOCKET,SO_REUSEADDR,1); bind(S,sockaddr_in(0,INADDR_LOOPBACK)) or die; listen(S,128);
     my ($port) = sockaddr_in(getsockname(S)); my $a = sockaddr_in($port, INADDR_LOOPBACK); $e = time + ${S};
     while (time < $e) { for (1..100) { socket(C,PF_INET,SOCK_STREAM,0); setsockopt(C,SOL_SOCKET,SO_LINGER,pack("ii",1,0)); connect(C,$a) or die; accept(A,S); close A; close C; $n++ } }
-    print $n/${S}`])),
-  '(c) open/close loop': async () => Number(await inCtr(['perl', '-e', `$e=time+${S}; while(time<$e){ for(1..1000){ open(F,"<","${join(work, 'f')}"); close F } $n+=1000 } print $n/${S}`])),
+    @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", $n/$c`])),
+  '(c) open/close loop': async () => pair(await inCtr(['perl', '-e', `$e=time+${S}; while(time<$e){ for(1..1000){ open(F,"<","${join(work, 'f')}"); close F } $n+=1000 } @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", $n/$c`])),
   '(d) HTTP server under load': async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const server = spawn('sh', ['-c', `echo $$ > '${MNT}${CTR}/cgroup.procs' && exec node -e 'require("http").createServer((q, r) => r.end("ok")).listen(${port}, "127.0.0.1", () => console.log("up"))'`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => server.stdout!.once('data', () => r()));
     try {
       // 8 keep-alive clients plus one new connection every 50 requests (a mix seen in front of services)
-      return Number(await inCtr(['node', '-e', `
+      const cpu0 = procCpu(server.pid!);
+      const [rps, clientCpu] = pair(await inCtr(['node', '-e', `
         const http = require("http"); const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
         let n = 0; const end = Date.now() + ${S} * 1000;
         const one = () => new Promise((ok) => { const a = n % 50 === 0 ? undefined : agent;
           http.get({ host: "127.0.0.1", port: ${port}, path: "/", agent: a }, (r) => { r.resume(); r.on("end", ok); }).on("error", ok); });
         const loop = async () => { while (Date.now() < end) { await one(); n++; } };
-        Promise.all(Array.from({ length: 8 }, loop)).then(() => { console.log(n / ${S}); agent.destroy(); });`]));
+        Promise.all(Array.from({ length: 8 }, loop)).then(() => { const u = process.cpuUsage(); console.log(n / ${S}, (u.user + u.system) / 1e6); agent.destroy(); });`]));
+      const serverCpu = procCpu(server.pid!) - cpu0;
+      return [rps, (rps * S) / (clientCpu + serverCpu)];
     } finally { server.kill('SIGKILL'); }
   },
 };
+
+/** CPU seconds (user+sys) a process has used, from /proc/<pid>/stat. */
+function procCpu(pid: number): number {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch { return 0; }
+}
 
 interface Capture {
   /** Lost and captured events since the previous call (parsed from the agent's output so far). */
@@ -143,8 +158,8 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 async function main(): Promise<void> {
   const hasLibbpf = spawnSync('/usr/sbin/execsnoop', ['--help']).status === 0;
   const modes = ['none', 'lantern', ...(hasLibbpf ? ['libbpf-tools'] : [])] as const;
-  const results: Record<string, Record<string, number[]>> = {};
-  for (const w of Object.keys(workloads)) results[w] = Object.fromEntries(modes.map((m) => [m, [] as number[]]));
+  const results: Record<string, Record<string, Result[]>> = {};
+  for (const w of Object.keys(workloads)) results[w] = Object.fromEntries(modes.map((m) => [m, [] as Result[]]));
   const lost: Record<string, number> = Object.fromEntries(Object.keys(workloads).map((w) => [w, 0]));
   for (let round = 0; round < ROUNDS; round++) {
     // rotate the order of the modes each round so that no mode always runs first
@@ -162,24 +177,27 @@ async function main(): Promise<void> {
   }
   // exec storm: two exec loops at full speed, with Lantern's agent
   const cap = await startLantern();
-  const storm = await Promise.all([workloads['(a) exec loop']!(), workloads['(a) exec loop']!()]);
+  const storm = (await Promise.all([workloads['(a) exec loop']!(), workloads['(a) exec loop']!()])).map((r) => r[0]);
   const st = await cap.stop();
 
-  const rows = Object.keys(workloads).map((w) => {
-    const base = median(results[w]!.none!);
-    const lan = median(results[w]!.lantern!);
-    const lib = hasLibbpf ? median(results[w]!['libbpf-tools']!) : NaN;
-    return { w, base, lan, lib };
-  });
+  const col = (w: string, m: string, i: 0 | 1) => median(results[w]![m]!.map((r) => r[i]));
   const pad = (s: string, n: number) => s.padEnd(n);
-  console.log(`\nLantern agent overhead (median of ${ROUNDS} rounds x ${SECONDS}s, ops/s; ratio = with capture / without)`);
-  console.log(`${pad('workload', 28)}${pad('no capture', 13)}${pad('lantern', 22)}${pad('libbpf-tools', 22)}`);
-  for (const r of rows) {
-    console.log(`${pad(r.w, 28)}${pad(r.base.toFixed(0), 13)}${pad(`${r.lan.toFixed(0)} (${(r.lan / r.base).toFixed(3)})`, 22)}${pad(hasLibbpf ? `${r.lib.toFixed(0)} (${(r.lib / r.base).toFixed(3)})` : 'n/a', 22)}`);
-  }
-  const d = rows[3]!;
+  const table = (i: 0 | 1, title: string) => {
+    console.log(`\n${title} (median of ${ROUNDS} rounds x ${SECONDS}s; ratio = with capture / without)`);
+    console.log(`${pad('workload', 28)}${pad('no capture', 13)}${pad('lantern', 22)}${pad('libbpf-tools', 22)}`);
+    for (const w of Object.keys(workloads)) {
+      const base = col(w, 'none', i);
+      const lan = col(w, 'lantern', i);
+      const lib = hasLibbpf ? col(w, 'libbpf-tools', i) : NaN;
+      console.log(`${pad(w, 28)}${pad(base.toFixed(0), 13)}${pad(`${lan.toFixed(0)} (${(lan / base).toFixed(3)})`, 22)}${pad(hasLibbpf ? `${lib.toFixed(0)} (${(lib / base).toFixed(3)})` : 'n/a', 22)}`);
+    }
+  };
+  table(0, 'Throughput, ops/s');
+  table(1, 'Ops per CPU-second of the workload (robust to other load on the machine)');
+  const dw = '(d) HTTP server under load';
+  const d = { base: col(dw, 'none', 0), lan: col(dw, 'lantern', 0), cbase: col(dw, 'none', 1), clan: col(dw, 'lantern', 1) };
   console.log(`\nevents lost by the agent (counted and reported), all rounds: ${Object.entries(lost).map(([w, n]) => `${w.slice(0, 3)} ${n}`).join(', ')}`);
-  console.log(`(d) slowdown with Lantern: ${((1 - d.lan / d.base) * 100).toFixed(1)}% (target <= 3%), lost at (d): ${lost['(d) HTTP server under load']}`);
+  console.log(`(d) slowdown with Lantern: throughput ${((1 - d.lan / d.base) * 100).toFixed(1)}%, CPU per request ${((d.cbase / d.clan - 1) * 100).toFixed(1)}% (target <= 3%), lost at (d): ${lost[dw]}`);
   console.log(`exec storm (2 parallel exec loops, ${(storm[0]! + storm[1]!).toFixed(0)} execs/s): agent events ${st.events}, lost (counted and reported) ${st.lost}`);
 }
 
