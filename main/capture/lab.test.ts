@@ -15,6 +15,7 @@ import { kubeconfigYaml, makePki, tempDir } from '../cluster/test-support';
 import { readCapture } from '../events/capture-file';
 import { createCapture, openCluster, type OpenedCluster } from './engine';
 import { CAPTURE_LABELS } from './labels';
+import type { CaptureSession } from './session';
 import { createHandlers, type HandlerContext } from '../api/handlers';
 import type { CallName, CallRequest, CallResponse, StreamName } from '../common/contract';
 
@@ -119,6 +120,19 @@ function gapAndDuplicateProblems(events: LanternEvent[]): string[] {
     seen.add(key);
   }
   return problems;
+}
+
+/** Every target node's agent attached; fails at once, with the node's reason, if one failed. */
+async function waitForAgents(session: CaptureSession, timeoutMs: number): Promise<void> {
+  await waitFor(
+    'the agents to attach their probes',
+    async () =>
+      session.attachedNodes().length === session.targetNodes.length ||
+      session.progress().nodes.some((n) => n.state === 'failed'),
+    timeoutMs,
+  );
+  const failed = session.progress().nodes.filter((n) => n.state === 'failed');
+  expect(failed.map((n) => `${n.node}: ${n.reason}`)).toEqual([]);
 }
 
 describe.skipIf(!canRun)('capture against the lab', () => {
@@ -273,7 +287,7 @@ describe.skipIf(!canRun)('capture against the lab', () => {
     await session.start();
     // The agents compile and attach first (up to a minute on a loaded machine); then a little
     // normal behaviour, then the scenario.
-    await waitFor('both agents attached', async () => session.attachedNodes().length === 2, 120_000);
+    await waitForAgents(session, 180_000);
     await new Promise((r) => setTimeout(r, 10_000));
     const scenario = await lab.runScenario('interactive-shell');
     const result = await session.done;
