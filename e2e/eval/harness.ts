@@ -124,8 +124,9 @@ export function judge(s: ScenarioResult, res: AnalyzeResult): Verdict {
     scenario: s.name,
     pod: s.pod,
     technique: s.technique,
-    detected: mine.length > 0,
-    rightPod: mine.length > 0 || anyNew.length === 0 ? mine.length > 0 : false,
+    // Detected: something at medium or above fired during the scenario (wherever it was blamed).
+    detected: mine.some((f) => atLeast(f, 'medium')) || anyNew.length > 0,
+    rightPod: mine.length > 0,
     rightTechnique: right.length > 0,
     ttffMs: first === undefined ? undefined : Math.max(0, (first - s.window.startNs) / 1e6),
     rules: [...new Set(mine.map((f) => f.ruleId))],

@@ -942,6 +942,10 @@ export function createEngine(opts: EngineOptions): Detector {
         const v = pp.peers.size;
         const z = (v - median) / (1.4826 * Math.max(mad, 1));
         if (v < 10 || z < 5) continue;
+        // Replicas that all talk to many addresses are that workload's normal (a proxy, a crawler):
+        // the outlier must also stand out from its own siblings.
+        const sibs = fan.filter((o) => o !== pp && o.workloadKey === pp.workloadKey && o.pod).map((o) => o.peers.size);
+        if (sibs.length && v < 3 * robust(sibs).median) continue;
         if (podAllowed('OUTLIER-FANOUT', pp, undefined)) continue;
         let st: FeatStat | undefined;
         for (const [feat, s] of pp.features) if (feat[0] === 'c' && (!st || s.first < st.first)) st = s;
