@@ -18,7 +18,9 @@ import type { NodeDetails, ReplayState, SessionInfo, TimelineHistogram, ExportRe
 import type { LanternEvent } from '../common/events';
 import type { Finding } from '../common/findings';
 import type { CollapseLevel, GraphDelta, GraphNodeAttributes, Severity } from '../common/graph';
-import { CaptureError, openCapture, openCaptureBuffer, type CaptureReader } from '../events/capture-file';
+import { CaptureError, type CaptureReader } from '../events/capture-file';
+// Another tool's export (Tetragon, IG, Falco, Tracee) opens like a capture: imported on the fly.
+import { openCaptureOrImport, openCaptureOrImportBuffer } from '../events/importers/open-any';
 import { createEnricher } from '../events/enrich';
 import { GraphBuilder, type BehaviourGraph } from '../graph/builder';
 import { Cursor } from '../graph/timeline';
@@ -115,8 +117,8 @@ export class SessionEngine {
     try {
       r =
         'path' in src
-          ? await openCapture(src.path, { continueOnError: o.continueOnError })
-          : await openCaptureBuffer(src.buffer, src.name, { continueOnError: o.continueOnError });
+          ? (await openCaptureOrImport(src.path, { continueOnError: o.continueOnError })).reader
+          : (await openCaptureOrImportBuffer(src.buffer, src.name, { continueOnError: o.continueOnError })).reader;
     } catch (e) {
       throw e instanceof CaptureError ? new EngineFailure('bad-input', e.message) : e;
     }
@@ -648,8 +650,8 @@ export class SessionEngine {
     if (!src) throw new EngineFailure('unsupported', 'this session has no capture file to read events from');
     const r =
       'path' in src
-        ? await openCapture(src.path, { continueOnError: true })
-        : await openCaptureBuffer(src.buffer, src.name, { continueOnError: true });
+        ? (await openCaptureOrImport(src.path, { continueOnError: true })).reader
+        : (await openCaptureOrImportBuffer(src.buffer, src.name, { continueOnError: true })).reader;
     const out: LanternEvent[] = [];
     let k = 0;
     try {

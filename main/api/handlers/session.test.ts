@@ -106,3 +106,17 @@ describe('session handlers', () => {
     await expect(call('session.info', { sessionId: up.sessionId })).rejects.toBeInstanceOf(ApiFailure);
   });
 });
+
+describe('opening another tool export', () => {
+  it('opens a Tetragon export as a session (imported on the fly) and lists it among recent captures', async () => {
+    const path = join(import.meta.dirname, '../../../../shared/data/tetragon/testdata_events.json');
+    const info = await call('session.openFile', { path });
+    expect(info.source).toBe('tetragon');
+    expect(info.events).toBeGreaterThan(0);
+    const snap = await call('graph.snapshot', { sessionId: info.sessionId });
+    expect(snap.nodes!.some((n) => n.attributes.kind === 'process')).toBe(true);
+    const recent = await call('recent.list', {});
+    expect(recent.captures[0]).toMatchObject({ path, events: info.events });
+    await call('session.close', { sessionId: info.sessionId });
+  });
+});

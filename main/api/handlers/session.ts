@@ -8,6 +8,7 @@ import { SessionManager } from '../../session/manager';
 import { EngineCallError } from '../../session/client';
 import { SessionError } from '../../session/manager';
 import { sessionDetectConfig } from './findings';
+import { addRecentCapture } from '../../store/settings';
 
 const managers = new WeakMap<HandlerContext, SessionManager>();
 
@@ -70,7 +71,15 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
 export function createSessionHandlers(ctx: HandlerContext): Handlers {
   const mgr = () => sessionManagerFor(ctx);
   return {
-    'session.openFile': (req) => wrap(() => mgr().open({ path: req.path }, { continueOnError: req.continueOnError })),
+    'session.openFile': (req) =>
+      wrap(async () => {
+        const info = await mgr().open({ path: req.path }, { continueOnError: req.continueOnError });
+        // The start screen lists recent captures; a failure to record one must not fail the open.
+        await addRecentCapture(ctx.userDataDir, { path: req.path, name: info.name, events: info.events }).catch(
+          () => {},
+        );
+        return info;
+      }),
     'session.openDemo': () =>
       wrap(() => mgr().open({ path: demoCapturePath(), name: 'Demo capture' }, { kind: 'demo' })),
     'session.openUpload': (req) =>
