@@ -24,13 +24,23 @@ interface BenchHost {
     graphToViewport(p: { x: number; y: number }): { x: number; y: number };
     getNodeAtPosition(p: { x: number; y: number }): string | null;
   } | null;
-  graph: { nodes(): string[]; order: number; getNodeAttributes(k: string): { x: number; y: number }; getNodeAttribute(k: string, a: string): unknown };
+  graph: {
+    nodes(): string[];
+    order: number;
+    getNodeAttributes(k: string): { x: number; y: number };
+    getNodeAttribute(k: string, a: string): unknown;
+  };
   view: { selected: string[]; hidden: Set<string> };
   stopLayout(): void;
 }
 declare global {
   interface Window {
-    __lanternBench: { firstFrameMs: number | null; layoutStartedAt: number | null; longTasks: { start: number; duration: number }[] };
+    __lanternBench: {
+      firstFrameMs: number | null;
+      drawnMs: number | null;
+      layoutStartedAt: number | null;
+      longTasks: { start: number; duration: number }[];
+    };
     __lanternHost: BenchHost;
   }
 }
@@ -89,6 +99,7 @@ interface Figures {
   nodes: number;
   edges: number;
   firstFrameMs: number;
+  drawnMs: number;
   longTasks: number;
   longestTaskMs: number;
   tasksOver200: number;
@@ -257,6 +268,7 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
     nodes,
     edges,
     firstFrameMs: r.firstFrameMs!,
+    drawnMs: r.drawnMs ?? NaN,
     longTasks: during.length,
     longestTaskMs: Math.max(0, ...during.map((t) => t.duration)),
     tasksOver200: during.filter((t) => t.duration > 200).length,
@@ -302,7 +314,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
     const big = await measure(page, origin, nodes, edges);
     if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
     const row = (f: Figures) =>
-      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms)`;
+      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms)`;
     console.log(`baseline ${row(base)}`);
     console.log(`target   ${row(big)}`);
     console.log(

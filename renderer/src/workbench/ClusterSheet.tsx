@@ -19,16 +19,12 @@ import type {
 import { copyText, fmtCount } from './util';
 import { Icon } from './icons';
 
+/** The agent's probe groups (native/agent/probes: exec, net, file, priv). */
 export const PROBES: { id: string; label: string }[] = [
-  { id: 'exec', label: 'Process starts' },
-  { id: 'connect', label: 'Connections' },
-  { id: 'accept', label: 'Accepts / listens' },
-  { id: 'dns', label: 'DNS' },
-  { id: 'open', label: 'File opens' },
-  { id: 'priv', label: 'Privilege changes' },
-  { id: 'ptrace', label: 'ptrace' },
-  { id: 'mount', label: 'Mounts / namespaces' },
-  { id: 'module', label: 'Kernel modules / bpf' },
+  { id: 'exec', label: 'Processes (exec, exit)' },
+  { id: 'net', label: 'Network (connect, accept, listen, DNS)' },
+  { id: 'file', label: 'Files (sensitive opens, writes)' },
+  { id: 'priv', label: 'Privilege (setuid, capset, ptrace, mounts, namespaces, modules, bpf)' },
 ];
 
 type Step = 'connect' | 'targets' | 'capture' | 'done';

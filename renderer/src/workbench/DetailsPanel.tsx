@@ -96,8 +96,12 @@ function Overview({ session, host }: Props) {
             {fmtCount(host.graph.order)} nodes, {fmtCount(host.graph.size)} edges
           </dd>
           <dt>Complete</dt>
-          <dd className={session.complete ? 'ok' : 'bad'}>
-            {session.complete ? 'yes' : 'no — the file was cut short; showing what it holds'}
+          <dd className={session.complete ? 'ok' : session.kind === 'live' ? '' : 'bad'}>
+            {session.complete
+              ? 'yes'
+              : session.kind === 'live'
+                ? 'capturing (or stopped early)'
+                : 'no — the file was cut short; showing what it holds'}
           </dd>
         </dl>
         {session.warnings.map((w, i) => (

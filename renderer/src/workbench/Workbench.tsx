@@ -181,8 +181,19 @@ export function Workbench({
         () => {},
       );
     void load();
-    // A live capture's timeline keeps growing.
-    const timer = session?.kind === 'live' ? setInterval(load, 3000) : undefined;
+    // A live capture's timeline and counts keep growing.
+    const refreshInfo = () =>
+      api.call('session.info', { sessionId: sid }).then(
+        (info) => live_ && setSession((cur) => (cur && cur.sessionId === info.sessionId ? info : cur)),
+        () => {},
+      );
+    const timer =
+      session?.kind === 'live'
+        ? setInterval(() => {
+            void load();
+            void refreshInfo();
+          }, 3000)
+        : undefined;
     const off = api.on('replay.state', (s) => {
       if (s.sessionId !== sid) return;
       setReplay(s);
