@@ -53,7 +53,7 @@ export async function captureAround<T>(
   out: string,
   action: () => Promise<T>,
   o: { settleSec?: number; tailSec?: number; maxSec?: number; log?: (m: string) => void } = {},
-): Promise<{ result: T; captureStart: number }> {
+): Promise<{ result: T; captureStart: number; failedNodes: string[] }> {
   let streaming: () => void = () => undefined;
   const allStreaming = new Promise<void>((r) => (streaming = r));
   const session = await createCapture(h.cluster, {
@@ -72,6 +72,7 @@ export async function captureAround<T>(
   const captureStart = Date.now() * 1e6;
   await session.start();
   let result: T;
+  let failedNodes: string[] = [];
   try {
     await Promise.race([allStreaming, new Promise((_, rej) => setTimeout(() => rej(new Error('capture agents did not start streaming within 60 s')), 60_000))]);
     await sleep((o.settleSec ?? 3) * 1000);
@@ -80,8 +81,9 @@ export async function captureAround<T>(
   } finally {
     const r = await session.stop();
     if (!r.ledger.clean) o.log?.(`warning: capture pods not confirmed gone: ${r.ledger.summary}`);
+    failedNodes = r.progress.nodes.filter((n) => n.state === 'failed').map((n) => n.node);
   }
-  return { result, captureStart };
+  return { result, captureStart, failedNodes };
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -140,8 +142,16 @@ export function judge(s: ScenarioResult, res: AnalyzeResult): Verdict {
 }
 
 /** Run one scenario under its own capture and judge it. */
-export async function evaluateScenario(h: LabHandle, name: string, out: string, log?: (m: string) => void): Promise<Verdict> {
-  const { result } = await captureAround(h, out, () => h.lab.runScenario(name), log ? { log } : {});
-  const res = await analyzeCapture(out);
-  return judge(result, res);
+export async function evaluateScenario(h: LabHandle, name: string, out: string, log?: (m: string) => void): Promise<Verdict & { attempts: number }> {
+  // A capture whose agent failed on the scenario's node saw nothing there: that is a capture
+  // failure, not a detection miss, so it is retried (twice) and the attempts are reported.
+  for (let attempt = 1; ; attempt++) {
+    const { result, failedNodes } = await captureAround(h, out, () => h.lab.runScenario(name), log ? { log } : {});
+    if (failedNodes.includes(result.node) && attempt < 3) {
+      log?.(`${name}: the agent failed on ${result.node}, where the scenario ran; capturing again`);
+      continue;
+    }
+    const res = await analyzeCapture(out);
+    return { ...judge(result, res), attempts: attempt };
+  }
 }

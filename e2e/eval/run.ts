@@ -75,7 +75,7 @@ async function labPart(report: Report, work: string): Promise<void> {
         const { best, ...rest } = v;
         report.scenarios.push({ ...rest, ...(best ? { explanation: best.explanation } : {}) });
         out(
-          `${pad(name, 22)} ${pad(v.technique, 10)} ${pad(v.pod, 36)} ${pad(yes(v.detected), 4)} ${pad(yes(v.rightPod), 4)} ${pad(yes(v.rightTechnique), 5)} ${pad(v.ttffMs === undefined ? '-' : `${(v.ttffMs / 1000).toFixed(2)} s`, 8)} ${v.rules.join(' ')}`,
+          `${pad(name, 22)} ${pad(v.technique, 10)} ${pad(v.pod, 36)} ${pad(yes(v.detected), 4)} ${pad(yes(v.rightPod), 4)} ${pad(yes(v.rightTechnique), 5)} ${pad(v.ttffMs === undefined ? '-' : `${(v.ttffMs / 1000).toFixed(2)} s`, 8)} ${v.rules.join(' ')}${v.attempts > 1 ? ` (capture attempts: ${v.attempts})` : ''}`,
         );
       } catch (e) {
         report.scenarios.push({ scenario: name, pod: '?', technique: '?', detected: false, rightPod: false, rightTechnique: false, ttffMs: undefined, rules: [], findings: 0, events: 0, analyseMs: 0, error: (e as Error).message });

@@ -20,6 +20,7 @@ export function featuresToProfile(features: Iterable<string>, pods: number, even
       case 'c':
         p.connects.add(body);
         break;
+      case 'a':
       case 'l': {
         const n = Number(body);
         if (Number.isInteger(n)) p.listens.add(n);
@@ -55,7 +56,10 @@ export function profileToFeatures(p: WorkloadProfile): Set<string> {
   for (const x of p.exes) out.add('x:' + x);
   for (const s of p.spawns) out.add('s:' + s.replace(' > ', '>'));
   for (const c of p.connects) out.add('c:' + c);
-  for (const l of p.listens) out.add('l:' + l);
+  for (const l of p.listens) {
+    out.add('l:' + l);
+    out.add('a:' + l);
+  }
   for (const f of p.files) out.add('f:' + f);
   for (const v of p.privs) out.add('p:' + v);
   for (const d of p.dns) out.add('d:' + d);

@@ -420,12 +420,13 @@ export function createEngine(opts: EngineOptions): Detector {
       }
       case 'listen':
       case 'accept': {
-        // s* is the local side for both.
+        // s* is the local side for both. Accepts are their own feature: which replica a
+        // Service sends a request to is load balancing, not behaviour (peers skip them).
         if (!ev.net) return undefined;
-        if (proc && proc.lastKind === 'listen' && proc.lastPort === ev.net.sport) return proc.lastFeat;
-        const f = 'l:' + ev.net.sport;
+        if (proc && proc.lastKind === ev.kind && proc.lastPort === ev.net.sport) return proc.lastFeat;
+        const f = (ev.kind === 'accept' ? 'a:' : 'l:') + ev.net.sport;
         if (proc) {
-          proc.lastKind = 'listen';
+          proc.lastKind = ev.kind;
           proc.lastPort = ev.net.sport;
           proc.lastFeat = f;
         }
@@ -471,7 +472,9 @@ export function createEngine(opts: EngineOptions): Detector {
         return `connected to ${cls} ${rest.join(':')} port ${port}`;
       }
       case 'l':
-        return `listened on or accepted on port ${body}`;
+        return `listened on port ${body}`;
+      case 'a':
+        return `accepted connections on port ${body}`;
       case 'f': {
         const [cls, rw] = body.split(':');
         return `${rw === 'w' ? 'wrote' : 'read'} a ${cls} file`;
@@ -504,6 +507,8 @@ export function createEngine(opts: EngineOptions): Detector {
         return 'high';
       case 'l':
         return 'medium';
+      case 'a':
+        return 'low';
       default:
         return 'low';
     }
@@ -511,7 +516,7 @@ export function createEngine(opts: EngineOptions): Detector {
 
   const DISTINCT_WORDS: Record<string, string> = { 'net.dest': 'destinations (address:port)', 'net.daddr': 'addresses', 'net.dport': 'ports', 'dns.query': 'DNS names', exe: 'executables' };
 
-  const TECH_BY_FEATURE: Record<string, string> = { x: 'T1059', s: 'T1059', c: 'T1071', l: 'T1571', f: 'T1005', p: 'T1068', d: 'T1071.004' };
+  const TECH_BY_FEATURE: Record<string, string> = { x: 'T1059', s: 'T1059', c: 'T1071', l: 'T1571', a: 'T1571', f: 'T1005', p: 'T1068', d: 'T1071.004' };
 
   function hunt(ev: LanternEvent, index: number, proc: Proc | undefined, pp: PodProfile, feat: string, learning: boolean): boolean {
     const wk = pp.workloadKey;
@@ -824,7 +829,7 @@ export function createEngine(opts: EngineOptions): Detector {
       const have = new Map<string, PodProfile[]>();
       for (const pp of members)
         for (const feat of pp.features.keys()) {
-          if (feat[0] === 'd' || feat.startsWith('c:loopback')) continue;
+          if (feat[0] === 'd' || feat[0] === 'a' || feat.startsWith('c:loopback')) continue;
           (have.get(feat) ?? have.set(feat, []).get(feat)!).push(pp);
         }
       const groupWords = gk.startsWith('wl:') ? `replicas of ${describeProfileKey(gk.slice(3))}` : `pods of image ${gk.slice(4)}`;

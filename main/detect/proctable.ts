@@ -61,6 +61,14 @@ export interface ContainerState {
   win: unknown[] | undefined;
 }
 
+/**
+ * Same process start time? Agents round task start times (bpftrace: to 10 ms) and one process's
+ * events can straddle a rounding step; a pid reused within 20 ms is not a thing that happens.
+ */
+export function sameStart(a: number, b: number): boolean {
+  return !a || !b || Math.abs(a - b) <= 20e6;
+}
+
 export class ProcTable {
   private readonly byNode = new Map<string, Map<number, Proc>>();
   readonly containers = new Map<string, ContainerState>();
@@ -89,7 +97,7 @@ export class ProcTable {
   get(node: string, pid: number, start?: number): Proc | undefined {
     const p = this.byNode.get(node)?.get(pid);
     if (!p) return undefined;
-    if (start && p.start && start !== p.start) return undefined; // pid reused
+    if (start && !sameStart(start, p.start)) return undefined; // pid reused
     return p;
   }
 
@@ -99,7 +107,7 @@ export class ProcTable {
     if (!pi) return undefined;
     const m = this.nodeMap(ev.node);
     const p = m.get(pi.pid);
-    if (p && (!pi.start || !p.start || p.start === pi.start)) return p;
+    if (p && sameStart(pi.start, p.start)) return p;
     return this.add(ev, ctr, false);
   }
 
@@ -110,7 +118,7 @@ export class ProcTable {
     if (isSnapshot) this.snapshotNodes.add(ev.node);
     const m = this.nodeMap(ev.node);
     const old = m.get(pi.pid);
-    if (old && (!pi.start || !old.start || old.start === pi.start) && !isSnapshot) {
+    if (old && sameStart(pi.start, old.start) && !isSnapshot) {
       // Same process exec'ing a new image: keep its place in the tree.
       old.prevExe = old.gexe;
       old.exe = pi.exe || pi.comm;
@@ -171,7 +179,7 @@ export class ProcTable {
     if (!pi) return;
     const m = this.byNode.get(ev.node);
     const p = m?.get(pi.pid);
-    if (p && (!pi.start || !p.start || p.start === pi.start)) {
+    if (p && sameStart(pi.start, p.start)) {
       // Children keep a reference to it; the table only forgets the pid.
       m!.delete(pi.pid);
       this.size--;
