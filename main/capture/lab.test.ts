@@ -338,11 +338,7 @@ describe.skipIf(!canRun)('capture against the lab', () => {
     const session = await createCapture(cluster, { targets: {}, durationSec: 45, out, graceSec: 30 });
     await session.start();
     // Drop while events flow: after every agent has attached its probes.
-    await waitFor(
-      'agents attached',
-      async () => session.attachedNodes().length === session.targetNodes.length,
-      120_000,
-    );
+    await waitForAgents(session, 180_000);
     let drops = 0;
     for (let i = 0; i < 10; i++) {
       await new Promise((r) => setTimeout(r, 1500));

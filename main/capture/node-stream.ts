@@ -185,6 +185,8 @@ export class NodeStream {
         // A fatal agent error (it could not start its probes): the node failed, say why.
         if (ev.kind === 'agent.status' && ev.agent?.message?.startsWith('agent error'))
           this.agentError = ev.agent.message;
+        // Probes attached: the capture proper starts now on this node.
+        if (ev.kind === 'agent.status' && ev.agent?.phase === 'start') this.attachedAt ??= Date.now();
       }
       this.events += parsed.events.length;
       this.o.onEvents(parsed.events);
