@@ -54,16 +54,30 @@ export async function captureAround<T>(
   action: () => Promise<T>,
   o: { settleSec?: number; tailSec?: number; maxSec?: number; log?: (m: string) => void } = {},
 ): Promise<{ result: T; captureStart: number; failedNodes: string[] }> {
-  let streaming: () => void = () => undefined;
-  const allStreaming = new Promise<void>((r) => (streaming = r));
+  // Ready means every node's agent said its probes are attached (bpftrace compiles for a while
+  // after the log stream opens; a scenario run before that is simply not seen), or a node failed.
+  let ready: () => void = () => undefined;
+  const allReady = new Promise<void>((r) => (ready = r));
+  const attached = new Set<string>();
+  const failed = new Set<string>();
+  let nodes: string[] = [];
+  const check = () => {
+    if (nodes.length && nodes.every((n) => attached.has(n) || failed.has(n))) ready();
+  };
   const session = await createCapture(h.cluster, {
     targets: {},
     durationSec: o.maxSec ?? 900,
     out,
     graceSec: 30,
     progressMs: 500,
+    onEvents: (evs) => {
+      for (const ev of evs) if (ev.kind === 'agent.status' && /attached/.test(ev.agent?.message ?? '')) attached.add(ev.node);
+      check();
+    },
     onProgress: (p) => {
-      if (p.nodes.length && p.nodes.every((n) => n.state === 'streaming')) streaming();
+      nodes = p.nodes.map((n) => n.node);
+      for (const n of p.nodes) if (n.state === 'failed') failed.add(n.node);
+      check();
     },
     onNotice: (level, message) => {
       if (level !== 'info') o.log?.(`capture ${level}: ${message}`);
@@ -74,7 +88,8 @@ export async function captureAround<T>(
   let result: T;
   let failedNodes: string[] = [];
   try {
-    await Promise.race([allStreaming, new Promise((_, rej) => setTimeout(() => rej(new Error('capture agents did not start streaming within 60 s')), 60_000))]);
+    await Promise.race([allReady, new Promise((_, rej) => setTimeout(() => rej(new Error('capture agents did not attach their probes within 180 s')), 180_000))]);
+    if (failed.size) o.log?.(`agent failed on ${[...failed].join(', ')} before the action`);
     await sleep((o.settleSec ?? 3) * 1000);
     result = await action();
     await sleep((o.tailSec ?? 3) * 1000);

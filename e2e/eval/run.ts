@@ -12,7 +12,7 @@
  *
  * Without root/bpftrace/the lab, or without the capture agent, parts 1–2 say why and are skipped.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -133,6 +133,7 @@ async function samplesPart(report: Report): Promise<void> {
 async function main(): Promise<void> {
   const report: Report = { scenarios: [], samples: [], skipped: [] };
   const work = values.keep ? resolve(values.keep) : mkdtempSync(join(tmpdir(), 'lantern-eval-'));
+  mkdirSync(work, { recursive: true });
   try {
     if (!values['skip-lab']) await labPart(report, work);
     if (!values['skip-samples']) await samplesPart(report);

@@ -183,6 +183,8 @@ export const FIELDS: Record<string, Getter> = {
   },
   containerStart: (c) => c.proc?.containerStart === true,
   depth: (c) => c.proc?.depth,
+  /** Seconds since the container's first process, when it started during the capture (runtime set-up happens in the first moments); never otherwise. */
+  'container.age': (c) => (c.ctr?.started !== undefined ? (c.ev.time - c.ctr.started) / 1e9 : Infinity),
   'proc.age': (c) => (c.proc ? (c.ev.time - c.proc.firstTime) / 1e9 : undefined),
   'file.path': (c) => c.ev.file?.path,
   'file.base': (c) => (c.ev.file ? basename(c.ev.file.path) : undefined),

@@ -59,6 +59,8 @@ export interface ContainerState {
   profile: unknown;
   /** Threshold windows of rules counted per pod, by rule index. */
   win: unknown[] | undefined;
+  /** When its first process started, if the container started during the capture. */
+  started: number | undefined;
 }
 
 /**
@@ -88,7 +90,7 @@ export class ProcTable {
   container(key: string): ContainerState {
     let c = this.containers.get(key);
     if (!c) {
-      c = { key, procs: 0, written: undefined, recent: undefined, own: undefined, profile: undefined, win: undefined };
+      c = { key, procs: 0, written: undefined, recent: undefined, own: undefined, profile: undefined, win: undefined, started: undefined };
       this.containers.set(key, c);
     }
     return c;
@@ -168,6 +170,7 @@ export class ProcTable {
       lastKind: undefined,
       lastFeat: undefined,
     };
+    if (p.containerStart && c.started === undefined) c.started = ev.time;
     if (!m.has(pi.pid)) this.size++;
     m.set(pi.pid, p);
     c.procs++;
