@@ -139,7 +139,8 @@ async function profiled<T>(page: Page, label: string, fn: () => Promise<T>): Pro
 }
 
 async function measure(page: Page, origin: string, nodes: number, edges: number): Promise<Figures> {
-  if (process.env.UI_BENCH_PROFILE === 'clicks') return measureInner(page, origin, nodes, edges);
+  if (process.env.UI_BENCH_PROFILE === 'clicks' || process.env.UI_BENCH_PROFILE === 'layout')
+    return measureInner(page, origin, nodes, edges);
   return profiled(page, `${nodes}/${edges}`, () => measureInner(page, origin, nodes, edges));
 }
 
@@ -150,7 +151,9 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
   await page.waitForFunction(() => window.__lanternBench?.firstFrameMs != null, null, { timeout: 120_000 });
   const startedAt = await page.evaluate(() => window.__lanternBench.layoutStartedAt!);
   // The first 10 s of layout.
-  await page.waitForTimeout(10_000);
+  if (process.env.UI_BENCH_PROFILE === 'layout')
+    await profiled(page, `layout ${nodes}/${edges}`, () => page.waitForTimeout(10_000));
+  else await page.waitForTimeout(10_000);
   const r = await page.evaluate(() => window.__lanternBench);
   const during = r.longTasks.filter((t) => t.start + t.duration >= startedAt && t.start <= startedAt + 10_000);
   // Stop the layout so the clicks land where the nodes are.

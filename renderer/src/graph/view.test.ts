@@ -196,6 +196,17 @@ describe('reducers', () => {
     expect(dr(SH, g.getNodeAttributes(SH)).color).toBe(emptyViewState('dark').dimColor);
   });
 
+  it('hide edges while a big layout runs, except the selected edge and the path', () => {
+    const g = cluster();
+    const e1 = `spawned:${SH}->${CURL}`;
+    const e2 = `read:${SH}->file:/etc/shadow`;
+    const er = edgeReducer({ ...emptyViewState('dark'), edgesHiddenForLayout: true, selectedEdge: e2 }, g);
+    expect(er(e1, g.getEdgeAttributes(e1)).hidden).toBe(true);
+    expect(er(e2, g.getEdgeAttributes(e2)).hidden).toBeUndefined();
+    const plain = edgeReducer(emptyViewState('dark'), g);
+    expect(plain(e1, g.getEdgeAttributes(e1))).toBe(g.getEdgeAttributes(e1));
+  });
+
   it('keep attacker-controlled labels as plain strings (drawn as canvas text, never parsed)', () => {
     const g = cluster();
     g.setNodeAttribute(CURL, 'label', '<img src=x onerror=alert(1)>');

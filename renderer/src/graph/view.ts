@@ -245,6 +245,8 @@ export interface ViewState {
   focusCore: Set<string> | null;
   path: { nodes: Set<string>; edges: Set<string> } | null;
   diff: boolean;
+  /** Big graphs: edges are not drawn while ForceAtlas2 moves the nodes (too much to redraw per step). */
+  edgesHiddenForLayout: boolean;
   dimColor: string;
   dimEdgeColor: string;
   highlightColor: string;
@@ -263,6 +265,7 @@ export function emptyViewState(theme: 'dark' | 'light' = 'dark'): ViewState {
     focusCore: null,
     path: null,
     diff: false,
+    edgesHiddenForLayout: false,
     ...themeColors(theme),
   };
 }
@@ -341,6 +344,8 @@ export type EdgeDisplay = Partial<MirrorEdge> & { hidden?: boolean; zIndex?: num
 export function edgeReducer(view: ViewState, graph: MirrorGraph) {
   const plain = !view.diff && !view.path && !view.hovered && !view.focus && !view.selectedEdge;
   return (key: string, data: MirrorEdge): EdgeDisplay => {
+    if (view.edgesHiddenForLayout && key !== view.selectedEdge && !view.path?.edges.has(key))
+      return { ...data, hidden: true };
     if (plain) return data;
     let out: EdgeDisplay | null = null;
     const copy = () => (out ??= { ...data });

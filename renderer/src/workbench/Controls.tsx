@@ -22,10 +22,8 @@ export const SearchBox = forwardRef<SearchHandle, { host: GraphHost; onPick(key:
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   useImperativeHandle(ref, () => ({ focus: () => input.current?.select() }), []);
-  const hits: SearchHit[] = useMemo(
-    () => (q.trim() ? searchNodes(host.graph, q, 12) : []),
-    [host, q, host.structureVersion],
-  ); // eslint-disable-line react-hooks/exhaustive-deps
+  // Re-run when the query changes; the graph is read as it is at that moment.
+  const hits: SearchHit[] = useMemo(() => (q.trim() ? searchNodes(host.graph, q, 12) : []), [host, q]);
   const pick = (h: SearchHit | undefined) => {
     if (!h) return;
     onPick(h.key);

@@ -27,7 +27,7 @@ export function FindingsPanel(props: {
   const [sev, setSev] = useState<Set<Severity>>(new Set());
   const [text, setText] = useState('');
   const [showBenign, setShowBenign] = useState(true);
-  const all = props.findings ?? [];
+  const all = useMemo(() => props.findings ?? [], [props.findings]);
   const counts = useMemo(() => {
     const m = new Map<Severity, number>();
     for (const f of all) if (f.status !== 'benign') m.set(f.severity, (m.get(f.severity) ?? 0) + 1);

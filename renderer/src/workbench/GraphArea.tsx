@@ -125,7 +125,7 @@ function Stats({ host }: { host: GraphHost }) {
       {hidden > 0 && <span className="muted">{fmtCount(hidden)} hidden by filters</span>}
       {host.isLayoutRunning() && (
         <span className="muted" data-testid="layout-running">
-          ● laying out
+          ● laying out{host.view.edgesHiddenForLayout ? ' (edges shown when it stops)' : ''}
         </span>
       )}
     </div>
@@ -353,6 +353,17 @@ function LayoutSettings({ host }: { host: GraphHost }) {
           value={s.autoStopSec}
           style={{ width: 64 }}
           onChange={(e) => host.setLayoutSettings({ autoStopSec: Math.max(0, +e.target.value || 0) })}
+        />
+      </label>
+      <label>
+        Hide edges while laying out above
+        <input
+          type="number"
+          min={0}
+          max={10000000}
+          value={s.hideEdgesAbove}
+          style={{ width: 80 }}
+          onChange={(e) => host.setLayoutSettings({ hideEdgesAbove: Math.max(0, +e.target.value || 0) })}
         />
       </label>
       <h3>Hubs</h3>

@@ -52,6 +52,8 @@ const BULK_THRESHOLD = 3000;
 export interface LayoutSettings extends ForceAtlas2Settings {
   /** Stop on its own after this many seconds (0: never). */
   autoStopSec: number;
+  /** Do not draw edges while the layout runs on graphs with more edges than this (0: always draw). */
+  hideEdgesAbove: number;
 }
 
 type Listener = () => void;
@@ -64,7 +66,7 @@ export class GraphHost {
   filters: Filters = defaultFilters();
   theme: 'dark' | 'light' = 'dark';
   labelDensity: LabelDensity = 'normal';
-  layoutSettings: LayoutSettings = { autoStopSec: 12, ...inferSettings(1000) };
+  layoutSettings: LayoutSettings = { autoStopSec: 12, hideEdgesAbove: 20_000, ...inferSettings(1000) };
   /** Bumped whenever something React shows (counts, legend, selection) may have changed. */
   version = 0;
   /** Bumped only when nodes/edges or the hidden set change (legend counts, filter lists). */
@@ -108,7 +110,7 @@ export class GraphHost {
         { size: { fill: true }, color: { attribute: 'color' } },
       ],
     });
-    this.sigma = new Sigma<MirrorNode, MirrorEdge>(this.graph, container, {
+    const s = new Sigma<MirrorNode, MirrorEdge>(this.graph, container, {
       nodeProgramClasses: { square: NodeSquareProgram, border: BorderProgram },
       defaultNodeType: 'circle',
       defaultEdgeType: 'line',
@@ -126,6 +128,10 @@ export class GraphHost {
       ...this.themeSettings(),
       defaultDrawNodeHover: (ctx, data, settings) => this.drawHover(ctx, data, settings),
     });
+    // Picking is done in JavaScript (picking.ts), so sigma's picking framebuffers are never read:
+    // shrink them to almost nothing instead of rasterising the whole graph twice per frame.
+    (s as unknown as { pickingDownSizingRatio: number }).pickingDownSizingRatio = 64;
+    this.sigma = s;
     installJsPicking(this.sigma as unknown as Sigma);
     this.refreshView();
     if (this.layoutWanted) this.startLayout();
@@ -229,13 +235,19 @@ export class GraphHost {
     this.recomputeHidden();
     if (res.structural) this.structureVersion++;
     this.view.hoverDims = this.graph.order + this.graph.size < 15_000;
+    const willLayout = res.structural && (wasRunning || this.layoutWanted || res.reset);
+    // Decide before the first draw whether edges wait for the layout, so that frame is not wasted.
+    if (willLayout && bulk) {
+      const hide = this.layoutSettings.hideEdgesAbove > 0 && this.graph.size > this.layoutSettings.hideEdgesAbove;
+      this.view = { ...this.view, edgesHiddenForLayout: hide };
+    }
     // While detached, refreshing costs nothing; re-attaching indexes and draws the mirror once.
     if (bulk) {
       this.refreshView(null, false);
       this.sigma?.setGraph(this.graph);
     } else this.refreshView();
     // A growing graph settles its newcomers for a few seconds; the rest of it barely moves.
-    if (res.structural && (wasRunning || this.layoutWanted || res.reset)) this.startLayout(res.reset ? undefined : 4);
+    if (willLayout) this.startLayout(res.reset ? undefined : 4);
     this.notify();
     return res;
   }
@@ -431,13 +443,16 @@ export class GraphHost {
     if (!this.graph.order || typeof Worker === 'undefined') return;
     if (!this.layout) {
       const inferred = inferSettings(this.graph);
-      const { autoStopSec: _ignored, ...fa2 } = this.layoutSettings;
+      const { autoStopSec: _ignored, hideEdgesAbove: _ignored2, ...fa2 } = this.layoutSettings;
       this.layout = new FA2LayoutSupervisor(this.graph, {
         settings: { ...inferred, ...fa2, barnesHutOptimize: this.graph.order > 1500 },
         getEdgeWeight: null,
       });
+      this.throttleLayout(this.layout);
     }
     if (!this.layout.isRunning()) this.layout.start();
+    const hide = this.layoutSettings.hideEdgesAbove > 0 && this.graph.size > this.layoutSettings.hideEdgesAbove;
+    if (hide !== this.view.edgesHiddenForLayout) this.setView({ edgesHiddenForLayout: hide });
     clearTimeout(this.layoutTimer);
     const limit = seconds ?? this.layoutSettings.autoStopSec;
     if (limit > 0) this.layoutTimer = setTimeout(() => this.stopLayout(), limit * 1000);
@@ -447,7 +462,9 @@ export class GraphHost {
   stopLayout(): void {
     this.layoutWanted = false;
     clearTimeout(this.layoutTimer);
+    this.flushSkippedPositions?.();
     this.layout?.stop();
+    if (this.view.edgesHiddenForLayout) this.setView({ edgesHiddenForLayout: false });
     this.notify();
   }
 
@@ -459,8 +476,64 @@ export class GraphHost {
     this.notify();
   }
 
+  private flushSkippedPositions: (() => void) | null = null;
+
+  /**
+   * On big graphs, hand ForceAtlas2's positions to the graph (and so to sigma, which then
+   * re-processes every node and edge) at most every 250 ms, while the worker keeps iterating at
+   * full speed. Reaches into the supervisor (graphology-layout-forceatlas2 0.10): it has no
+   * throttle of its own, and every step re-drawn meant main-thread tasks of hundreds of ms.
+   */
+  private throttleLayout(layout: FA2LayoutSupervisor) {
+    const sup = layout as unknown as {
+      worker: Worker;
+      handleMessage: (e: MessageEvent<{ nodes: ArrayBuffer }>) => void;
+      running: boolean;
+      matrices: { nodes: Float32Array } | null;
+      askForIterations(): void;
+    };
+    const original = sup.handleMessage;
+    let last = 0;
+    let skipped: Float32Array | null = null;
+    const big = () => this.graph.order + this.graph.size > 20_000;
+    const throttled = (event: MessageEvent<{ nodes: ArrayBuffer }>) => {
+      if (!sup.running || !sup.matrices) return;
+      const now = performance.now();
+      if (!big() || now - last >= 250) {
+        last = now;
+        skipped = null;
+        original(event);
+        return;
+      }
+      const matrix = new Float32Array(event.data.nodes);
+      skipped = matrix.slice();
+      sup.matrices.nodes = matrix;
+      sup.askForIterations();
+    };
+    sup.worker.removeEventListener('message', original as EventListener);
+    sup.worker.addEventListener('message', throttled as EventListener);
+    // The supervisor re-registers `this.handleMessage` when it respawns its worker.
+    sup.handleMessage = throttled;
+    this.flushSkippedPositions = () => {
+      const m = skipped;
+      skipped = null;
+      if (!m || m.length !== this.graph.order * 10) return;
+      let i = 0;
+      this.graph.updateEachNodeAttributes(
+        (_k, a) => {
+          a.x = m[i]!;
+          a.y = m[i + 1]!;
+          i += 10;
+          return a;
+        },
+        { attributes: ['x', 'y'] },
+      );
+    };
+  }
+
   private killLayout() {
     clearTimeout(this.layoutTimer);
+    this.flushSkippedPositions = null;
     this.layout?.kill();
     this.layout = null;
   }
