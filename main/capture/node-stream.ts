@@ -16,6 +16,20 @@ import { streamPodLog, type LogEnd, type LogLine } from './log-stream';
 /** The line number the agent gives every output line. */
 const LINE_SEQ = /^\s*\{\s*"seq"\s*:\s*(\d{1,15})\s*[,}]/;
 
+/** CRI runtimes (containerd, CRI-O) split log lines longer than 16 KiB into several entries. */
+const SPLIT_SIZE_HINT = 16 * 1024;
+/** A split line longer than this is not coming back together. */
+const MAX_JOINED_CHARS = 8 * 1024 * 1024;
+
+function isJsonObject(text: string): boolean {
+  try {
+    const o: unknown = JSON.parse(text);
+    return typeof o === 'object' && o !== null;
+  } catch {
+    return false;
+  }
+}
+
 export interface LineParser {
   parseLine(line: string, lineNo: number): { events: LanternEvent[]; error?: string };
 }
@@ -85,6 +99,8 @@ export class NodeStream {
   badLines = 0;
   /** Set when the agent reported a fatal error. */
   agentError: string | undefined;
+  /** First pieces of a line the container runtime split, waiting for the rest. */
+  private split: string | undefined;
   /** When (ms) the agent said its probes are attached: the capture proper starts then. */
   attachedAt: number | undefined;
   readonly guard = new ResumeGuard();
@@ -160,8 +176,43 @@ export class NodeStream {
     // The agent numbers every line ({"seq":N,...}, one writer, +1 per line): a line already
     // kept is dropped here, before the parser, so a resume's overlap never reaches it.
     const m = LINE_SEQ.exec(line.text);
-    const lineSeq = m ? Number(m[1]) : undefined;
+    let text = line.text;
+    if (this.split) {
+      if (!m) {
+        // A continuation of a long line the container runtime split (CRI writes at most 16 KiB
+        // per log entry). Nothing of it counts as seen until the line is whole again.
+        this.split += text;
+        if (this.split.length > MAX_JOINED_CHARS) {
+          this.split = undefined;
+          this.badLines++;
+          this.o.onBadLine?.(this.o.node, this.lineNo + 1, 'a split agent line did not come back together; dropped');
+          g.lineDone(line.time);
+          return;
+        }
+        if (!isJsonObject(this.split)) return;
+        text = this.split;
+        this.split = undefined;
+      } else {
+        // A new numbered line while the split one never completed: report it (the parser also
+        // reports the missing seq as a gap) and go on with this line.
+        this.split = undefined;
+        this.badLines++;
+        this.o.onBadLine?.(
+          this.o.node,
+          this.lineNo + 1,
+          'an agent line split by the container runtime was incomplete; dropped',
+        );
+      }
+    }
+    const seqMatch = text === line.text ? m : LINE_SEQ.exec(text);
+    const lineSeq = seqMatch ? Number(seqMatch[1]) : undefined;
     if (lineSeq !== undefined) {
+      if (text === line.text && Buffer.byteLength(text) >= SPLIT_SIZE_HINT && !isJsonObject(text)) {
+        // Probably the first piece of a split line: wait for the rest before judging it.
+        if (g.lastSeq !== undefined && lineSeq <= g.lastSeq) return;
+        this.split = text;
+        return;
+      }
       if (g.acceptSeq(lineSeq) === 'dup') return;
     } else if (!g.acceptUnsequencedLine(line.time)) {
       g.lineDone(line.time);
@@ -170,7 +221,7 @@ export class NodeStream {
     this.lineNo++;
     let parsed: { events: LanternEvent[]; error?: string };
     try {
-      parsed = this.o.parser.parseLine(line.text, this.lineNo);
+      parsed = this.o.parser.parseLine(text, this.lineNo);
     } catch (err) {
       parsed = { events: [], error: (err as Error).message };
     }
@@ -283,6 +334,8 @@ export class NodeStream {
     for (;;) {
       if (this.abort.signal.aborted) return;
       const sinceTime = this.guard.beginStream();
+      // A split line in progress comes again whole from the resume point.
+      this.split = undefined;
       let end: LogEnd;
       try {
         this.setState(this.reconnects > 0 && failures > 0 ? 'reconnecting' : 'streaming');
@@ -351,6 +404,7 @@ export class NodeStream {
   /** One last non-follow read from the resume point, for lines written after the last break. */
   private async drain(): Promise<void> {
     const sinceTime = this.guard.beginStream();
+    this.split = undefined;
     try {
       await streamPodLog(
         this.kc,

@@ -49,7 +49,9 @@ class FakeKubeletLog {
         seq++;
         const ns = BigInt(Date.now()) * 1_000_000n + BigInt(seq % 1_000_000);
         // A line whose payload is long enough that drops often land mid-line.
-        const l = { ns, ts: fmt(ns), text: JSON.stringify({ seq, pad: 'x'.repeat(200 + (seq % 50)) }) };
+        // Every 97th line is long (40 kB): the runtime splits it into 16 KiB entries.
+        const padLen = seq % 97 === 0 ? 40_000 : 200 + (seq % 50);
+        const l = { ns, ts: fmt(ns), text: JSON.stringify({ seq, pad: 'x'.repeat(padLen) }) };
         this.lines.push(l);
         for (const f of this.follows) f(l);
       }
@@ -80,7 +82,10 @@ class FakeKubeletLog {
     // Truncate to the second, like a server that parses RFC3339 without the fraction.
     const sinceNs = since ? BigInt(Date.parse(since.replace(/\.\d+Z$/, 'Z'))) * 1_000_000n : 0n;
     res.setHeader('content-type', 'text/plain');
-    const send = (l: Line) => res.write(`${l.ts} ${l.text}\n`);
+    // Like the CRI log writer: at most 16 KiB per entry, each entry its own line and timestamp.
+    const send = (l: Line) => {
+      for (let i = 0; i < l.text.length; i += 16 * 1024) res.write(`${l.ts} ${l.text.slice(i, i + 16 * 1024)}\n`);
+    };
     for (const l of this.lines) if (l.ns >= sinceNs) send(l);
     if (u.searchParams.get('follow') !== 'true' || this.done) {
       res.end();
@@ -123,7 +128,7 @@ const jsonSeqParser = (node: string): LineParser => ({
   },
 });
 
-describe('resumable pod log stream (real HTTPS, dropped 10 times)', () => {
+describe('resumable pod log stream (real HTTPS, dropped 10 times, long lines split by the runtime)', () => {
   let pki: Pki;
   const t = tempDir();
   const kubelet = new FakeKubeletLog();
