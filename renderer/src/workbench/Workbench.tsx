@@ -175,6 +175,11 @@ export function Workbench({
   useEffect(() => {
     if (!sid) return;
     let live_ = true;
+    // A new session (diff, live capture) starts with its own timeline, not the previous one's.
+    setHistogram(null);
+    setReplay(null);
+    setCursor(null);
+    setTimeWindow(null);
     const load = () =>
       api.call('timeline.histogram', { sessionId: sid, buckets: HISTOGRAM_BUCKETS }).then(
         (h) => live_ && setHistogram(h),
@@ -203,7 +208,7 @@ export function Workbench({
       off();
       clearInterval(timer);
     };
-  }, [api, sid, session?.kind, findings?.length]);
+  }, [api, sid, session?.kind]);
 
   // The graph shows the state at the cursor: hide what appeared later (cheap, immediate),
   // while the engine replays to the same point.
