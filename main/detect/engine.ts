@@ -593,7 +593,17 @@ export function createEngine(opts: EngineOptions): Detector {
         break;
       }
       case 'exec':
-        if (proc) tag = 'exec:' + proc.base;
+        if (proc) {
+          tag = 'exec:' + proc.base;
+          // chmod +x PATH marks PATH as made executable here: drift, even when the agent saw the
+          // write only as an aggregated directory count.
+          if (proc.base === 'chmod' && proc.argv && proc.argv.length >= 3 && /^[ugoa]*\+[rwxXst]*x|^[0-7]*[1357][0-7]{0,2}$/.test(proc.argv[1] ?? '')) {
+            for (let i = 2; i < proc.argv.length && i < 34; i++) {
+              const a = proc.argv[i]!;
+              if (a.startsWith('/')) (ctr.written ??= new Set()).add(a);
+            }
+          }
+        }
         break;
       case 'memfd':
         tag = 'memfd';

@@ -131,7 +131,13 @@ const CASES: Record<string, Case> = {
   'LNT-033': { pos: (s) => s.dns(100, 'abc123.ngrok.io'), neg: (s) => s.dns(100, 'ngrok.io.example.com') },
   'LNT-034': { pos: (s) => shell(s).exec(210, '/bin/cp', ['cp'], 200).open(210, '/etc/resolv.conf', true), neg: (s) => s.open(100, '/etc/resolv.conf') },
   'LNT-035': {
-    pos: (s) => shell(s).exec(210, '/bin/cp', ['cp', 'x', '/usr/bin/ls'], 200).open(210, '/usr/bin/ls', true),
+    pos: (s) =>
+      shell(s)
+        .exec(210, '/bin/cp', ['cp', 'x', '/usr/bin/ls'], 200)
+        .open(210, '/usr/bin/ls', true)
+        // and the drift variant: chmod +x then run, the write seen only as a directory count
+        .exec(211, '/bin/chmod', ['chmod', '+x', '/usr/local/bin/implant'], 200)
+        .exec(212, '/usr/local/bin/implant', ['/usr/local/bin/implant'], 200),
     neg: (s) => shell(s).exec(210, '/usr/bin/dpkg', ['dpkg', '-i', 'x.deb'], 200).open(210, '/usr/bin/ls', true),
   },
   'LNT-036': { pos: (s) => s.open(100, '/root/.ssh/authorized_keys', true), neg: (s) => s.open(100, '/root/.ssh/known_hosts') },
