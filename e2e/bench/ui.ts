@@ -156,6 +156,10 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
   else await page.waitForTimeout(10_000);
   const r = await page.evaluate(() => window.__lanternBench);
   const during = r.longTasks.filter((t) => t.start + t.duration >= startedAt && t.start <= startedAt + 10_000);
+  if (process.env.UI_BENCH_TASKS)
+    console.log(
+      `long tasks (${nodes}): ${during.map((t) => `+${(t.start - startedAt).toFixed(0)}ms:${t.duration.toFixed(0)}`).join(' ')}`,
+    );
   // Stop the layout so the clicks land where the nodes are.
   await page.evaluate(() => window.__lanternHost.stopLayout());
   await page.waitForTimeout(300);
