@@ -13,7 +13,7 @@ import { compileAllow, compilePack, type AllowMatcher, type CompiledRule, type G
 import { EvalCtx, formatValue, getter, type Getter } from './fields';
 import { evidenceIds } from './evidence';
 import { ProcTable, touch, type ContainerState, type Proc } from './proctable';
-import { basename, fileClass, shortHash, type FileClass } from './classes';
+import { basename, shortHash, type FileClass } from './classes';
 import type { AllowEntry, Baseline, Detector, DetectorOptions, DestinationInfo, RulePack, WorkloadProfile } from './types';
 import { createEnricher } from '../events/enrich';
 import { featuresToProfile, profileToFeatures } from './baseline';

@@ -268,7 +268,6 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'number') return Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : 'never';
   const s = String(v);
   // Attacker-controlled text: keep it short and printable; it is shown as text, never as HTML.
-  // eslint-disable-next-line no-control-regex
   const clean = s.replace(/[\u0000-\u001f\u007f]/g, '·');
   return clean.length > 160 ? clean.slice(0, 157) + '…' : clean;
 }
