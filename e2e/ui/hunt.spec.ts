@@ -61,10 +61,10 @@ test('a whole hunt on the demo capture', async ({ page }) => {
   // Node details from a search, with the raw events paged from the engine.
   await page.keyboard.press('/');
   await expect(page.getByTestId('search')).toBeFocused();
-  await page.keyboard.type('nginx');
+  await page.keyboard.type('curl');
   await expect(page.getByTestId('search-results').getByRole('option').first()).toBeVisible();
   await page.keyboard.press('Enter');
-  await expect(page.getByTestId('details-title')).toContainText(/nginx/i);
+  await expect(page.getByTestId('details-title')).toContainText(/curl/i);
   await expect(page.getByTestId('raw-events').locator('table.events tr').first()).toBeVisible({ timeout: 20_000 });
   await shot(page, '04-node-details');
   await page.keyboard.press('Escape');

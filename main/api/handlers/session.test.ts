@@ -62,7 +62,7 @@ describe('session handlers', () => {
     expect(delta?.sessionId).toBe(sessionId);
     expect(delta?.delta.reset).toBe(true); // backwards from the end: the mirror starts over
 
-    const proc = snap.nodes!.find((n) => n.attributes.kind === 'process' && n.attributes.detail === '/usr/sbin/nginx')!;
+    const proc = snap.nodes!.find((n) => n.attributes.kind === 'process' && n.attributes.detail === '/usr/bin/curl')!;
     const details = await call('graph.nodeDetails', { sessionId, key: proc.key });
     expect(details.neighbours.length).toBeGreaterThan(0);
     const evs = await call('graph.events', { sessionId, nodeKey: proc.key, offset: 0, limit: 3 });
