@@ -262,6 +262,7 @@ async function main(): Promise<void> {
     'graph ev/s',
     'ratio wall',
     'ratio CPU',
+    'reader-only ratio CPU',
     'peak RSS MB',
     'nodes',
     'edges',
