@@ -154,17 +154,15 @@ describe('preflight pieces', () => {
       'cap',
       { kind: 'User', name: 'alice' },
     )!;
-    const docs = y
-      .split(/^---$/m)
-      .map(
-        (d) =>
-          parse(d) as {
-            kind: string;
-            metadata: { namespace?: string };
-            rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
-            subjects?: { name: string }[];
-          },
-      );
+    const docs = y.split(/^---$/m).map(
+      (d) =>
+        parse(d) as {
+          kind: string;
+          metadata: { namespace?: string };
+          rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+          subjects?: { name: string }[];
+        },
+    );
     expect(docs.map((d) => d.kind)).toEqual(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
     expect(docs[0]!.metadata.namespace).toBe('cap');
     expect(docs[0]!.rules).toEqual([

@@ -24,7 +24,16 @@ const targets = z.strictObject({
   /** Namespace the capture pods are created in (must exist); default: the context's namespace. */
   captureNamespace: z.string().max(63).optional(),
 });
-export const EXPORT_FORMATS = ['gexf', 'graphml', 'json', 'opengraph', 'html', 'md', 'findings-json', 'findings-md'] as const;
+export const EXPORT_FORMATS = [
+  'gexf',
+  'graphml',
+  'json',
+  'opengraph',
+  'html',
+  'md',
+  'findings-json',
+  'findings-md',
+] as const;
 
 export const calls = {
   'app.info': { request: z.strictObject({}) },
@@ -191,14 +200,7 @@ export interface PreflightResult {
   grantYaml?: string;
   targetNodes: string[];
 }
-export type NodeCaptureState =
-  | 'pending'
-  | 'pulling'
-  | 'running'
-  | 'streaming'
-  | 'reconnecting'
-  | 'finished'
-  | 'failed';
+export type NodeCaptureState = 'pending' | 'pulling' | 'running' | 'streaming' | 'reconnecting' | 'finished' | 'failed';
 export interface NodeProgress {
   node: string;
   pod?: string;

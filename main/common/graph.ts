@@ -40,7 +40,8 @@ export const EDGE_KINDS = [
 export type EdgeKind = (typeof EDGE_KINDS)[number];
 
 /** Endpoint classification from the inventory. */
-export type EndpointClass = 'pod' | 'service' | 'node' | 'cluster-api' | 'metadata' | 'loopback' | 'external' | 'unknown';
+export type EndpointClass =
+  'pod' | 'service' | 'node' | 'cluster-api' | 'metadata' | 'loopback' | 'external' | 'unknown';
 
 /** Attributes every graph node carries. Extra kind-specific attributes are allowed. */
 export interface GraphNodeAttributes {

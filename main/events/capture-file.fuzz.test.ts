@@ -21,15 +21,47 @@ const header: CaptureHeader = {
   nodes: [{ name: 'n1' }],
   probes: ['exec'],
   source: 'lantern',
-  inventory: { takenAt: 'x', nodes: [], namespaces: [{ name: 'a' }], pods: [{ uid: 'u', name: 'p', namespace: 'a', containers: [{ name: 'c' }] }], services: [], serviceAccounts: [] },
+  inventory: {
+    takenAt: 'x',
+    nodes: [],
+    namespaces: [{ name: 'a' }],
+    pods: [{ uid: 'u', name: 'p', namespace: 'a', containers: [{ name: 'c' }] }],
+    services: [],
+    serviceAccounts: [],
+  },
 };
 const events: LanternEvent[] = [
-  { kind: 'exec', time: 1, node: 'n1', proc: { pid: 1, start: 2, comm: 'sh', exe: '/bin/sh', args: ['sh', '-c', 'id'] }, container: { id: 'a'.repeat(64) } },
-  { kind: 'connect', time: 2, node: 'n1', proc: { pid: 1, start: 2, comm: 'sh' }, net: { proto: 'tcp', family: 4, saddr: '10.0.0.1', sport: 1234, daddr: '1.1.1.1', dport: 443 } },
-  { kind: 'open', time: 3, node: 'n1', proc: { pid: 1, start: 2, comm: 'cat' }, file: { path: '/etc/shadow', flags: 0 } },
+  {
+    kind: 'exec',
+    time: 1,
+    node: 'n1',
+    proc: { pid: 1, start: 2, comm: 'sh', exe: '/bin/sh', args: ['sh', '-c', 'id'] },
+    container: { id: 'a'.repeat(64) },
+  },
+  {
+    kind: 'connect',
+    time: 2,
+    node: 'n1',
+    proc: { pid: 1, start: 2, comm: 'sh' },
+    net: { proto: 'tcp', family: 4, saddr: '10.0.0.1', sport: 1234, daddr: '1.1.1.1', dport: 443 },
+  },
+  {
+    kind: 'open',
+    time: 3,
+    node: 'n1',
+    proc: { pid: 1, start: 2, comm: 'cat' },
+    file: { path: '/etc/shadow', flags: 0 },
+  },
   { kind: 'alert', time: 4, node: 'n1', alert: { tool: 'falco', rule: 'Terminal shell', output: 'ünïcode ✓' } },
 ];
-const trailer = { lantern: 'trailer', ended: 'x', events: events.length, counts: { exec: 1 }, lost: {}, status: 'complete' };
+const trailer = {
+  lantern: 'trailer',
+  ended: 'x',
+  events: events.length,
+  counts: { exec: 1 },
+  lost: {},
+  status: 'complete',
+};
 const lines = [JSON.stringify(header), ...events.map((e) => JSON.stringify(e)), JSON.stringify(trailer)];
 const validText = lines.join('\n') + '\n';
 const validGzip = gzipSync(validText);
@@ -114,52 +146,91 @@ const nasty = fc.constantFrom(
   '"time":"x",',
   '{"lantern":"trailer"}',
 );
-const lineMutation = fc.record({ line: fc.nat(), at: fc.nat(), insert: fc.oneof(nasty, fc.string({ maxLength: 8 })), del: fc.nat({ max: 6 }) });
+const lineMutation = fc.record({
+  line: fc.nat(),
+  at: fc.nat(),
+  insert: fc.oneof(nasty, fc.string({ maxLength: 8 })),
+  del: fc.nat({ max: 6 }),
+});
 
 const hostileValue = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     fc.jsonValue({ maxDepth: 3 }),
-    fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'kind', 'time', 'node', 'proc', 'net', 'pid', 'polluted'), tie('value'), { maxKeys: 4 }),
-    fc.record({ kind: fc.constantFrom('exec', 'open', 'connect', 'alert', 'nope'), time: fc.oneof(fc.double(), fc.string()), node: fc.oneof(fc.string(), fc.integer()), proc: tie('value') }),
+    fc.dictionary(
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'kind',
+        'time',
+        'node',
+        'proc',
+        'net',
+        'pid',
+        'polluted',
+      ),
+      tie('value'),
+      { maxKeys: 4 },
+    ),
+    fc.record({
+      kind: fc.constantFrom('exec', 'open', 'connect', 'alert', 'nope'),
+      time: fc.oneof(fc.double(), fc.string()),
+      node: fc.oneof(fc.string(), fc.integer()),
+      proc: tie('value'),
+    }),
   ),
 })).value;
 
 describe('capture reader fuzz (12,000 inputs)', () => {
   it('mutated gzip bytes: 5,000 inputs', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), async (ms, continueOnError) => {
-        await readAll(mutate(validGzip, ms), { continueOnError });
-      }),
+      fc.asyncProperty(
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        async (ms, continueOnError) => {
+          await readAll(mutate(validGzip, ms), { continueOnError });
+        },
+      ),
       { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 5_000) },
     );
   }, 180_000);
 
   it('mutated NDJSON lines, plain and gzip: 5,000 inputs', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(lineMutation, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.boolean(), async (ms, continueOnError, gz) => {
-        const ls = [...lines];
-        for (const m of ms) {
-          const i = m.line % ls.length;
-          const l = ls[i]!;
-          const at = m.at % (l.length + 1);
-          ls[i] = l.slice(0, at) + m.insert + l.slice(at + m.del);
-        }
-        const text = Buffer.from(ls.join('\n') + '\n');
-        await readAll(gz ? gzipSync(text) : text, { continueOnError, maxLineBytes: 4096 });
-      }),
+      fc.asyncProperty(
+        fc.array(lineMutation, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (ms, continueOnError, gz) => {
+          const ls = [...lines];
+          for (const m of ms) {
+            const i = m.line % ls.length;
+            const l = ls[i]!;
+            const at = m.at % (l.length + 1);
+            ls[i] = l.slice(0, at) + m.insert + l.slice(at + m.del);
+          }
+          const text = Buffer.from(ls.join('\n') + '\n');
+          await readAll(gz ? gzipSync(text) : text, { continueOnError, maxLineBytes: 4096 });
+        },
+      ),
       { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 5_000) },
     );
   }, 180_000);
 
   it('hostile JSON values as event lines and as the header: 2,000 inputs', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(hostileValue, { minLength: 1, maxLength: 5 }), fc.boolean(), fc.boolean(), async (vals, continueOnError, asHeader) => {
-        const body = vals.map((v) => JSON.stringify(v) ?? 'undefined');
-        // JSON.stringify writes a "__proto__" own key as a plain key, so these really reach the parser.
-        const text = asHeader ? body.join('\n') : [lines[0], ...body].join('\n');
-        await readAll(Buffer.from(text), { continueOnError });
-      }),
+      fc.asyncProperty(
+        fc.array(hostileValue, { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (vals, continueOnError, asHeader) => {
+          const body = vals.map((v) => JSON.stringify(v) ?? 'undefined');
+          // JSON.stringify writes a "__proto__" own key as a plain key, so these really reach the parser.
+          const text = asHeader ? body.join('\n') : [lines[0], ...body].join('\n');
+          await readAll(Buffer.from(text), { continueOnError });
+        },
+      ),
       { numRuns: Number(process.env.LANTERN_FUZZ_RUNS ?? 2_000) },
     );
   }, 180_000);

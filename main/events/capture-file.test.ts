@@ -40,12 +40,26 @@ const header: CaptureHeader = {
 };
 
 function mkEvent(i: number): LanternEvent {
-  const base = { time: 1_700_000_000_000_000_000 + i * 1000, node: 'node-1', seq: i, proc: { pid: 100 + (i % 7), start: 5000 + (i % 7), comm: 'sh', exe: '/bin/sh' }, container: { id: 'a'.repeat(64) } };
+  const base = {
+    time: 1_700_000_000_000_000_000 + i * 1000,
+    node: 'node-1',
+    seq: i,
+    proc: { pid: 100 + (i % 7), start: 5000 + (i % 7), comm: 'sh', exe: '/bin/sh' },
+    container: { id: 'a'.repeat(64) },
+  };
   switch (i % 5) {
     case 0:
-      return { ...base, kind: 'exec', proc: { ...base.proc, args: ['sh', '-c', `echo "quoted\\n" ${i} — ünïcode 🚀 \u0001`] } };
+      return {
+        ...base,
+        kind: 'exec',
+        proc: { ...base.proc, args: ['sh', '-c', `echo "quoted\\n" ${i} — ünïcode 🚀 \u0001`] },
+      };
     case 1:
-      return { ...base, kind: 'connect', net: { proto: 'tcp', family: 4, saddr: '10.1.0.2', sport: 40000 + i, daddr: '10.96.0.1', dport: 443 } };
+      return {
+        ...base,
+        kind: 'connect',
+        net: { proto: 'tcp', family: 4, saddr: '10.1.0.2', sport: 40000 + i, daddr: '10.96.0.1', dport: 443 },
+      };
     case 2:
       return { ...base, kind: 'open', file: { path: `/etc/passwd${i}`, flags: 0, write: false } };
     case 3:
@@ -67,7 +81,17 @@ async function writeCapture(path: string, events: LanternEvent[], close = true):
 /** Plain NDJSON text of a capture whose event lines are given raw. */
 function ndjson(lines: string[], withTrailer = true): string {
   const out = [JSON.stringify(header), ...lines];
-  if (withTrailer) out.push(JSON.stringify({ lantern: 'trailer', ended: 'x', events: lines.length, counts: {}, lost: {}, status: 'complete' }));
+  if (withTrailer)
+    out.push(
+      JSON.stringify({
+        lantern: 'trailer',
+        ended: 'x',
+        events: lines.length,
+        counts: {},
+        lost: {},
+        status: 'complete',
+      }),
+    );
   return out.join('\n') + '\n';
 }
 
@@ -106,7 +130,13 @@ describe('round trip', () => {
     expect(got).toEqual(events);
     expect(r.warnings).toEqual([]);
     expect(r.stats).toEqual({ lines: 20_002, events: 20_000, skipped: 0 });
-    expect(r.trailer).toMatchObject({ lantern: 'trailer', events: 20_000, status: 'complete', counts: { exec: 4000, connect: 4000, open: 4000, 'agent.lost': 4000, exit: 4000 }, lost: { 'node-1': 12_000 } });
+    expect(r.trailer).toMatchObject({
+      lantern: 'trailer',
+      events: 20_000,
+      status: 'complete',
+      counts: { exec: 4000, connect: 4000, open: 4000, 'agent.lost': 4000, exit: 4000 },
+      lost: { 'node-1': 12_000 },
+    });
     expect(r.trailer?.firstTime).toBe(events[0]!.time);
     expect(r.trailer?.lastTime).toBe(events[19_999]!.time);
   });
@@ -130,12 +160,15 @@ describe('round trip', () => {
     expect(evs).toEqual([mkEvent(0), mkEvent(1)]);
     expect(a.warnings).toEqual([]);
 
-    const noFinalNl = (await openCaptureBuffer(Buffer.from(text.trimEnd()), 'x'));
+    const noFinalNl = await openCaptureBuffer(Buffer.from(text.trimEnd()), 'x');
     for await (const _ of noFinalNl.batches());
     expect(noFinalNl.trailer?.events).toBe(2);
     expect(noFinalNl.warnings).toEqual([]);
 
-    const crlf = await openCaptureBuffer(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text.replace(/\n/g, '\r\n'))]), 'crlf');
+    const crlf = await openCaptureBuffer(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text.replace(/\n/g, '\r\n'))]),
+      'crlf',
+    );
     let n = 0;
     for await (const b of crlf.batches()) n += b.length;
     expect(n).toBe(2);
@@ -149,7 +182,10 @@ describe('round trip', () => {
 
   it('stopping early closes the file', async () => {
     const path = tmp('early.lantern');
-    await writeCapture(path, Array.from({ length: 5000 }, (_, i) => mkEvent(i)));
+    await writeCapture(
+      path,
+      Array.from({ length: 5000 }, (_, i) => mkEvent(i)),
+    );
     const r = await openCapture(path);
     for await (const b of r.batches()) {
       expect(b.length).toBeGreaterThan(0);
@@ -245,18 +281,54 @@ describe('bad input is refused in words, or skipped and counted', () => {
   const cases: { name: string; line: string | Buffer; reason: RegExp }[] = [
     { name: 'garbage', line: 'this is not json {', reason: /not valid JSON/ },
     { name: 'invalid UTF-8', line: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), reason: /invalid UTF-8/ },
-    { name: '__proto__ key', line: `{"kind":"exec","time":1,"node":"n","__proto__":{"polluted":true}}`, reason: /forbidden key "__proto__"/ },
-    { name: 'escaped __proto__ key', line: `{"kind":"exec","time":1,"node":"n","pod":{"name":"a","namespace":"b","\\u005f_proto__":{"polluted":true}}}`, reason: /forbidden key "__proto__"/ },
-    { name: 'constructor.prototype', line: `{"kind":"exec","time":1,"node":"n","constructor":{"prototype":{"polluted":true}}}`, reason: /forbidden key/ },
-    { name: 'wrong time type', line: `{"kind":"exec","time":"yesterday","node":"n"}`, reason: /"time" must be a number/ },
+    {
+      name: '__proto__ key',
+      line: `{"kind":"exec","time":1,"node":"n","__proto__":{"polluted":true}}`,
+      reason: /forbidden key "__proto__"/,
+    },
+    {
+      name: 'escaped __proto__ key',
+      line: `{"kind":"exec","time":1,"node":"n","pod":{"name":"a","namespace":"b","\\u005f_proto__":{"polluted":true}}}`,
+      reason: /forbidden key "__proto__"/,
+    },
+    {
+      name: 'constructor.prototype',
+      line: `{"kind":"exec","time":1,"node":"n","constructor":{"prototype":{"polluted":true}}}`,
+      reason: /forbidden key/,
+    },
+    {
+      name: 'wrong time type',
+      line: `{"kind":"exec","time":"yesterday","node":"n"}`,
+      reason: /"time" must be a number/,
+    },
     { name: 'unknown kind', line: `{"kind":"teleport","time":1,"node":"n"}`, reason: /unknown event kind "teleport"/ },
-    { name: 'pid as string', line: `{"kind":"exec","time":1,"node":"n","proc":{"pid":"1","start":0,"comm":"x"}}`, reason: /"proc" needs numeric pid/ },
-    { name: 'args not strings', line: `{"kind":"exec","time":1,"node":"n","proc":{"pid":1,"start":0,"comm":"x","args":[{"a":1}]}}`, reason: /must hold strings/ },
-    { name: 'net without addresses', line: `{"kind":"connect","time":1,"node":"n","net":{"dport":80}}`, reason: /"net" needs/ },
+    {
+      name: 'pid as string',
+      line: `{"kind":"exec","time":1,"node":"n","proc":{"pid":"1","start":0,"comm":"x"}}`,
+      reason: /"proc" needs numeric pid/,
+    },
+    {
+      name: 'args not strings',
+      line: `{"kind":"exec","time":1,"node":"n","proc":{"pid":1,"start":0,"comm":"x","args":[{"a":1}]}}`,
+      reason: /must hold strings/,
+    },
+    {
+      name: 'net without addresses',
+      line: `{"kind":"connect","time":1,"node":"n","net":{"dport":80}}`,
+      reason: /"net" needs/,
+    },
     { name: 'array', line: `[1,2,3]`, reason: /not a JSON object/ },
     { name: 'deep nesting', line: '['.repeat(200_000), reason: /not valid JSON/ },
-    { name: 'deep nesting that parses', line: `{"kind":"exec","time":1,"node":"n","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, reason: /nested deeper than 64 levels/ },
-    { name: 'deep __proto__', line: `{"kind":"exec","time":1,"node":"n","x":[{"y":{"__proto__":{"polluted":1}}}]}`, reason: /forbidden key "__proto__"/ },
+    {
+      name: 'deep nesting that parses',
+      line: `{"kind":"exec","time":1,"node":"n","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+      reason: /nested deeper than 64 levels/,
+    },
+    {
+      name: 'deep __proto__',
+      line: `{"kind":"exec","time":1,"node":"n","x":[{"y":{"__proto__":{"polluted":1}}}]}`,
+      reason: /forbidden key "__proto__"/,
+    },
     { name: 'second header', line: JSON.stringify(header), reason: /second capture header/ },
   ];
 
@@ -287,7 +359,12 @@ describe('bad input is refused in words, or skipped and counted', () => {
   }
 
   it('event values that merely mention __proto__ or constructor are fine', async () => {
-    const ev: LanternEvent = { kind: 'exec', time: 1, node: 'n', proc: { pid: 1, start: 0, comm: 'node', args: ['node', '-e', 'x.__proto__ = y; x.constructor'] } };
+    const ev: LanternEvent = {
+      kind: 'exec',
+      time: 1,
+      node: 'n',
+      proc: { pid: 1, start: 0, comm: 'node', args: ['node', '-e', 'x.__proto__ = y; x.constructor'] },
+    };
     const back = await openCaptureBuffer(Buffer.from(ndjson([JSON.stringify(ev)])), 'mention');
     const got: LanternEvent[] = [];
     for await (const b of back.batches()) got.push(...b);
@@ -319,7 +396,10 @@ describe('bad input is refused in words, or skipped and counted', () => {
 
   it('maxLineBytes applies to a line split across chunks and to one inside a chunk', async () => {
     const long = JSON.stringify({ ...mkEvent(0), proc: { pid: 1, start: 0, comm: 'x', args: ['y'.repeat(5000)] } });
-    const back = await openCaptureBuffer(Buffer.from(ndjson([good(0), long, good(1)])), 'x', { continueOnError: true, maxLineBytes: 1000 });
+    const back = await openCaptureBuffer(Buffer.from(ndjson([good(0), long, good(1)])), 'x', {
+      continueOnError: true,
+      maxLineBytes: 1000,
+    });
     let n = 0;
     for await (const b of back.batches()) n += b.length;
     expect(n).toBe(2);
@@ -329,7 +409,10 @@ describe('bad input is refused in words, or skipped and counted', () => {
 
   it('header problems are always fatal, with the reason', async () => {
     const cases: [string | Buffer, RegExp][] = [
-      [JSON.stringify({ ...header, version: 2 }) + '\n', /version 2 was written by a newer Lantern; this one reads up to version 1/],
+      [
+        JSON.stringify({ ...header, version: 2 }) + '\n',
+        /version 2 was written by a newer Lantern; this one reads up to version 1/,
+      ],
       [JSON.stringify({ ...header, version: 'one' }) + '\n', /no valid format version/],
       [JSON.stringify({ hello: 'world' }) + '\n', /not a Lantern capture/],
       ['{"lantern":"capture","version":1,"__proto__":{"x":1}}\n', /forbidden key "__proto__"/],
@@ -341,7 +424,11 @@ describe('bad input is refused in words, or skipped and counted', () => {
     for (const [content, reason] of cases) {
       for (const gz of [false, true]) {
         const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
-        await expectCaptureError(openCaptureBuffer(gz ? gzipSync(buf) : buf, 'h', { continueOnError: true }), 1, reason);
+        await expectCaptureError(
+          openCaptureBuffer(gz ? gzipSync(buf) : buf, 'h', { continueOnError: true }),
+          1,
+          reason,
+        );
       }
     }
   });
@@ -354,8 +441,16 @@ describe('bad input is refused in words, or skipped and counted', () => {
     const d = tmp('adir');
     await mkdir(d);
     await expectCaptureError(openCapture(d), 0, /not a regular file|EISDIR/);
-    await expectCaptureError(openCaptureBuffer(Buffer.from([0x1f, 0x8b, 0x08]), 'tiny.gz'), 0, /gzip data ends before any content/);
-    await expectCaptureError(openCaptureBuffer(Buffer.from([0x1f, 0x8b, 0x99, 0x99, 1, 2, 3, 4, 5, 6, 7, 8]), 'badgz'), 1, /gzip data is corrupt/);
+    await expectCaptureError(
+      openCaptureBuffer(Buffer.from([0x1f, 0x8b, 0x08]), 'tiny.gz'),
+      0,
+      /gzip data ends before any content/,
+    );
+    await expectCaptureError(
+      openCaptureBuffer(Buffer.from([0x1f, 0x8b, 0x99, 0x99, 1, 2, 3, 4, 5, 6, 7, 8]), 'badgz'),
+      1,
+      /gzip data is corrupt/,
+    );
   });
 
   it('corrupt gzip in the middle: error in strict mode, a warning and the good prefix otherwise', async () => {

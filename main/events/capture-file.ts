@@ -79,7 +79,8 @@ const optNum = (v: unknown) => v === undefined || isNum(v);
 
 function checkProc(p: unknown): string | undefined {
   if (!isObj(p)) return '"proc" must be an object';
-  if (!isNum(p.pid) || !isNum(p.start) || typeof p.comm !== 'string') return '"proc" needs numeric pid/start and string comm';
+  if (!isNum(p.pid) || !isNum(p.start) || typeof p.comm !== 'string')
+    return '"proc" needs numeric pid/start and string comm';
   if (!optStr(p.exe) || !optStr(p.cwd) || !optNum(p.ppid) || !optNum(p.pstart) || !optNum(p.uid) || !optNum(p.gid)) {
     return 'wrong type in "proc"';
   }
@@ -92,10 +93,13 @@ function checkProc(p: unknown): string | undefined {
 }
 
 function checkPod(pod: unknown): string | undefined {
-  if (!isObj(pod) || typeof pod.name !== 'string' || typeof pod.namespace !== 'string') return '"pod" needs string name and namespace';
-  if (!optStr(pod.uid) || !optStr(pod.container) || !optStr(pod.image) || !optStr(pod.serviceAccount)) return 'wrong type in "pod"';
+  if (!isObj(pod) || typeof pod.name !== 'string' || typeof pod.namespace !== 'string')
+    return '"pod" needs string name and namespace';
+  if (!optStr(pod.uid) || !optStr(pod.container) || !optStr(pod.image) || !optStr(pod.serviceAccount))
+    return 'wrong type in "pod"';
   const w = pod.workload;
-  if (w !== undefined && (!isObj(w) || typeof w.kind !== 'string' || typeof w.name !== 'string')) return 'wrong type in "pod.workload"';
+  if (w !== undefined && (!isObj(w) || typeof w.kind !== 'string' || typeof w.name !== 'string'))
+    return 'wrong type in "pod.workload"';
   return undefined;
 }
 
@@ -134,18 +138,26 @@ export function checkEvent(o: unknown): string | undefined {
         bad = checkPod(v);
         break;
       case 'net':
-        if (!isObj(v) || typeof v.saddr !== 'string' || typeof v.daddr !== 'string' || !isNum(v.sport) || !isNum(v.dport)) {
+        if (
+          !isObj(v) ||
+          typeof v.saddr !== 'string' ||
+          typeof v.daddr !== 'string' ||
+          !isNum(v.sport) ||
+          !isNum(v.dport)
+        ) {
           bad = '"net" needs string saddr/daddr and numeric sport/dport';
         }
         break;
       case 'file':
-        if (!isObj(v) || typeof v.path !== 'string' || !optNum(v.flags) || !optNum(v.count)) bad = '"file" needs a string path';
+        if (!isObj(v) || typeof v.path !== 'string' || !optNum(v.flags) || !optNum(v.count))
+          bad = '"file" needs a string path';
         break;
       case 'dns':
         if (!isObj(v) || !optStr(v.query) || typeof v.server !== 'string') bad = 'wrong type in "dns"';
         break;
       case 'alert':
-        if (!isObj(v) || typeof v.rule !== 'string' || !optStr(v.output) || !optStr(v.priority)) bad = 'wrong type in "alert"';
+        if (!isObj(v) || typeof v.rule !== 'string' || !optStr(v.output) || !optStr(v.priority))
+          bad = 'wrong type in "alert"';
         break;
       case 'exit':
         if (!isObj(v) || !isNum(v.code) || !optNum(v.signal)) bad = 'wrong type in "exit"';
@@ -181,8 +193,10 @@ export function checkEvent(o: unknown): string | undefined {
 
 /** Reason the value is not a usable CaptureHeader, or undefined. */
 export function checkHeader(o: unknown): string | undefined {
-  if (!isObj(o) || o.lantern !== CAPTURE_FORMAT) return 'not a Lantern capture (the first line is not a capture header)';
-  if (!isNum(o.version) || !Number.isInteger(o.version) || o.version < 1) return 'capture header has no valid format version';
+  if (!isObj(o) || o.lantern !== CAPTURE_FORMAT)
+    return 'not a Lantern capture (the first line is not a capture header)';
+  if (!isNum(o.version) || !Number.isInteger(o.version) || o.version < 1)
+    return 'capture header has no valid format version';
   if (o.version > CAPTURE_VERSION) {
     return `capture format version ${o.version} was written by a newer Lantern; this one reads up to version ${CAPTURE_VERSION}`;
   }
@@ -191,7 +205,8 @@ export function checkHeader(o: unknown): string | undefined {
   if (!Array.isArray(o.nodes) || !o.nodes.every((n) => isObj(n) && typeof n.name === 'string')) {
     return 'capture header: "nodes" must be a list of {name}';
   }
-  if (!Array.isArray(o.probes) || !o.probes.every((p) => typeof p === 'string')) return 'capture header: "probes" must be a list of strings';
+  if (!Array.isArray(o.probes) || !o.probes.every((p) => typeof p === 'string'))
+    return 'capture header: "probes" must be a list of strings';
   if (typeof o.source !== 'string') return 'capture header: "source" must be a string';
   const inv = o.inventory;
   if (inv !== undefined) {
@@ -204,18 +219,29 @@ export function checkHeader(o: unknown): string | undefined {
     }
     const pods = (inv.pods ?? []) as Record<string, unknown>[];
     for (const p of pods) {
-      if (typeof p.uid !== 'string' || typeof p.namespace !== 'string') return 'capture header: inventory pods need string uid and namespace';
-      if (p.containers !== undefined && (!Array.isArray(p.containers) || !p.containers.every((c) => isObj(c) && typeof c.name === 'string'))) {
+      if (typeof p.uid !== 'string' || typeof p.namespace !== 'string')
+        return 'capture header: inventory pods need string uid and namespace';
+      if (
+        p.containers !== undefined &&
+        (!Array.isArray(p.containers) || !p.containers.every((c) => isObj(c) && typeof c.name === 'string'))
+      ) {
         return 'capture header: inventory pod containers must be a list of {name}';
       }
-      if (p.ips !== undefined && (!Array.isArray(p.ips) || !p.ips.every((i) => typeof i === 'string'))) return 'capture header: pod ips must be strings';
+      if (p.ips !== undefined && (!Array.isArray(p.ips) || !p.ips.every((i) => typeof i === 'string')))
+        return 'capture header: pod ips must be strings';
     }
   }
   return undefined;
 }
 
 function checkTrailer(o: Record<string, unknown>): string | undefined {
-  if (typeof o.ended !== 'string' || !isNum(o.events) || !isObj(o.counts) || !isObj(o.lost) || typeof o.status !== 'string') {
+  if (
+    typeof o.ended !== 'string' ||
+    !isNum(o.events) ||
+    !isObj(o.counts) ||
+    !isObj(o.lost) ||
+    typeof o.status !== 'string'
+  ) {
     return 'malformed trailer (needs ended, events, counts, lost, status)';
   }
   return undefined;
@@ -356,11 +382,25 @@ export async function openCaptureBuffer(buf: Uint8Array, name: string, opts: Rea
 export async function readCapture(
   path: string,
   opts: ReadOptions = {},
-): Promise<{ header: CaptureHeader; events: LanternEvent[]; trailer?: CaptureTrailer; warnings: string[]; stats: CaptureStats; skippedReasons: CaptureError[] }> {
+): Promise<{
+  header: CaptureHeader;
+  events: LanternEvent[];
+  trailer?: CaptureTrailer;
+  warnings: string[];
+  stats: CaptureStats;
+  skippedReasons: CaptureError[];
+}> {
   const r = await openCapture(path, opts);
   const events: LanternEvent[] = [];
   for await (const b of r.batches()) for (const e of b) events.push(e);
-  return { header: r.header, events, trailer: r.trailer, warnings: r.warnings, stats: r.stats, skippedReasons: r.skippedReasons };
+  return {
+    header: r.header,
+    events,
+    trailer: r.trailer,
+    warnings: r.warnings,
+    stats: r.stats,
+    skippedReasons: r.skippedReasons,
+  };
 }
 
 type LineOutcome = 'event' | 'trailer' | 'skip';
@@ -461,11 +501,13 @@ class Reader implements CaptureReader {
       const nl = chunk.indexOf(10);
       if (nl < 0) {
         len += chunk.length;
-        if (len > this.maxHeader) throw new CaptureError(this.file, 1, `header line is longer than ${this.maxHeader} bytes`);
+        if (len > this.maxHeader)
+          throw new CaptureError(this.file, 1, `header line is longer than ${this.maxHeader} bytes`);
         parts.push(chunk);
         continue;
       }
-      if (len + nl > this.maxHeader) throw new CaptureError(this.file, 1, `header line is longer than ${this.maxHeader} bytes`);
+      if (len + nl > this.maxHeader)
+        throw new CaptureError(this.file, 1, `header line is longer than ${this.maxHeader} bytes`);
       parts.push(chunk.subarray(0, nl));
       len += nl;
       this.lineNo = 1;
@@ -485,7 +527,11 @@ class Reader implements CaptureReader {
       o = safeJsonParse(b.toString('utf8'));
     } catch (e) {
       const msg = (e as Error).message;
-      throw new CaptureError(this.file, 1, msg.startsWith('forbidden key') ? msg : `not a Lantern capture (line 1 is not JSON: ${msg})`);
+      throw new CaptureError(
+        this.file,
+        1,
+        msg.startsWith('forbidden key') ? msg : `not a Lantern capture (line 1 is not JSON: ${msg})`,
+      );
     }
     const why = checkHeader(o);
     if (why) throw new CaptureError(this.file, 1, why);
@@ -609,7 +655,10 @@ class Reader implements CaptureReader {
         this.discarding = false;
         this.lineNo++;
         this.stats.lines++;
-        this.fail(this.lineNo, `line is longer than ${this.maxLine} bytes (${this.discardedBytes + nl} bytes, dropped)`);
+        this.fail(
+          this.lineNo,
+          `line is longer than ${this.maxLine} bytes (${this.discardedBytes + nl} bytes, dropped)`,
+        );
         pos = nl + 1;
       } else {
         if (nl < 0) {
@@ -697,7 +746,10 @@ class Reader implements CaptureReader {
     if (this.discarding) {
       this.lineNo++;
       this.stats.lines++;
-      this.fail(this.lineNo, `line is longer than ${this.maxLine} bytes (${this.discardedBytes} bytes, dropped, and cut off at the end)`);
+      this.fail(
+        this.lineNo,
+        `line is longer than ${this.maxLine} bytes (${this.discardedBytes} bytes, dropped, and cut off at the end)`,
+      );
     } else if (this.pendingLen > 0) {
       const bytes = Buffer.concat(this.pending, this.pendingLen);
       this.pending = [];
@@ -720,11 +772,17 @@ class Reader implements CaptureReader {
     if (this.truncatedGzip) this.warnings.push(`incomplete: the gzip stream ends early (file truncated); ${read}`);
     if (cutLine) this.warnings.push(`incomplete: ${cutLine}; ${read}`);
     if (!this.trailer) {
-      this.warnings.push(`incomplete: no trailer (the capture was cut off: crash, kill or lost connection); ${read} up to line ${this.lineNo}`);
-    } else if (this.trailer.events !== this.stats.events + this.stats.skipped && this.trailer.events !== this.stats.events) {
+      this.warnings.push(
+        `incomplete: no trailer (the capture was cut off: crash, kill or lost connection); ${read} up to line ${this.lineNo}`,
+      );
+    } else if (
+      this.trailer.events !== this.stats.events + this.stats.skipped &&
+      this.trailer.events !== this.stats.events
+    ) {
       this.warnings.push(`the trailer says ${this.trailer.events} events but ${this.stats.events} were read`);
     }
-    if (this.stats.skipped > 0) this.warnings.push(`${this.stats.skipped} bad line${this.stats.skipped === 1 ? '' : 's'} skipped`);
+    if (this.stats.skipped > 0)
+      this.warnings.push(`${this.stats.skipped} bad line${this.stats.skipped === 1 ? '' : 's'} skipped`);
   }
 
   async close(): Promise<void> {

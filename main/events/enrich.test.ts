@@ -52,10 +52,7 @@ const inv: Inventory = {
       name: 'web',
       namespace: 'shop',
       clusterIPs: ['10.96.12.34', 'None'],
-      ports: [
-        { name: 'http', port: 80 },
-        { port: 8443 },
-      ],
+      ports: [{ name: 'http', port: 80 }, { port: 8443 }],
     },
   ],
   serviceAccounts: [],
@@ -83,7 +80,11 @@ describe('classify', () => {
   });
 
   it('resolves service ClusterIPs and names the port', () => {
-    expect(e.classify('10.96.12.34', 80)).toMatchObject({ class: 'service', label: 'svc shop/web:http', service: { namespace: 'shop', name: 'web' } });
+    expect(e.classify('10.96.12.34', 80)).toMatchObject({
+      class: 'service',
+      label: 'svc shop/web:http',
+      service: { namespace: 'shop', name: 'web' },
+    });
     expect(e.classify('10.96.12.34', 8443).label).toBe('svc shop/web:8443');
     expect(e.classify('10.96.12.34', 9999).label).toBe('svc shop/web');
     expect(e.classify('10.96.12.34').label).toBe('svc shop/web');
@@ -109,7 +110,18 @@ describe('classify', () => {
     expect(e.classify('::ffff:127.0.0.1').class).toBe('loopback');
     expect(e.classify('1.1.1.1', 80)).toEqual({ class: 'external', label: '1.1.1.1' });
     expect(e.classify('2606:4700::1111').class).toBe('external');
-    for (const ip of ['10.1.2.3', '172.20.0.1', '192.168.9.9', '100.64.0.1', '169.254.1.1', 'fd12::1', 'fe80::1%eth0', '0.0.0.0', '::', 'not-an-ip']) {
+    for (const ip of [
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.9.9',
+      '100.64.0.1',
+      '169.254.1.1',
+      'fd12::1',
+      'fe80::1%eth0',
+      '0.0.0.0',
+      '::',
+      'not-an-ip',
+    ]) {
       expect(e.classify(ip).class, ip).toBe('unknown');
     }
     expect(e.classify('172.32.0.1').class).toBe('external');
@@ -135,7 +147,15 @@ describe('classify', () => {
   it('inventory text named __proto__ does not pollute anything', () => {
     const evil = createEnricher({
       ...inv,
-      pods: [{ uid: '__proto__', name: '__proto__', namespace: 'constructor', ips: ['__proto__'], containers: [{ name: 'x', id: '__proto__' }] }],
+      pods: [
+        {
+          uid: '__proto__',
+          name: '__proto__',
+          namespace: 'constructor',
+          ips: ['__proto__'],
+          containers: [{ name: 'x', id: '__proto__' }],
+        },
+      ],
     });
     expect(evil.classify('__proto__').class).toBe('pod');
     expect(evil.classify('toString').class).toBe('unknown');

@@ -20,12 +20,29 @@ const N = /^\d+$/.test(process.argv[2] ?? '') ? Number(process.argv[2]) : 500_00
 
 function sampleEvent(i: number): LanternEvent {
   const pid = 1000 + (i % 500);
-  const base = { time: 1.7e18 + i * 1000, node: `node-${i % 3}`, seq: i, proc: { pid, start: pid * 1e6, ppid: 1, uid: 0, comm: 'curl', exe: '/usr/bin/curl' }, container: { id: 'ab'.repeat(32), podUid: '11111111-2222-3333-4444-555555555555' } };
+  const base = {
+    time: 1.7e18 + i * 1000,
+    node: `node-${i % 3}`,
+    seq: i,
+    proc: { pid, start: pid * 1e6, ppid: 1, uid: 0, comm: 'curl', exe: '/usr/bin/curl' },
+    container: { id: 'ab'.repeat(32), podUid: '11111111-2222-3333-4444-555555555555' },
+  };
   switch (i % 4) {
     case 0:
       return { ...base, kind: 'exec', proc: { ...base.proc, args: ['curl', '-s', `http://web/${i % 50}`] } };
     case 1:
-      return { ...base, kind: 'connect', net: { proto: 'tcp', family: 4, saddr: '10.0.0.5', sport: 30000 + (i % 20000), daddr: `10.96.0.${i % 10}`, dport: 80 } };
+      return {
+        ...base,
+        kind: 'connect',
+        net: {
+          proto: 'tcp',
+          family: 4,
+          saddr: '10.0.0.5',
+          sport: 30000 + (i % 20000),
+          daddr: `10.96.0.${i % 10}`,
+          dport: 80,
+        },
+      };
     case 2:
       return { ...base, kind: 'open', file: { path: `/etc/file${i % 100}`, flags: 0 } };
     default:
@@ -40,9 +57,16 @@ async function plainLoop(path: string): Promise<number> {
   for await (const chunk of gz) {
     const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
     rest = lines.pop() ?? '';
-    for (const l of lines) if (l) { JSON.parse(l); n++; }
+    for (const l of lines)
+      if (l) {
+        JSON.parse(l);
+        n++;
+      }
   }
-  if (rest) { JSON.parse(rest); n++; }
+  if (rest) {
+    JSON.parse(rest);
+    n++;
+  }
   return n;
 }
 
@@ -90,13 +114,23 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'lantern-speed-'));
   try {
     const file = join(dir, 'speed.lantern');
-    const header: CaptureHeader = { lantern: 'capture', version: 1, created: new Date().toISOString(), tool: { name: 'lantern', version: '0.1.0' }, nodes: [{ name: 'node-0' }], probes: ['exec'], source: 'lantern' };
+    const header: CaptureHeader = {
+      lantern: 'capture',
+      version: 1,
+      created: new Date().toISOString(),
+      tool: { name: 'lantern', version: '0.1.0' },
+      nodes: [{ name: 'node-0' }],
+      probes: ['exec'],
+      source: 'lantern',
+    };
     const t = performance.now();
     const w = await CaptureWriter.create(file, header);
     for (let i = 0; i < N; i++) if (!w.write(sampleEvent(i))) await w.drain();
     await w.close();
     const writeMs = performance.now() - t;
-    console.log(`wrote ${N} events (${((await stat(file)).size / 1e6).toFixed(1)} MB gz) in ${writeMs.toFixed(0)} ms = ${((N / writeMs) * 1000).toFixed(0)} ev/s`);
+    console.log(
+      `wrote ${N} events (${((await stat(file)).size / 1e6).toFixed(1)} MB gz) in ${writeMs.toFixed(0)} ms = ${((N / writeMs) * 1000).toFixed(0)} ev/s`,
+    );
     await compare(file, N);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -6,7 +6,17 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, symlinkSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+  symlinkSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +33,9 @@ function cgroup2Mount(): string | undefined {
       const f = l.split(' ');
       if (f[2] === 'cgroup2') return f[1];
     }
-  } catch { /* no /proc */ }
+  } catch {
+    /* no /proc */
+  }
   return undefined;
 }
 
@@ -32,8 +44,15 @@ function whyNot(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (bpftrace attaches tracepoints)';
   if (spawnSync('bpftrace', ['--version']).status !== 0) return 'bpftrace is not installed';
   if (!cgroup2Mount()) return 'no cgroup2 mount';
-  for (const [fs, dir] of [['tracefs', '/sys/kernel/tracing'], ['debugfs', '/sys/kernel/debug']] as const) {
-    if (!existsSync(join(dir, fs === 'tracefs' ? 'events' : 'tracing')) && spawnSync('mount', ['-t', fs, 'nodev', dir]).status !== 0 && fs === 'tracefs')
+  for (const [fs, dir] of [
+    ['tracefs', '/sys/kernel/tracing'],
+    ['debugfs', '/sys/kernel/debug'],
+  ] as const) {
+    if (
+      !existsSync(join(dir, fs === 'tracefs' ? 'events' : 'tracing')) &&
+      spawnSync('mount', ['-t', fs, 'nodev', dir]).status !== 0 &&
+      fs === 'tracefs'
+    )
       return `cannot mount ${fs} at ${dir}`;
   }
   return undefined;
@@ -60,14 +79,25 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
 
   function inContainer(script: string): void {
     // the shell moves itself into the container cgroup, then does the behaviour
-    const r = spawnSync('sh', ['-c', `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && ${script}`], { cwd: work, timeout: 20_000, env: { ...process.env, W: work } });
+    const r = spawnSync('sh', ['-c', `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && ${script}`], {
+      cwd: work,
+      timeout: 20_000,
+      env: { ...process.env, W: work },
+    });
     if (r.error) throw r.error;
   }
 
   beforeAll(async () => {
     mkdirSync(`${mnt}${ctrDir}`, { recursive: true });
     // a long-running server that exists before the capture: it must come from the snapshot
-    preexisting = spawn('sh', ['-c', `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && exec node -e 'require("net").createServer().listen(0, "127.0.0.1", () => console.log("up")); setTimeout(() => {}, 120000)'`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    preexisting = spawn(
+      'sh',
+      [
+        '-c',
+        `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && exec node -e 'require("net").createServer().listen(0, "127.0.0.1", () => console.log("up")); setTimeout(() => {}, 120000)'`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     await new Promise<void>((r) => preexisting!.stdout!.once('data', () => r()));
     const parser = new AgentStreamParser({ node: 'test-node' });
     agent = spawn(AGENT, ['--duration', '90', '--tick', '2', '--flush', '2', '--node', 'test-node'], {
@@ -90,7 +120,10 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
           if (r.events.some((e) => e.kind === 'agent.status' && e.agent?.phase === 'start')) resolve();
         }
       });
-      agent!.on('exit', (c) => { exitCode = c; reject(new Error(`agent exited early (${c}): ${lines.slice(-3).join(' | ')}`)); });
+      agent!.on('exit', (c) => {
+        exitCode = c;
+        reject(new Error(`agent exited early (${c}): ${lines.slice(-3).join(' | ')}`));
+      });
       setTimeout(() => reject(new Error('agent did not start within 60 s')), 60_000);
     });
     await started;
@@ -99,7 +132,9 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     writeFileSync(join(work, weird.toString('latin1')), 'x');
     mkdirSync(join(work, 'bin'));
     symlinkSync('/bin/true', join(work, 'bin', 'q"\\ t'));
-    inContainer(`cat /etc/shadow > /dev/null; cat "$W/$(printf 'a"b\\\\c\\nd\\te\\377\\001z')" > /dev/null; /bin/echo "$(printf 'q"\\\\\\n\\t\\377')" x > /dev/null; "$W/bin/q\\"\\\\ t"; sh -c 'exit 7'`);
+    inContainer(
+      `cat /etc/shadow > /dev/null; cat "$W/$(printf 'a"b\\\\c\\nd\\te\\377\\001z')" > /dev/null; /bin/echo "$(printf 'q"\\\\\\n\\t\\377')" x > /dev/null; "$W/bin/q\\"\\\\ t"; sh -c 'exit 7'`,
+    );
     inContainer(`node -e '
       const net = require("net"), dgram = require("dgram");
       const q = Buffer.from("123401000001000000000000076578616d706c65036f72670000010001", "hex");
@@ -107,12 +142,21 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
       const go = (host) => new Promise((ok) => { const s = net.createServer((c) => { c.end(); s.close(ok); }); s.listen(0, host, () => net.connect(s.address().port, host).on("error", () => {}).resume()); });
       go("127.0.0.1").then(() => go("::1")).then(() => { process.setgid(0); process.setuid(0); });
     '`);
-    inContainer(`unshare -U true; unshare -m sh -c 'mount -t tmpfs lantern-src "$W/bin"'; setpriv --inh-caps=-all true; sleep 5 & perl -e 'syscall(101, 16, $ARGV[0], 0, 0); syscall(321, 9999, 0, 0)' $!; kill $!`);
-    inContainer(`perl -e 'my $n = "lantern-memfd"; my $fd = syscall(319, $n, 0); open(my $o, ">&=", $fd) or die; open(my $i, "<", "/bin/true") or die; binmode $i; local $/; my $d = <$i>; syswrite($o, $d) or die; exec { "/proc/self/fd/$fd" } "memfd-child";'`);
+    inContainer(
+      `unshare -U true; unshare -m sh -c 'mount -t tmpfs lantern-src "$W/bin"'; setpriv --inh-caps=-all true; sleep 5 & perl -e 'syscall(101, 16, $ARGV[0], 0, 0); syscall(321, 9999, 0, 0)' $!; kill $!`,
+    );
+    inContainer(
+      `perl -e 'my $n = "lantern-memfd"; my $fd = syscall(319, $n, 0); open(my $o, ">&=", $fd) or die; open(my $i, "<", "/bin/true") or die; binmode $i; local $/; my $d = <$i>; syswrite($o, $d) or die; exec { "/proc/self/fd/$fd" } "memfd-child";'`,
+    );
     // aggregated opens are flushed every 2 s; then stop (SIGINT: bpftrace flushes in END)
     await new Promise((r) => setTimeout(r, 3000));
     agent.removeAllListeners('exit');
-    const exited = new Promise<void>((r) => agent!.on('exit', (c) => { exitCode = c; r(); }));
+    const exited = new Promise<void>((r) =>
+      agent!.on('exit', (c) => {
+        exitCode = c;
+        r();
+      }),
+    );
     agent.kill('SIGINT');
     await exited;
   }, 120_000);
@@ -125,16 +169,25 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     for (const d of dirs) {
       try {
         for (const pid of readFileSync(`${mnt}${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
-          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            /* gone */
+          }
         }
-      } catch { /* not there */ }
+      } catch {
+        /* not there */
+      }
     }
     spawnSync('sleep', ['0.3']);
     for (const d of dirs) {
       try {
-        for (const sub of readdirSync(`${mnt}${d}`, { withFileTypes: true })) if (sub.isDirectory()) rmdirSync(`${mnt}${d}/${sub.name}`);
+        for (const sub of readdirSync(`${mnt}${d}`, { withFileTypes: true }))
+          if (sub.isDirectory()) rmdirSync(`${mnt}${d}/${sub.name}`);
         rmdirSync(`${mnt}${d}`);
-      } catch { /* best effort */ }
+      } catch {
+        /* best effort */
+      }
     }
     rmSync(work, { recursive: true, force: true });
   });
@@ -184,7 +237,10 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
   });
 
   it('reports TCP listen/connect/accept on IPv4 and IPv6 with both ends, and the DNS query', () => {
-    for (const [fam, addr] of [[4, '127.0.0.1'], [6, '::1']] as const) {
+    for (const [fam, addr] of [
+      [4, '127.0.0.1'],
+      [6, '::1'],
+    ] as const) {
       const lis = mine().find((e) => e.kind === 'listen' && e.net?.family === fam && e.net.saddr === addr);
       expect(lis, `listen v${fam}`).toBeDefined();
       const con = mine().find((e) => e.kind === 'connect' && e.net?.family === fam && e.net.dport === lis!.net!.sport);
@@ -211,11 +267,15 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     expect(k('setuid').some((e) => e.priv?.op === 'setgid')).toBe(true);
     expect(k('capset').length).toBeGreaterThan(0);
     expect(k('ptrace').some((e) => e.ptrace?.request === 16 && e.ptrace.targetPid > 0)).toBe(true);
-    expect(k('mount').some((e) => e.mount?.op === 'mount' && e.mount.fstype === 'tmpfs' && e.mount.source === 'lantern-src')).toBe(true);
+    expect(
+      k('mount').some((e) => e.mount?.op === 'mount' && e.mount.fstype === 'tmpfs' && e.mount.source === 'lantern-src'),
+    ).toBe(true);
     expect(k('ns').some((e) => e.ns?.op === 'unshare' && (e.ns.flags & 0x10000000) !== 0)).toBe(true);
     expect(k('bpf').some((e) => e.bpf?.cmd === 9999)).toBe(true);
     expect(k('memfd').some((e) => e.memfd?.name === 'lantern-memfd' && e.memfd.flags === 0)).toBe(true);
     // the exec of the memfd itself
-    expect(k('memfd').some((e) => e.memfd?.name === 'lantern-memfd' && e.file?.path?.startsWith('/proc/self/fd/'))).toBe(true);
+    expect(
+      k('memfd').some((e) => e.memfd?.name === 'lantern-memfd' && e.file?.path?.startsWith('/proc/self/fd/')),
+    ).toBe(true);
   });
 });

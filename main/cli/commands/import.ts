@@ -3,7 +3,12 @@ import { Option } from 'commander';
 import { CaptureError } from '../../events/capture-file';
 import { IMPORT_TOOLS, ImportError, importFile, type ImportTool } from '../../events/importers/index';
 
-const TOOL_NAMES: Record<ImportTool, string> = { tetragon: 'Cilium Tetragon', ig: 'Inspektor Gadget', falco: 'Falco', tracee: 'Tracee' };
+const TOOL_NAMES: Record<ImportTool, string> = {
+  tetragon: 'Cilium Tetragon',
+  ig: 'Inspektor Gadget',
+  falco: 'Falco',
+  tracee: 'Tracee',
+};
 const SHOW_REASONS = 10;
 
 /**
@@ -17,7 +22,9 @@ export function register(program: Command): void {
     .description('turn a Tetragon, Inspektor Gadget, Falco or Tracee JSON export into a Lantern capture')
     .argument('<in>', 'export file (NDJSON, pretty-printed or concatenated JSON, a JSON array; gzip accepted)')
     .requiredOption('--out <path>', 'capture file to write (.lantern)')
-    .addOption(new Option('--from <tool>', 'which tool wrote the input (detected when omitted)').choices([...IMPORT_TOOLS]))
+    .addOption(
+      new Option('--from <tool>', 'which tool wrote the input (detected when omitted)').choices([...IMPORT_TOOLS]),
+    )
     .option('--node <name>', 'node name for records that name none', 'unknown')
     .option('--json', 'print the summary as JSON')
     .action(async (input: string, o: { out: string; from?: ImportTool; node: string; json?: boolean }) => {

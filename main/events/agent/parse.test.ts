@@ -2,7 +2,20 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { AgentStreamParser, restoreBytes, decodeProcNetAddr, decodeDnsName } from './parse';
 
-const P = (tag: string, rest: unknown[]) => [tag, 1000, 42, 42, 1, 0, 0, 5_000_000_000, 1_000_000_000, 7, 'sh', ...rest];
+const P = (tag: string, rest: unknown[]) => [
+  tag,
+  1000,
+  42,
+  42,
+  1,
+  0,
+  0,
+  5_000_000_000,
+  1_000_000_000,
+  7,
+  'sh',
+  ...rest,
+];
 const line = (seq: number, type: string, data: unknown) => JSON.stringify({ seq, type, data });
 
 describe('AgentStreamParser', () => {
@@ -13,7 +26,11 @@ describe('AgentStreamParser', () => {
     text.split('\n').forEach((l, i) => {
       const r = p.parseLine(l, i + 1);
       expect(r.error, r.error).toBeUndefined();
-      for (const e of r.events) { kinds.add(e.kind); expect(e.node).toBe('n1'); expect(e.source).toBe('lantern'); }
+      for (const e of r.events) {
+        kinds.add(e.kind);
+        expect(e.node).toBe('n1');
+        expect(e.source).toBe('lantern');
+      }
     });
     expect(kinds.has('exec')).toBe(true);
     expect(kinds.has('agent.status')).toBe(true);
@@ -44,14 +61,25 @@ describe('AgentStreamParser', () => {
     expect(start.agent!.bootTimeNs).toBeGreaterThan(1.7e18);
     expect(echo.time).toBeGreaterThan(1.7e18);
     // seq strictly increasing, one per line
-    const seqs = text.trim().split('\n').map((l) => JSON.parse(l).seq as number);
+    const seqs = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).seq as number);
     expect(seqs.every((s, i) => s === i + 1)).toBe(true);
   });
 
   it('joins argv lines to the exec head, keeps attacker bytes intact, converts time', () => {
     const p = new AgentStreamParser({ node: 'n' });
     p.parseLine(line(1, 'status', { phase: 'start', bootTimeNs: 1e18 }));
-    p.parseLine(line(2, 'cg', { id: 7, path: '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/cri-containerd-' + 'a'.repeat(64) + '.scope' }));
+    p.parseLine(
+      line(2, 'cg', {
+        id: 7,
+        path:
+          '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/cri-containerd-' +
+          'a'.repeat(64) +
+          '.scope',
+      }),
+    );
     // what bpftrace writes for "q\"\\\n\t\xff": note \uffffffff for the byte 0xff
     p.parseLine(String.raw`{"seq":3,"type": "value", "data": ["arg",42,900,0,"q\"\\\n\t\uffffffff"]}`);
     p.parseLine(line(4, 'value', ['arg', 42, 900, 1, 'x,y']));
@@ -86,7 +114,10 @@ describe('AgentStreamParser', () => {
     const p = new AgentStreamParser({ node: 'n' });
     const r1 = p.parseLine(line(1, 'map', { '@o0': { '7,42,/etc/a': 2, '7,42,/etc/b,c': 1, '7,43,/tmp/x': 1 } }));
     const dirs = r1.events.map((e) => [e.file!.path, e.file!.count]);
-    expect(dirs).toEqual([['/etc', 3], ['/tmp', 1]]);
+    expect(dirs).toEqual([
+      ['/etc', 3],
+      ['/tmp', 1],
+    ]);
     const r2 = p.parseLine(line(2, 'map', { '@ot0': 6 }));
     expect(r2.events[0]!.kind).toBe('agent.lost');
     expect(r2.events[0]!.agent!.lost).toBe(2);

@@ -59,12 +59,19 @@ export function decodeProcNetAddr(hex: string, v: 4 | 6): [string, number] {
     return [`::ffff:${bytes.slice(12).join('.')}`, port];
   }
   // compress the longest run of zero groups
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
+  let best = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (best < 0) return [groups.join(':'), port];
@@ -84,7 +91,10 @@ export function decodeDnsName(raw: string): string {
   return labels.join('.');
 }
 
-interface PendingArgs { t: number; args: string[] }
+interface PendingArgs {
+  t: number;
+  args: string[];
+}
 
 export class AgentStreamParser {
   private readonly node: string;
@@ -122,14 +132,24 @@ export class AgentStreamParser {
     } catch {
       return { events: [], error: `${where}: not a JSON object (${JSON.stringify(trimmed.slice(0, 60))}…)` };
     }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) return { events: [], error: `${where}: not a JSON object` };
+    if (typeof o !== 'object' || o === null || Array.isArray(o))
+      return { events: [], error: `${where}: not a JSON object` };
     const rec = o as Record<string, unknown>;
     const seq = rec.seq;
     const out: LanternEvent[] = [];
     if (typeof seq !== 'number' || !Number.isInteger(seq)) return { events: [], error: `${where}: no sequence number` };
     if (this.seq !== undefined && seq <= this.seq) return { events: [] }; // duplicate after a resume
     if (this.seq !== undefined && seq > this.seq + 1) {
-      out.push(this.agentEvent('agent.lost', { lost: seq - this.seq - 1, message: `gap in the agent's output: ${seq - this.seq - 1} line(s) missing after seq ${this.seq}` }, seq));
+      out.push(
+        this.agentEvent(
+          'agent.lost',
+          {
+            lost: seq - this.seq - 1,
+            message: `gap in the agent's output: ${seq - this.seq - 1} line(s) missing after seq ${this.seq}`,
+          },
+          seq,
+        ),
+      );
     }
     this.seq = seq;
     try {
@@ -150,8 +170,20 @@ export class AgentStreamParser {
     return this.startedNs || Date.now() * 1e6;
   }
 
-  private agentEvent(kind: 'agent.status' | 'agent.lost', agent: LanternEvent['agent'], seq: number, ns?: number): LanternEvent {
-    return { kind, time: ns !== undefined ? this.time(ns) : this.now(), node: this.node, seq, source: 'lantern', agent };
+  private agentEvent(
+    kind: 'agent.status' | 'agent.lost',
+    agent: LanternEvent['agent'],
+    seq: number,
+    ns?: number,
+  ): LanternEvent {
+    return {
+      kind,
+      time: ns !== undefined ? this.time(ns) : this.now(),
+      node: this.node,
+      seq,
+      source: 'lantern',
+      agent,
+    };
   }
 
   private container(cgid: number): ContainerInfo {
@@ -174,7 +206,15 @@ export class AgentStreamParser {
     if (num(d[1]) > this.lastNs) this.lastNs = num(d[1]);
     const known = this.procs.get(pid);
     if (known && known.start === proc.start && known.exe) proc.exe = known.exe;
-    return { kind, time: this.time(num(d[1])), node: this.node, seq, source: 'lantern', proc, container: this.container(num(d[9])) };
+    return {
+      kind,
+      time: this.time(num(d[1])),
+      node: this.node,
+      seq,
+      source: 'lantern',
+      proc,
+      container: this.container(num(d[9])),
+    };
   }
 
   private dispatch(rec: Record<string, unknown>, seq: number, out: LanternEvent[]): string | undefined {
@@ -186,15 +226,26 @@ export class AgentStreamParser {
         if (typeof d.bootTimeNs === 'number') this.bootNs = d.bootTimeNs;
         if (typeof d.startedNs === 'number') this.startedNs = d.startedNs;
         const phase = d.phase === 'start' || d.phase === 'stop' || d.phase === 'tick' ? d.phase : undefined;
-        out.push(this.agentEvent('agent.status', {
-          phase,
-          kernel: str(d.kernel) || undefined,
-          bpftrace: str(d.bpftrace) || undefined,
-          agentVersion: str(d.agentVersion) || undefined,
-          probes: Array.isArray(d.probes) ? d.probes.map(str) : undefined,
-          bootTimeNs: typeof d.bootTimeNs === 'number' ? d.bootTimeNs : undefined,
-          message: d.phase === 'error' ? `agent error: ${str(d.message)}` : Array.isArray(d.missing) && d.missing.length ? `tracepoints missing on this kernel: ${d.missing.map(str).join(', ')}` : undefined,
-        }, seq));
+        out.push(
+          this.agentEvent(
+            'agent.status',
+            {
+              phase,
+              kernel: str(d.kernel) || undefined,
+              bpftrace: str(d.bpftrace) || undefined,
+              agentVersion: str(d.agentVersion) || undefined,
+              probes: Array.isArray(d.probes) ? d.probes.map(str) : undefined,
+              bootTimeNs: typeof d.bootTimeNs === 'number' ? d.bootTimeNs : undefined,
+              message:
+                d.phase === 'error'
+                  ? `agent error: ${str(d.message)}`
+                  : Array.isArray(d.missing) && d.missing.length
+                    ? `tracepoints missing on this kernel: ${d.missing.map(str).join(', ')}`
+                    : undefined,
+            },
+            seq,
+          ),
+        );
         return;
       }
       case 'cg': {
@@ -210,11 +261,25 @@ export class AgentStreamParser {
       case 'proc': {
         const d = (data ?? {}) as Record<string, unknown>;
         const proc: ProcessInfo = {
-          pid: num(d.pid), start: num(d.start), ppid: num(d.ppid), uid: num(d.uid), gid: num(d.gid),
-          comm: str(d.comm), exe: str(d.exe) || undefined, args: Array.isArray(d.args) ? d.args.map(str) : undefined,
+          pid: num(d.pid),
+          start: num(d.start),
+          ppid: num(d.ppid),
+          uid: num(d.uid),
+          gid: num(d.gid),
+          comm: str(d.comm),
+          exe: str(d.exe) || undefined,
+          args: Array.isArray(d.args) ? d.args.map(str) : undefined,
         };
         this.procs.set(proc.pid, { comm: proc.comm, start: proc.start, exe: proc.exe });
-        out.push({ kind: 'snapshot.proc', time: this.now(), node: this.node, seq, source: 'lantern', proc, container: parseCgroupPath(str(d.cgroup)) });
+        out.push({
+          kind: 'snapshot.proc',
+          time: this.now(),
+          node: this.node,
+          seq,
+          source: 'lantern',
+          proc,
+          container: parseCgroupPath(str(d.cgroup)),
+        });
         return;
       }
       case 'sock': {
@@ -225,7 +290,11 @@ export class AgentStreamParser {
         const pid = num(d.pid);
         const p = this.procs.get(pid);
         out.push({
-          kind: 'snapshot.sock', time: this.now(), node: this.node, seq, source: 'lantern',
+          kind: 'snapshot.sock',
+          time: this.now(),
+          node: this.node,
+          seq,
+          source: 'lantern',
           proc: { pid, start: num(d.start), comm: p?.comm ?? '', exe: p?.exe },
           net: { proto: 'tcp', family: v, saddr, sport, daddr, dport },
         });
@@ -236,11 +305,23 @@ export class AgentStreamParser {
         return;
       case 'lost_events': {
         const d = (data ?? {}) as Record<string, unknown>;
-        out.push(this.agentEvent('agent.lost', { lost: num(d.events), message: 'events dropped by the kernel (perf buffer full)' }, seq));
+        out.push(
+          this.agentEvent(
+            'agent.lost',
+            { lost: num(d.events), message: 'events dropped by the kernel (perf buffer full)' },
+            seq,
+          ),
+        );
         return;
       }
       case 'attached_probes':
-        out.push(this.agentEvent('agent.status', { message: `probes attached: ${num((data as Record<string, unknown>)?.probes)}` }, seq));
+        out.push(
+          this.agentEvent(
+            'agent.status',
+            { message: `probes attached: ${num((data as Record<string, unknown>)?.probes)}` },
+            seq,
+          ),
+        );
         return;
       case 'map':
         return this.map((data ?? {}) as Record<string, unknown>, seq, out);
@@ -286,7 +367,11 @@ export class AgentStreamParser {
         for (const a of agg.values()) {
           const p = this.procs.get(a.pid);
           out.push({
-            kind: 'open', time: this.now(), node: this.node, seq, source: 'lantern',
+            kind: 'open',
+            time: this.now(),
+            node: this.node,
+            seq,
+            source: 'lantern',
             proc: { pid: a.pid, start: p?.start ?? 0, comm: p?.comm ?? '', exe: p?.exe },
             container: this.container(a.cg),
             file: { path: a.dir, aggregated: true, count: a.count },
@@ -295,7 +380,14 @@ export class AgentStreamParser {
       } else if ((name === '@ot0' || name === '@ot1') && typeof v === 'number') {
         const which = name.slice(3);
         const sum = this.lastOpenSum.get(which) ?? 0;
-        if (v > sum) out.push(this.agentEvent('agent.lost', { lost: v - sum, message: 'open aggregation map full: opens counted but not attributed' }, seq));
+        if (v > sum)
+          out.push(
+            this.agentEvent(
+              'agent.lost',
+              { lost: v - sum, message: 'open aggregation map full: opens counted but not attributed' },
+              seq,
+            ),
+          );
         this.lastOpenSum.set(which, 0);
         this.lastOpenTotal.set(which, v);
       }
@@ -306,14 +398,19 @@ export class AgentStreamParser {
   private tuple(d: Tuple, seq: number, out: LanternEvent[]): string | undefined {
     const tag = d[0];
     switch (tag) {
-      case 'begin': case 'end': case 'tick':
+      case 'begin':
+      case 'end':
+      case 'tick':
         if (num(d[1]) > this.lastNs) this.lastNs = num(d[1]);
         return;
       case 'arg': {
         const tid = num(d[1]);
         const t = num(d[2]);
         let p = this.args.get(tid);
-        if (!p || p.t !== t) { p = { t, args: [] }; this.args.set(tid, p); }
+        if (!p || p.t !== t) {
+          p = { t, args: [] };
+          this.args.set(tid, p);
+        }
         p.args[num(d[3])] = str(d[4]);
         if (this.args.size > 4096) this.args.delete(this.args.keys().next().value!);
         return;
@@ -339,7 +436,8 @@ export class AgentStreamParser {
         this.exe.delete(e.proc!.pid);
         e.proc!.exe = filename;
         e.proc!.args = args.map((a) => a ?? '');
-        if (more || args.length < argc || args.some((a) => a === undefined || a.length >= this.strlen)) e.proc!.argsTruncated = true;
+        if (more || args.length < argc || args.some((a) => a === undefined || a.length >= this.strlen))
+          e.proc!.argsTruncated = true;
         this.procs.set(e.proc!.pid, { comm: e.proc!.comm, start: e.proc!.start, exe: filename });
         out.push(e);
         if (exeName?.startsWith('memfd:')) {
@@ -360,7 +458,10 @@ export class AgentStreamParser {
         out.push(e);
         return;
       }
-      case 'conn4': case 'conn6': case 'acc4': case 'acc6': {
+      case 'conn4':
+      case 'conn6':
+      case 'acc4':
+      case 'acc6': {
         const isConn = tag === 'conn4' || tag === 'conn6';
         const e = this.base(isConn ? 'connect' : 'accept', d, seq);
         const o = isConn ? 12 : 11;
@@ -373,24 +474,41 @@ export class AgentStreamParser {
         out.push(e);
         return;
       }
-      case 'lis4': case 'lis6': {
+      case 'lis4':
+      case 'lis6': {
         const e = this.base('listen', d, seq);
         e.ret = num(d[11]);
-        e.net = { proto: num(d[12]) === 17 ? 'udp' : 'tcp', family: tag === 'lis6' ? 6 : 4, saddr: str(d[14]), sport: num(d[13]), daddr: '', dport: 0 };
+        e.net = {
+          proto: num(d[12]) === 17 ? 'udp' : 'tcp',
+          family: tag === 'lis6' ? 6 : 4,
+          saddr: str(d[14]),
+          sport: num(d[13]),
+          daddr: '',
+          dport: 0,
+        };
         out.push(e);
         return;
       }
-      case 'dnsa4': case 'dnsa6': {
+      case 'dnsa4':
+      case 'dnsa6': {
         const e = this.base('dns', d, seq);
         e.dns = { server: str(d[11]), serverPort: 53 };
         e.net = { proto: 'udp', family: tag === 'dnsa6' ? 6 : 4, saddr: '', sport: 0, daddr: str(d[11]), dport: 53 };
         this.dnsPending.set(num(d[3]), e);
         return;
       }
-      case 'dnsc4': case 'dnsc6': {
+      case 'dnsc4':
+      case 'dnsc6': {
         const e = this.base('dns', d, seq);
         e.dns = { server: str(d[12]), serverPort: 53 };
-        e.net = { proto: 'udp', family: tag === 'dnsc6' ? 6 : 4, saddr: '', sport: num(d[11]), daddr: str(d[12]), dport: 53 };
+        e.net = {
+          proto: 'udp',
+          family: tag === 'dnsc6' ? 6 : 4,
+          saddr: '',
+          sport: num(d[11]),
+          daddr: str(d[12]),
+          dport: 53,
+        };
         this.dnsPending.set(num(d[3]), e);
         return;
       }
@@ -410,13 +528,21 @@ export class AgentStreamParser {
         const prev = this.sopen.get(tid);
         if (prev) out.push(prev); // its result never came: report it without one
         const r = this.sret.get(tid);
-        if (r !== undefined) { this.sret.delete(tid); e.ret = r; out.push(e); } else this.sopen.set(tid, e);
+        if (r !== undefined) {
+          this.sret.delete(tid);
+          e.ret = r;
+          out.push(e);
+        } else this.sopen.set(tid, e);
         return;
       }
       case 'sret': {
         const tid = num(d[1]);
         const e = this.sopen.get(tid);
-        if (e) { this.sopen.delete(tid); e.ret = num(d[2]); out.push(e); } else this.sret.set(tid, num(d[2]));
+        if (e) {
+          this.sopen.delete(tid);
+          e.ret = num(d[2]);
+          out.push(e);
+        } else this.sret.set(tid, num(d[2]));
         return;
       }
       case 'priv': {
@@ -441,10 +567,12 @@ export class AgentStreamParser {
         out.push(e);
         return;
       }
-      case 'msrc': case 'mtype': {
+      case 'msrc':
+      case 'mtype': {
         const tid = num(d[1]);
         const m = this.mountExtra.get(tid) ?? {};
-        if (tag === 'msrc') m.source = str(d[2]); else m.fstype = str(d[2]);
+        if (tag === 'msrc') m.source = str(d[2]);
+        else m.fstype = str(d[2]);
         this.mountExtra.set(tid, m);
         return;
       }
@@ -462,15 +590,21 @@ export class AgentStreamParser {
         out.push(e);
         return;
       }
-      case 'unshare': case 'setns': {
+      case 'unshare':
+      case 'setns': {
         const e = this.base('ns', d, seq);
         e.ns = { op: tag, flags: num(d[11]) };
         out.push(e);
         return;
       }
-      case 'initmod': case 'finitmod': case 'delmod': {
+      case 'initmod':
+      case 'finitmod':
+      case 'delmod': {
         const e = this.base('module', d, seq);
-        e.module = { op: tag === 'initmod' ? 'init_module' : tag === 'finitmod' ? 'finit_module' : 'delete_module', name: str(d[12]) || undefined };
+        e.module = {
+          op: tag === 'initmod' ? 'init_module' : tag === 'finitmod' ? 'finit_module' : 'delete_module',
+          name: str(d[12]) || undefined,
+        };
         out.push(e);
         return;
       }

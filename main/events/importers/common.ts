@@ -158,14 +158,32 @@ export function containerId(v: unknown): string | undefined {
 export function flagsWrite(flags: unknown): boolean | undefined {
   if (typeof flags === 'number') return (flags & 0o3) !== 0 || (flags & 0o1000) !== 0 || (flags & 0o100) !== 0;
   if (typeof flags === 'string') return /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/.test(flags);
-  if (Array.isArray(flags)) return flags.some((f) => typeof f === 'string' && /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/.test(f));
+  if (Array.isArray(flags))
+    return flags.some((f) => typeof f === 'string' && /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/.test(f));
   return undefined;
 }
 
 export const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9,
-  SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGCHLD: 17, SIGCONT: 18,
-  SIGSTOP: 19, SIGTSTP: 20, SIGSYS: 31,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGSYS: 31,
 };
 export function signalNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
@@ -184,9 +202,13 @@ const DEPLOYMENT_POD = new RegExp(`^(.+)-${SAFE}{6,10}-${SAFE}{5}$`);
  * Deployment's pod (the ReplicaSet hash confirmed by a pod-template-hash label when there is
  * one). Anything else is left unknown rather than guessed.
  */
-export function inferWorkload(podName: string, labels?: Record<string, string>): { kind: string; name: string } | undefined {
+export function inferWorkload(
+  podName: string,
+  labels?: Record<string, string>,
+): { kind: string; name: string } | undefined {
   const hash = labels?.['pod-template-hash'];
-  if (hash && podName.includes(`-${hash}-`)) return { kind: 'Deployment', name: podName.slice(0, podName.lastIndexOf(`-${hash}-`)) };
+  if (hash && podName.includes(`-${hash}-`))
+    return { kind: 'Deployment', name: podName.slice(0, podName.lastIndexOf(`-${hash}-`)) };
   const m = DEPLOYMENT_POD.exec(podName);
   return m ? { kind: 'Deployment', name: m[1]! } : undefined;
 }
@@ -237,7 +259,10 @@ export class InventoryCollector {
   }
 
   /** Records the pod of an event (mutates ev.pod to carry the inferred workload). */
-  addEvent(ev: LanternEvent, extra?: { labels?: Record<string, string>; uid?: string; ip?: string; hostIp?: string }): void {
+  addEvent(
+    ev: LanternEvent,
+    extra?: { labels?: Record<string, string>; uid?: string; ip?: string; hostIp?: string },
+  ): void {
     this.nodes.add(ev.node);
     const p = ev.pod;
     if (!p) return;
@@ -247,7 +272,10 @@ export class InventoryCollector {
     if (!acc) {
       const workload = p.workload ?? inferWorkload(p.name, extra?.labels);
       const uid = p.uid ?? extra?.uid ?? `imported:${key}`;
-      acc = { pod: { uid, name: p.name, namespace: p.namespace, node: ev.node, containers: [] }, containers: new Map() };
+      acc = {
+        pod: { uid, name: p.name, namespace: p.namespace, node: ev.node, containers: [] },
+        containers: new Map(),
+      };
       if (workload) acc.pod.workload = workload;
       if (extra?.labels) acc.pod.labels = extra.labels;
       this.pods.set(key, acc);

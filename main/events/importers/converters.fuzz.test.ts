@@ -11,10 +11,30 @@ import { CONVERTERS } from './index';
 import { haveData, sourceRecords } from './samples.test-util';
 
 const SAMPLES: Record<string, string[]> = {
-  tetragon: ['tetragon/testdata_events.json', 'tetragon/docs-md/use-cases__filename-access__block6.json', 'tetragon/docs-md/use-cases__linux-process-credentials__monitor-changes-at-kernel__block5.json', 'tetragon/docs-md/use-cases__host-system-changes__linux-kernel-modules__block3.json'],
-  ig: ['inspektor-gadget/trace_tcp_ig_json.jsonl', 'inspektor-gadget/trace_open_image_ig_jsonpretty.json', 'inspektor-gadget/trace_dns_example.concat.json', 'inspektor-gadget/trace_network_builtin_withfilter_example.json'],
-  falco: ['falco/website/blog__falcosidekick-response-engine-part-2-openfass.jsonl', 'falco/website/blog__falco-plugin-k8saudit-eks.jsonl', 'falco/website/blog__extend-falco-outputs-with-falcosidekick.json'],
-  tracee: ['tracee/v0.14.0/getting-started__kubernetes-quickstart.json', 'tracee/main/docs__outputs__event-structure.v1beta1.json', 'tracee/main/docs__detectors__quickstart.json', 'tracee/v0.22.0/docs__events__builtin__network__net_packet_dns.jsonl', 'tracee/v0.14.0/pkg__signatures__benchmark__README.json'],
+  tetragon: [
+    'tetragon/testdata_events.json',
+    'tetragon/docs-md/use-cases__filename-access__block6.json',
+    'tetragon/docs-md/use-cases__linux-process-credentials__monitor-changes-at-kernel__block5.json',
+    'tetragon/docs-md/use-cases__host-system-changes__linux-kernel-modules__block3.json',
+  ],
+  ig: [
+    'inspektor-gadget/trace_tcp_ig_json.jsonl',
+    'inspektor-gadget/trace_open_image_ig_jsonpretty.json',
+    'inspektor-gadget/trace_dns_example.concat.json',
+    'inspektor-gadget/trace_network_builtin_withfilter_example.json',
+  ],
+  falco: [
+    'falco/website/blog__falcosidekick-response-engine-part-2-openfass.jsonl',
+    'falco/website/blog__falco-plugin-k8saudit-eks.jsonl',
+    'falco/website/blog__extend-falco-outputs-with-falcosidekick.json',
+  ],
+  tracee: [
+    'tracee/v0.14.0/getting-started__kubernetes-quickstart.json',
+    'tracee/main/docs__outputs__event-structure.v1beta1.json',
+    'tracee/main/docs__detectors__quickstart.json',
+    'tracee/v0.22.0/docs__events__builtin__network__net_packet_dns.jsonl',
+    'tracee/v0.14.0/pkg__signatures__benchmark__README.json',
+  ],
 };
 
 type Json = unknown;
@@ -50,7 +70,17 @@ describe.skipIf(!haveData)('converters on mutated records (4 × 1,000 inputs)', 
       fc.assert(
         fc.property(
           fc.nat(),
-          fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constant<typeof DELETE>(DELETE), fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('', '<NA>', -1, 1e300, 'containerd://', '::', '/', 'AAAA'))), { minLength: 1, maxLength: 5 }),
+          fc.array(
+            fc.tuple(
+              fc.nat(),
+              fc.oneof(
+                fc.constant<typeof DELETE>(DELETE),
+                fc.jsonValue({ maxDepth: 2 }),
+                fc.constantFrom('', '<NA>', -1, 1e300, 'containerd://', '::', '/', 'AAAA'),
+              ),
+            ),
+            { minLength: 1, maxLength: 5 },
+          ),
           (pick, muts) => {
             let rec: Json = records[pick % records.length];
             for (const [at, value] of muts) {

@@ -23,7 +23,15 @@ const FILES = [
   'falco/website/docs__concepts__outputs__channels.concat.json',
 ];
 
-type Alert = { rule: string; hostname?: string; priority?: string; output: string; tags?: string[]; time: string; output_fields: Record<string, unknown> };
+type Alert = {
+  rule: string;
+  hostname?: string;
+  priority?: string;
+  output: string;
+  tags?: string[];
+  time: string;
+  output_fields: Record<string, unknown>;
+};
 
 /** The behaviour the documented rules (falco.ts header) derive from an alert's output fields. */
 function expectedBehaviour(a: Alert): string | undefined {
@@ -67,7 +75,8 @@ describe.skipIf(!haveData)('Falco importer on every Falco alert sample', () => {
           if (pod) expect(ev.pod).toMatchObject({ name: pod, namespace: f['k8s.ns.name'] });
           else expect(ev.pod).toBeUndefined();
           if (f['container.id']) expect(ev.container?.id).toBe(f['container.id']);
-          if (f['proc.cmdline']) expect(ev.proc?.args?.join(' ')).toBe((f['proc.cmdline'] as string).split(' ').filter(Boolean).join(' '));
+          if (f['proc.cmdline'])
+            expect(ev.proc?.args?.join(' ')).toBe((f['proc.cmdline'] as string).split(' ').filter(Boolean).join(' '));
           else expect(ev.proc).toBeUndefined();
           // The alert time, to the precision a float of epoch ns holds (evt.time agrees).
           const evt = (f['evt.time'] ?? f['evt.time.iso8601']) as number;
@@ -85,19 +94,36 @@ describe.skipIf(!haveData)('Falco importer on every Falco alert sample', () => {
     expect(shell[0]).toMatchObject({
       kind: 'exec',
       container: { id: '788861c3cf83' },
-      pod: { name: 'alpine-deployment-77789455d6-m7flp', namespace: 'default', image: 'alpine', workload: { kind: 'Deployment', name: 'alpine-deployment' } },
+      pod: {
+        name: 'alpine-deployment-77789455d6-m7flp',
+        namespace: 'default',
+        image: 'alpine',
+        workload: { kind: 'Deployment', name: 'alpine-deployment' },
+      },
       proc: { comm: 'sh', args: ['sh', '-c', 'uptime'], start: 0 },
     });
     expect(shell[0]!.proc!.pid).toBeLessThan(0); // Falco printed no pid: a stable stand-in
     expect(shell[1]!.proc!.pid).toBe(shell[0]!.proc!.pid);
     const api = await ev('blog__falcosidekick-response-engine-part-2-openfass.jsonl');
-    expect(api[2]).toMatchObject({ kind: 'connect', net: { saddr: '172.17.0.9', sport: 43812, daddr: '10.96.0.1', dport: 443, proto: 'tcp', family: 4 }, pod: { name: 'falco-pod-delete-7dc9f5fbb8-gbfk7', namespace: 'openfaas-fn', image: 'devopps/falco-pod-delete:latest' } });
+    expect(api[2]).toMatchObject({
+      kind: 'connect',
+      net: { saddr: '172.17.0.9', sport: 43812, daddr: '10.96.0.1', dport: 443, proto: 'tcp', family: 4 },
+      pod: {
+        name: 'falco-pod-delete-7dc9f5fbb8-gbfk7',
+        namespace: 'openfaas-fn',
+        image: 'devopps/falco-pod-delete:latest',
+      },
+    });
     const fake = await ev('blog__extend-falco-outputs-with-falcosidekick.json');
     expect(fake[0]).toMatchObject({ kind: 'open', file: { path: '/bin/hack' }, node: 'unknown' });
     // malformed top-level time ("...Z+2"): the RFC 3339 part is used
     expect(Math.abs(fake[0]!.time - (Date.parse('2021-04-13T20:58:00Z') * 1e6 + 746609046))).toBeLessThanOrEqual(256);
     const audit = await ev('blog__falco-plugin-k8saudit-eks.jsonl');
-    expect(audit[1]).toMatchObject({ kind: 'alert', node: 'falco-k8saudit-eks-96d7f6f99-vwjgc', alert: { rule: 'Attach/Exec Pod', priority: 'Notice', tags: ['k8s'] } });
+    expect(audit[1]).toMatchObject({
+      kind: 'alert',
+      node: 'falco-k8saudit-eks-96d7f6f99-vwjgc',
+      alert: { rule: 'Attach/Exec Pod', priority: 'Notice', tags: ['k8s'] },
+    });
     expect(audit[1]!.proc).toBeUndefined();
   });
 });

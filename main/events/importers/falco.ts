@@ -53,7 +53,11 @@ export const falco: Converter = {
     if (!rule) return { skip: 'Falco alert without a rule' };
     const f = obj(o.output_fields) ?? {};
     // The top-level time is RFC 3339; evt.time is epoch ns (µs in some sidekick test payloads).
-    const time = anyTimeNs(o.time, ctx) ?? anyTimeNs(field(f, 'evt.time'), ctx) ?? anyTimeNs(field(f, 'evt.time.iso8601'), ctx) ?? orderTime(ctx);
+    const time =
+      anyTimeNs(o.time, ctx) ??
+      anyTimeNs(field(f, 'evt.time'), ctx) ??
+      anyTimeNs(field(f, 'evt.time.iso8601'), ctx) ??
+      orderTime(ctx);
     const node = str(o.hostname) ?? ctx.defaultNode;
     const tags = Array.isArray(o.tags) ? o.tags.filter((t): t is string => typeof t === 'string') : undefined;
     const alert: LanternEvent = {
@@ -117,7 +121,9 @@ export const falco: Converter = {
       behaviour.file = compact({ path: fd, write: etype === 'creat' ? true : undefined });
       return [behaviour, alert];
     }
-    const spawned = etype ? /^execve(at)?$/.test(etype) : !fd && SPAWN_RULE.test(rule) && (tags === undefined || !tags.includes('filesystem'));
+    const spawned = etype
+      ? /^execve(at)?$/.test(etype)
+      : !fd && SPAWN_RULE.test(rule) && (tags === undefined || !tags.includes('filesystem'));
     if (spawned) {
       behaviour.kind = 'exec';
       return [behaviour, alert];

@@ -47,15 +47,24 @@ function unwrap(o: Obj): Obj {
 
 function gadgetOf(o: Obj): Gadget | undefined {
   if (typeof o.pktType === 'string' && isObj(o.dst)) return 'network';
-  if (isObj(o.src) && isObj(o.dst) && (o.type === 'connect' || o.type === 'accept' || o.type === 'close' || num(obj(o.dst)?.port) !== undefined)) return 'tcp';
+  if (
+    isObj(o.src) &&
+    isObj(o.dst) &&
+    (o.type === 'connect' || o.type === 'accept' || o.type === 'close' || num(obj(o.dst)?.port) !== undefined)
+  )
+    return 'tcp';
   if ('qr' in o && ('qtype' in o || 'name' in o)) return 'dns';
-  if (typeof o.fname === 'string' || (typeof o.path === 'string' && ('flags' in o || 'err' in o || 'fd' in o))) return 'open';
-  if ('args' in o && ('exepath' in o || 'ppid' in o || 'pcomm' in o || 'args_count' in o || isObj(o.proc))) return 'exec';
+  if (typeof o.fname === 'string' || (typeof o.path === 'string' && ('flags' in o || 'err' in o || 'fd' in o)))
+    return 'open';
+  if ('args' in o && ('exepath' in o || 'ppid' in o || 'pcomm' in o || 'args_count' in o || isObj(o.proc)))
+    return 'exec';
   return undefined;
 }
 
 function looksLikeIg(o: Obj): boolean {
-  return isObj(o.k8s) || isObj(o.runtime) || isObj(o.proc) || 'mntns_id' in o || 'mountnsid' in o || 'timestamp_raw' in o;
+  return (
+    isObj(o.k8s) || isObj(o.runtime) || isObj(o.proc) || 'mntns_id' in o || 'mountnsid' in o || 'timestamp_raw' in o
+  );
 }
 
 function baseEvent(o: Obj, ctx: ConvertContext): LanternEvent | { skip: string } {
@@ -68,7 +77,10 @@ function baseEvent(o: Obj, ctx: ConvertContext): LanternEvent | { skip: string }
   const creds = obj(proc?.creds);
   const comm = str(proc?.comm) ?? str(o.comm) ?? str(o.task) ?? '';
   const exe = str(o.exepath);
-  const time = num(o.timestamp_raw) !== undefined ? anyTimeNs(o.timestamp_raw, ctx)! : (anyTimeNs(o.timestamp, ctx) ?? orderTime(ctx));
+  const time =
+    num(o.timestamp_raw) !== undefined
+      ? anyTimeNs(o.timestamp_raw, ctx)!
+      : (anyTimeNs(o.timestamp, ctx) ?? orderTime(ctx));
   const ev: LanternEvent = {
     kind: 'exec',
     time,
@@ -111,7 +123,10 @@ function hexAddr(h: unknown): string | undefined {
   const s = str(h);
   if (!s || !/^[0-9a-f]{32}$/i.test(s) || /^0+$/.test(s)) return undefined;
   if (/^0{20}ffff/i.test(s)) return [0, 1, 2, 3].map((i) => parseInt(s.slice(24 + i * 2, 26 + i * 2), 16)).join('.');
-  return s.match(/.{4}/g)!.join(':').replace(/\b0{1,3}/g, '');
+  return s
+    .match(/.{4}/g)!
+    .join(':')
+    .replace(/\b0{1,3}/g, '');
 }
 
 export const ig: Converter = {
@@ -127,13 +142,22 @@ export const ig: Converter = {
   convert(raw, ctx): Converted {
     const o = unwrap(raw);
     const g = gadgetOf(o);
-    if (!g) return { skip: raw !== o ? `IG ${String(raw.gadget)} records are not imported` : 'not a recognised Inspektor Gadget record' };
+    if (!g)
+      return {
+        skip:
+          raw !== o ? `IG ${String(raw.gadget)} records are not imported` : 'not a recognised Inspektor Gadget record',
+      };
     const ev = baseEvent(o, ctx);
     if (!('kind' in ev)) return ev;
     const ret = errno(o);
     switch (g) {
       case 'exec': {
-        const args = typeof o.args === 'string' ? o.args.split(' ').filter((a) => a !== '') : Array.isArray(o.args) ? o.args.filter((a): a is string => typeof a === 'string') : undefined;
+        const args =
+          typeof o.args === 'string'
+            ? o.args.split(' ').filter((a) => a !== '')
+            : Array.isArray(o.args)
+              ? o.args.filter((a): a is string => typeof a === 'string')
+              : undefined;
         ev.kind = 'exec';
         if (args?.length) ev.proc!.args = args;
         if (!ev.proc!.exe && str(o.file)) ev.proc!.exe = str(o.file);
@@ -144,7 +168,11 @@ export const ig: Converter = {
         const path = str(o.fpath) ?? str(o.fname) ?? str(o.path);
         if (!path) return { skip: 'open record without a path' };
         ev.kind = 'open';
-        ev.file = compact({ path, flags: num(o.flags_raw) ?? (typeof o.flags === 'number' ? o.flags : undefined), write: flagsWrite(o.flags_raw ?? o.flags) });
+        ev.file = compact({
+          path,
+          flags: num(o.flags_raw) ?? (typeof o.flags === 'number' ? o.flags : undefined),
+          write: flagsWrite(o.flags_raw ?? o.flags),
+        });
         if (ret !== undefined) ev.ret = ret;
         else if (num(o.fd) !== undefined) ev.ret = num(o.fd);
         return [ev];
@@ -161,7 +189,14 @@ export const ig: Converter = {
         ev.kind = type === 'accept' ? 'accept' : 'connect';
         // Lantern's accept: s* is the local (listening) side, d* the remote peer. IG's accept
         // record has src = the local socket, dst = the peer as well.
-        ev.net = { proto: num(dst.proto) === 17 ? 'udp' : 'tcp', family, saddr, sport: num(src.port) ?? 0, daddr, dport: num(dst.port) ?? 0 };
+        ev.net = {
+          proto: num(dst.proto) === 17 ? 'udp' : 'tcp',
+          family,
+          saddr,
+          sport: num(src.port) ?? 0,
+          daddr,
+          dport: num(dst.port) ?? 0,
+        };
         if (ret !== undefined) ev.ret = ret;
         return [ev];
       }
@@ -169,13 +204,19 @@ export const ig: Converter = {
         const qr = o.qr;
         const isResponse = qr === 1 || qr === 'R';
         if (isResponse) {
-          const ans = hexAddr(o.anaddr) ?? (Array.isArray(o.addresses) ? o.addresses.filter((a) => typeof a === 'string').join(',') : undefined);
+          const ans =
+            hexAddr(o.anaddr) ??
+            (Array.isArray(o.addresses) ? o.addresses.filter((a) => typeof a === 'string').join(',') : undefined);
           return { skip: `DNS response${ans ? ` (${str(o.name) ?? ''} → ${ans})` : ''}: the query is imported` };
         }
         const name = str(o.name);
         ev.kind = 'dns';
         const dst = obj(o.dst);
-        ev.dns = compact({ query: name ? name.replace(/\.$/, '') : undefined, server: str(o.nameserver) ?? str(dst?.addr) ?? '', serverPort: num(dst?.port) ?? 53 });
+        ev.dns = compact({
+          query: name ? name.replace(/\.$/, '') : undefined,
+          server: str(o.nameserver) ?? str(dst?.addr) ?? '',
+          serverPort: num(dst?.port) ?? 53,
+        });
         return [ev];
       }
       case 'network': {
@@ -210,7 +251,8 @@ export function igPodExtra(raw: Obj): { labels?: Record<string, string>; ip?: st
     const m: Record<string, string> = {};
     for (const kv of l.split(',')) {
       const i = kv.indexOf('=');
-      if (i > 0 && !['__proto__', 'constructor', 'prototype'].includes(kv.slice(0, i))) m[kv.slice(0, i)] = kv.slice(i + 1);
+      if (i > 0 && !['__proto__', 'constructor', 'prototype'].includes(kv.slice(0, i)))
+        m[kv.slice(0, i)] = kv.slice(i + 1);
     }
     out.labels = m;
   } else if (isObj(l)) {
@@ -237,7 +279,10 @@ export function isColumnTable(firstLine: string): boolean {
  */
 export function parseColumns(text: string): { records: Obj[]; skipped: { line: number; reason: string }[] } {
   const lines = text.split(/\r?\n/);
-  const cols = (lines[0] ?? '').trim().split(/\s+/).map((c) => c.replace(/…$/, ''));
+  const cols = (lines[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .map((c) => c.replace(/…$/, ''));
   const argsAt = cols.indexOf('ARGS');
   const before = argsAt >= 0 ? cols.slice(0, argsAt) : cols;
   const after = argsAt >= 0 ? cols.slice(argsAt + 1).filter((c) => c !== 'ERR') : [];
@@ -248,7 +293,10 @@ export function parseColumns(text: string): { records: Obj[]; skipped: { line: n
     if (!line.trim()) continue;
     const tok = line.trim().split(/\s+/);
     if (tok.length < before.length + after.length) {
-      skipped.push({ line: i + 1, reason: `column row with ${tok.length} fields, expected at least ${before.length + after.length}` });
+      skipped.push({
+        line: i + 1,
+        reason: `column row with ${tok.length} fields, expected at least ${before.length + after.length}`,
+      });
       continue;
     }
     const v = new Map<string, string>();
@@ -265,8 +313,19 @@ export function parseColumns(text: string): { records: Obj[]; skipped: { line: n
     if (truncated) args = args.slice(0, -1);
     const user = get('USER');
     records.push({
-      k8s: { node: get('K8S.NODE') || get('NODE'), namespace: get('K8S.NAMESPACE') || get('NAMESPACE'), podName: get('K8S.PODNAME') || get('POD'), containerName: get('K8S.CONTAINERNAME') || get('CONTAINER') },
-      proc: { comm: get('COMM'), pid, tid: Number(get('TID')) || pid, parent: { comm: get('PCOMM'), pid: Number(get('PPID')) || undefined }, creds: user === 'root' ? { uid: 0 } : /^uid:\d+$/.test(user) ? { uid: Number(user.slice(4)) } : {} },
+      k8s: {
+        node: get('K8S.NODE') || get('NODE'),
+        namespace: get('K8S.NAMESPACE') || get('NAMESPACE'),
+        podName: get('K8S.PODNAME') || get('POD'),
+        containerName: get('K8S.CONTAINERNAME') || get('CONTAINER'),
+      },
+      proc: {
+        comm: get('COMM'),
+        pid,
+        tid: Number(get('TID')) || pid,
+        parent: { comm: get('PCOMM'), pid: Number(get('PPID')) || undefined },
+        creds: user === 'root' ? { uid: 0 } : /^uid:\d+$/.test(user) ? { uid: Number(user.slice(4)) } : {},
+      },
       args,
       args_truncated: truncated,
       exepath: args.startsWith('/') ? args.split(' ')[0] : undefined,
@@ -281,4 +340,3 @@ export function convertColumnRecord(r: Obj, ctx: ConvertContext): Converted {
   if (Array.isArray(out)) for (const ev of out) if (r.args_truncated === true && ev.proc) ev.proc.argsTruncated = true;
   return out;
 }
-

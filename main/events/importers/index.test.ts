@@ -56,20 +56,36 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
     const back = await readCapture(out);
     expect(back.warnings).toEqual([]);
     expect(back.events).toEqual(JSON.parse(JSON.stringify(mem.events)));
-    expect(back.header).toMatchObject({ lantern: 'capture', version: 1, source: 'tetragon', probes: ['tetragon:exec'], nodes: [{ name: 'my-node' }] });
-    expect(back.header.inventory!.pods.map((p) => p.name).sort()).toEqual(['deathstar-6f87496b94-gjf74', 'deathstar-6f87496b94-qdlh8', 'tiefighter']);
+    expect(back.header).toMatchObject({
+      lantern: 'capture',
+      version: 1,
+      source: 'tetragon',
+      probes: ['tetragon:exec'],
+      nodes: [{ name: 'my-node' }],
+    });
+    expect(back.header.inventory!.pods.map((p) => p.name).sort()).toEqual([
+      'deathstar-6f87496b94-gjf74',
+      'deathstar-6f87496b94-qdlh8',
+      'tiefighter',
+    ]);
     expect(back.trailer).toMatchObject({ events: 3, counts: { exec: 3 }, status: 'complete', skipped: 0 });
     expect(res).toMatchObject({ tool: 'tetragon', records: 3, events: 3, skipped: 0 });
     // The graph joins the imported pods: namespace → workload → pod → container → process.
     const g = (await loadCapture(out)).builder.graph;
     expect(g.hasNode(keys.pod('default', 'tiefighter'))).toBe(true);
     expect(g.hasNode(keys.workload('default', 'Deployment', 'deathstar'))).toBe(true);
-    expect(g.hasNode(keys.process(keys.container('default', 'tiefighter', 'spaceship'), '/usr/bin/netserver'))).toBe(true);
+    expect(g.hasNode(keys.process(keys.container('default', 'tiefighter', 'spaceship'), '/usr/bin/netserver'))).toBe(
+      true,
+    );
   });
 
-  it('every tool\'s import loads into the graph with its pods joined', async () => {
+  it("every tool's import loads into the graph with its pods joined", async () => {
     const cases: [string, string, string][] = [
-      ['falco/website/blog__falcosidekick-response-engine-part-2-openfass.jsonl', 'openfaas-fn', 'falco-pod-delete-7dc9f5fbb8-gbfk7'],
+      [
+        'falco/website/blog__falcosidekick-response-engine-part-2-openfass.jsonl',
+        'openfaas-fn',
+        'falco-pod-delete-7dc9f5fbb8-gbfk7',
+      ],
       ['inspektor-gadget/trace_tcp_kubectl_gadget_json.jsonl', 'default', 'mypod2'],
       ['tracee/v0.14.0/getting-started__kubernetes-quickstart.json', 'tracee-system', 'tracee-wk8wh'],
       ['tetragon/docs-md/use-cases__filename-access__block6.json', 'default', 'file-access'],
@@ -81,11 +97,15 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
       expect(g.hasNode(keys.pod(ns, pod)), file).toBe(true);
       expect(g.hasNode(keys.namespace(ns)), file).toBe(true);
     }
-    const api = (await loadCapture(await (async () => {
-      const out = tmp('api.lantern');
-      await importFile(sample(cases[0]![0]), out);
-      return out;
-    })())).builder.graph;
+    const api = (
+      await loadCapture(
+        await (async () => {
+          const out = tmp('api.lantern');
+          await importFile(sample(cases[0]![0]), out);
+          return out;
+        })(),
+      )
+    ).builder.graph;
     expect(api.hasNode(keys.endpoint('10.96.0.1', 443))).toBe(true);
   });
 
@@ -105,8 +125,20 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
   });
 
   it('hostile records are skipped with reasons; the capture stays readable', async () => {
-    const good = JSON.stringify({ comm: 'cat', pid: 1, fname: '/etc/x', k8s: { node: 'n', namespace: 'a', podName: 'p', podLabels: 'constructor=1,app=x' }, runtime: { containerId: 'ab'.repeat(32) } });
-    const text = [good, '{"comm":"x","pid":2,"fname":"/y","__proto__":{"polluted":1}}', 'not json at all', '{"comm":"x","pid":"2","fname":3}', good].join('\n');
+    const good = JSON.stringify({
+      comm: 'cat',
+      pid: 1,
+      fname: '/etc/x',
+      k8s: { node: 'n', namespace: 'a', podName: 'p', podLabels: 'constructor=1,app=x' },
+      runtime: { containerId: 'ab'.repeat(32) },
+    });
+    const text = [
+      good,
+      '{"comm":"x","pid":2,"fname":"/y","__proto__":{"polluted":1}}',
+      'not json at all',
+      '{"comm":"x","pid":"2","fname":3}',
+      good,
+    ].join('\n');
     const path = tmp('ig.jsonl');
     await writeFile(path, text);
     const out = tmp('ig.lantern');
@@ -124,7 +156,11 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
 
   it('refuses clearly: nothing convertible (no output left behind), unknown format, missing file', async () => {
     const out = tmp('none.lantern');
-    await expect(importFile(sample('tracee/v0.22.0/docs__events__builtin__network__net_packet_icmp.jsonl'), out)).rejects.toThrow(/nothing to import .* 6 records, none convertible \(6× net_packet_icmp: a packet, not a connection\)/);
+    await expect(
+      importFile(sample('tracee/v0.22.0/docs__events__builtin__network__net_packet_icmp.jsonl'), out),
+    ).rejects.toThrow(
+      /nothing to import .* 6 records, none convertible \(6× net_packet_icmp: a packet, not a connection\)/,
+    );
     await expect(stat(out)).rejects.toThrow();
     const junk = tmp('junk.txt');
     await writeFile(junk, 'hello\nworld\n');
@@ -141,7 +177,9 @@ describe.skipIf(!haveData)('import: detection, capture output, CLI', () => {
     const cli = fileURLToPath(new URL('../../cli/lantern.mjs', import.meta.url));
     const run = async (...args: string[]) => {
       try {
-        const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'import', ...args], { timeout: 200_000 });
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'import', ...args], {
+          timeout: 200_000,
+        });
         return { code: 0, stdout, stderr };
       } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string };

@@ -25,7 +25,15 @@ import type { CaptureHeader, CaptureTrailer } from '../../common/capture';
 import { CAPTURE_VERSION } from '../../common/capture';
 import type { EventKind, LanternEvent } from '../../common/events';
 import { CaptureWriter, checkEvent } from '../capture-file';
-import { InventoryCollector, IMPORT_TOOLS, isObj, type ConvertContext, type Converter, type ImportTool, type Obj } from './common';
+import {
+  InventoryCollector,
+  IMPORT_TOOLS,
+  isObj,
+  type ConvertContext,
+  type Converter,
+  type ImportTool,
+  type Obj,
+} from './common';
 import { falco } from './falco';
 import { convertColumnRecord, ig, igPodExtra, isColumnTable, parseColumns } from './ig';
 import { jsonValues } from './json-values';
@@ -103,7 +111,10 @@ async function* rawChunks(src: InputSource): AsyncGenerator<Uint8Array> {
     }
   } else head = Buffer.from(src.data.subarray(0, 2));
   const gz = head[0] === 0x1f && head[1] === 0x8b;
-  let stream: Readable = typeof src === 'string' ? createReadStream(src, { highWaterMark: 1 << 20 }) : Readable.from([Buffer.from(src.data)]);
+  let stream: Readable =
+    typeof src === 'string'
+      ? createReadStream(src, { highWaterMark: 1 << 20 })
+      : Readable.from([Buffer.from(src.data)]);
   if (gz) {
     const g = createGunzip();
     stream.on('error', (e) => g.destroy(e));
@@ -149,7 +160,11 @@ async function* records(src: InputSource): AsyncGenerator<Record_> {
   for await (const item of jsonValues(all())) {
     if ('error' in item) yield item;
     else if (isObj(item.value)) yield { value: item.value, line: item.line };
-    else yield { error: Array.isArray(item.value) ? 'a JSON array where an event object was expected' : 'not a JSON object', line: item.line };
+    else
+      yield {
+        error: Array.isArray(item.value) ? 'a JSON array where an event object was expected' : 'not a JSON object',
+        line: item.line,
+      };
   }
 }
 
@@ -176,7 +191,14 @@ interface PassState {
 }
 
 /** Converts every record, handing events (pod refs completed from the inventory) to `sink`. */
-async function convertPass(src: InputSource, tool: ImportTool, opts: ImportOptions, baseTimeNs: number, state: PassState, sink: (ev: LanternEvent) => void | Promise<void>): Promise<void> {
+async function convertPass(
+  src: InputSource,
+  tool: ImportTool,
+  opts: ImportOptions,
+  baseTimeNs: number,
+  state: PassState,
+  sink: (ev: LanternEvent) => void | Promise<void>,
+): Promise<void> {
   const conv = CONVERTERS[tool];
   const ctx: ConvertContext = { defaultNode: opts.defaultNode ?? 'unknown', baseTimeNs, recordIndex: 0 };
   const s = state.summary;
@@ -203,7 +225,8 @@ async function convertPass(src: InputSource, tool: ImportTool, opts: ImportOptio
       skip(r.line, out.skip);
       continue;
     }
-    const extra = tool === 'tetragon' ? { labels: tetragonLabels(r.value) } : tool === 'ig' ? igPodExtra(r.value) : undefined;
+    const extra =
+      tool === 'tetragon' ? { labels: tetragonLabels(r.value) } : tool === 'ig' ? igPodExtra(r.value) : undefined;
     for (const ev of out) {
       const bad = checkEvent(ev);
       if (bad) {
@@ -221,16 +244,30 @@ async function convertPass(src: InputSource, tool: ImportTool, opts: ImportOptio
 }
 
 function emptySummary(tool: ImportTool): ImportSummary {
-  return { tool, records: 0, events: 0, counts: {}, skipped: 0, reasons: [], reasonCounts: {}, warnings: [], header: undefined as unknown as CaptureHeader };
+  return {
+    tool,
+    records: 0,
+    events: 0,
+    counts: {},
+    skipped: 0,
+    reasons: [],
+    reasonCounts: {},
+    warnings: [],
+    header: undefined as unknown as CaptureHeader,
+  };
 }
 
 async function resolveTool(src: InputSource, from: ImportTool | undefined): Promise<ImportTool> {
   if (from) {
-    if (!IMPORT_TOOLS.includes(from)) throw new ImportError(`unknown tool "${String(from)}" (known: ${IMPORT_TOOLS.join(', ')})`);
+    if (!IMPORT_TOOLS.includes(from))
+      throw new ImportError(`unknown tool "${String(from)}" (known: ${IMPORT_TOOLS.join(', ')})`);
     return from;
   }
   const d = await detectTool(src);
-  if (!d) throw new ImportError(`cannot tell which tool wrote ${inputName(src)}: no Tetragon, Inspektor Gadget, Falco or Tracee records found (use --from to say)`);
+  if (!d)
+    throw new ImportError(
+      `cannot tell which tool wrote ${inputName(src)}: no Tetragon, Inspektor Gadget, Falco or Tracee records found (use --from to say)`,
+    );
   return d.tool;
 }
 
@@ -249,10 +286,18 @@ function makeHeader(tool: ImportTool, state: PassState, now: Date): CaptureHeade
 }
 
 /** Converts the input into memory (for tests and previews). */
-export async function importToMemory(src: InputSource, opts: ImportOptions = {}): Promise<{ summary: ImportSummary; events: LanternEvent[] }> {
+export async function importToMemory(
+  src: InputSource,
+  opts: ImportOptions = {},
+): Promise<{ summary: ImportSummary; events: LanternEvent[] }> {
   const tool = await resolveTool(src, opts.from);
   const base = opts.baseTimeNs ?? Date.now() * 1e6;
-  const state: PassState = { summary: emptySummary(tool), collector: new InventoryCollector(), ordered: true, lastTime: -Infinity };
+  const state: PassState = {
+    summary: emptySummary(tool),
+    collector: new InventoryCollector(),
+    ordered: true,
+    lastTime: -Infinity,
+  };
   const list: LanternEvent[] = [];
   await convertPass(src, tool, opts, base, state, (ev) => void list.push(ev));
   // Pod refs of early events get workloads learnt later: a second sweep completes them.
@@ -263,13 +308,23 @@ export async function importToMemory(src: InputSource, opts: ImportOptions = {})
 }
 
 /** Converts the input and writes a Lantern capture at `out`. Throws ImportError when nothing can be imported. */
-export async function importFile(src: InputSource, out: string, opts: ImportOptions = {}): Promise<ImportSummary & { trailer: CaptureTrailer }> {
+export async function importFile(
+  src: InputSource,
+  out: string,
+  opts: ImportOptions = {},
+): Promise<ImportSummary & { trailer: CaptureTrailer }> {
   // The input is read twice: writing over it would destroy it between the passes.
-  if (typeof src === 'string' && (await sameFile(src, out))) throw new ImportError(`--out ${out} is the input file itself`);
+  if (typeof src === 'string' && (await sameFile(src, out)))
+    throw new ImportError(`--out ${out} is the input file itself`);
   const tool = await resolveTool(src, opts.from);
   const base = opts.baseTimeNs ?? Date.now() * 1e6;
   const now = opts.now ?? new Date();
-  const pass1: PassState = { summary: emptySummary(tool), collector: new InventoryCollector(), ordered: true, lastTime: -Infinity };
+  const pass1: PassState = {
+    summary: emptySummary(tool),
+    collector: new InventoryCollector(),
+    ordered: true,
+    lastTime: -Infinity,
+  };
   await convertPass(src, tool, opts, base, pass1, () => undefined);
   if (pass1.summary.events === 0) {
     const why = Object.entries(pass1.summary.reasonCounts)
@@ -277,10 +332,17 @@ export async function importFile(src: InputSource, out: string, opts: ImportOpti
       .slice(0, 3)
       .map(([r, n]) => `${n}× ${r}`)
       .join('; ');
-    throw new ImportError(`nothing to import from ${inputName(src)} as ${tool}: ${pass1.summary.records} records, none convertible${why ? ` (${why})` : ''}`);
+    throw new ImportError(
+      `nothing to import from ${inputName(src)} as ${tool}: ${pass1.summary.records} records, none convertible${why ? ` (${why})` : ''}`,
+    );
   }
   const header = makeHeader(tool, pass1, now);
-  const pass2: PassState = { summary: emptySummary(tool), collector: pass1.collector, ordered: true, lastTime: -Infinity };
+  const pass2: PassState = {
+    summary: emptySummary(tool),
+    collector: pass1.collector,
+    ordered: true,
+    lastTime: -Infinity,
+  };
   const sortAll = !pass1.ordered && pass1.summary.events <= MAX_SORT;
   const w = await CaptureWriter.create(out, header);
   try {
@@ -294,7 +356,9 @@ export async function importFile(src: InputSource, out: string, opts: ImportOpti
       for (const ev of held) if (!w.write(ev)) await w.drain();
       pass2.summary.warnings.push('the input was not in time order: events were sorted by time');
     } else if (!pass1.ordered) {
-      pass2.summary.warnings.push(`the input is not in time order and too large to sort (${pass1.summary.events} events): written in input order`);
+      pass2.summary.warnings.push(
+        `the input is not in time order and too large to sort (${pass1.summary.events} events): written in input order`,
+      );
     }
     const trailer = await w.close({ status: 'complete', skipped: pass2.summary.skipped });
     pass2.summary.header = header;

@@ -11,7 +11,8 @@ async function split(input: string | Uint8Array, chunkSize = 1 << 20, opts = {})
   for await (const it of jsonValues(chunks(), opts)) out.push(it);
   return out;
 }
-const values = (items: JsonItem[]) => items.filter((i): i is { value: unknown; line: number } => 'value' in i).map((i) => i.value);
+const values = (items: JsonItem[]) =>
+  items.filter((i): i is { value: unknown; line: number } => 'value' in i).map((i) => i.value);
 const errors = (items: JsonItem[]) => items.filter((i): i is { error: string; line: number } => 'error' in i);
 
 describe('jsonValues', () => {
@@ -38,7 +39,9 @@ describe('jsonValues', () => {
   });
 
   it('reports a value cut off at the end, invalid JSON inside braces, and forbidden keys', async () => {
-    expect(errors(await split('{"a":1}\n{"b": [1, 2'))).toEqual([{ error: 'the input ends inside a JSON value (file cut off?)', line: 2 }]);
+    expect(errors(await split('{"a":1}\n{"b": [1, 2'))).toEqual([
+      { error: 'the input ends inside a JSON value (file cut off?)', line: 2 },
+    ]);
     expect(errors(await split('{"a": nope}'))[0]?.error).toMatch(/not valid JSON/);
     expect(errors(await split('{"__proto__": {"x": 1}}'))[0]?.error).toMatch(/forbidden key "__proto__"/);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
@@ -53,10 +56,14 @@ describe('jsonValues', () => {
 
   it('never throws on arbitrary input (2,000 generated inputs)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.json(), fc.uint8Array({ maxLength: 200 })), fc.integer({ min: 1, max: 16 }), async (input, size) => {
-        const items = await split(typeof input === 'string' ? input : input, size);
-        for (const it of items) expect(typeof it.line).toBe('number');
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string(), fc.json(), fc.uint8Array({ maxLength: 200 })),
+        fc.integer({ min: 1, max: 16 }),
+        async (input, size) => {
+          const items = await split(typeof input === 'string' ? input : input, size);
+          for (const it of items) expect(typeof it.line).toBe('number');
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

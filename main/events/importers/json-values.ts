@@ -29,7 +29,10 @@ const enum St {
   Scalar, // a bare top-level scalar (number, true, null): skipped up to a delimiter
 }
 
-export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, opts: SplitOptions = {}): AsyncGenerator<JsonItem> {
+export async function* jsonValues(
+  chunks: AsyncIterable<Uint8Array | string>,
+  opts: SplitOptions = {},
+): AsyncGenerator<JsonItem> {
   const max = opts.maxValueChars ?? DEFAULT_MAX_VALUE;
   const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
   let st = St.Between as St;
@@ -54,7 +57,10 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
         out.push({ value: safeJsonParse(text), line: valueLine });
       } catch (e) {
         const msg = (e as Error).message;
-        out.push({ error: msg.startsWith('forbidden key') ? msg : `not valid JSON (${msg.slice(0, 120)})`, line: valueLine });
+        out.push({
+          error: msg.startsWith('forbidden key') ? msg : `not valid JSON (${msg.slice(0, 120)})`,
+          line: valueLine,
+        });
       }
     }
     parts = [];
@@ -157,7 +163,10 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
         case St.Scalar:
           // Inside a top-level array a scalar element ends at , or ]; elsewhere the line goes.
           if (c === 10 || (topArray && (c === 44 || c === 93))) {
-            out.push({ error: 'not JSON, or a bare value that is not an event object (skipped to the end of the line)', line: garbageLine });
+            out.push({
+              error: 'not JSON, or a bare value that is not an event object (skipped to the end of the line)',
+              line: garbageLine,
+            });
             st = St.Between;
             if (c === 93 && topArray) {
               topArray = false;
@@ -180,7 +189,10 @@ export async function* jsonValues(chunks: AsyncIterable<Uint8Array | string>, op
   } else if (st === St.Garbage) {
     out.push({ error: 'not JSON (skipped text up to the end of the input)', line: garbageLine });
   } else if (st === St.Scalar) {
-    out.push({ error: 'not JSON, or a bare value that is not an event object (skipped to the end of the line)', line: garbageLine });
+    out.push({
+      error: 'not JSON, or a bare value that is not an event object (skipped to the end of the line)',
+      line: garbageLine,
+    });
   }
   if (out.length) yield* out.splice(0);
 }

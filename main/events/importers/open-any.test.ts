@@ -9,9 +9,11 @@ import { haveData, sample } from './samples.test-util';
 const tempDirs = async () => (await readdir(tmpdir())).filter((d) => d.startsWith('lantern-import-')).length;
 
 describe.skipIf(!haveData)('openCaptureOrImport', () => {
-  it('opens another tool\'s export as a capture and removes its temp copy afterwards', async () => {
+  it("opens another tool's export as a capture and removes its temp copy afterwards", async () => {
     const before = await tempDirs();
-    const { reader, imported } = await openCaptureOrImport(sample('falco/website/blog__falcosidekick-response-engine-part-2-openfass.jsonl'));
+    const { reader, imported } = await openCaptureOrImport(
+      sample('falco/website/blog__falcosidekick-response-engine-part-2-openfass.jsonl'),
+    );
     expect(imported).toMatchObject({ tool: 'falco', events: 4 });
     expect(reader.header.source).toBe('falco');
     expect(reader.file).toContain('openfass');

@@ -82,7 +82,11 @@ export async function openCaptureOrImport(path: string, opts: ReadOptions = {}):
   }
 }
 
-export async function openCaptureOrImportBuffer(buf: Uint8Array, name: string, opts: ReadOptions = {}): Promise<OpenedCapture> {
+export async function openCaptureOrImportBuffer(
+  buf: Uint8Array,
+  name: string,
+  opts: ReadOptions = {},
+): Promise<OpenedCapture> {
   try {
     return { reader: await openCaptureBuffer(buf, name, opts) };
   } catch (e) {

@@ -92,9 +92,17 @@ describe.skipIf(!haveData)('Tetragon importer on every Tetragon sample', () => {
         if (typeof o.time === 'string') expect(Math.abs(ev.time - Date.parse(o.time) * 1e6)).toBeLessThan(1e6);
       }
       const inv = summary.header.inventory!;
-      const podNames = new Set(src.map((o) => get(o, `${Object.keys(o).find((k) => k.startsWith('process_'))}.process.pod.name`)).filter(Boolean));
+      const podNames = new Set(
+        src
+          .map((o) => get(o, `${Object.keys(o).find((k) => k.startsWith('process_'))}.process.pod.name`))
+          .filter(Boolean),
+      );
       expect(new Set(inv.pods.map((p) => p.name))).toEqual(podNames);
-      const nss = new Set(src.map((o) => get(o, `${Object.keys(o).find((k) => k.startsWith('process_'))}.process.pod.namespace`)).filter(Boolean));
+      const nss = new Set(
+        src
+          .map((o) => get(o, `${Object.keys(o).find((k) => k.startsWith('process_'))}.process.pod.namespace`))
+          .filter(Boolean),
+      );
       expect(new Set(inv.namespaces.map((n) => n.name))).toEqual(nss);
     });
   }
@@ -105,28 +113,66 @@ describe.skipIf(!haveData)('Tetragon importer on every Tetragon sample', () => {
     expect(events[0]).toMatchObject({
       kind: 'exec',
       node: 'my-node',
-      proc: { pid: 68790, ppid: 68598, uid: 0, comm: 'netserver', exe: '/usr/bin/netserver', args: ['/usr/bin/netserver', '-D'], cwd: '/' },
+      proc: {
+        pid: 68790,
+        ppid: 68598,
+        uid: 0,
+        comm: 'netserver',
+        exe: '/usr/bin/netserver',
+        args: ['/usr/bin/netserver', '-D'],
+        cwd: '/',
+      },
       container: { id: '19a02291e106ce6227b684197be232ea57c4e1a5ab2604a12608c325d701c7f4' },
-      pod: { name: 'tiefighter', namespace: 'default', container: 'spaceship', image: 'docker.io/tgraf/netperf:latest' },
+      pod: {
+        name: 'tiefighter',
+        namespace: 'default',
+        container: 'spaceship',
+        image: 'docker.io/tgraf/netperf:latest',
+      },
     });
     // The first record has no top-level time: the process start time stands in.
     expect(Math.abs(events[0]!.time - (Date.parse('2022-10-18T03:16:18Z') * 1e6 + 273546829))).toBeLessThanOrEqual(256);
     expect(events[1]!.pod?.workload).toEqual({ kind: 'Deployment', name: 'deathstar' });
     const pods = summary.header.inventory!.pods;
-    expect(pods.find((p) => p.name === 'tiefighter')).toMatchObject({ labels: { class: 'tiefighter', org: 'empire' }, containers: [{ name: 'spaceship', id: '19a02291e106ce6227b684197be232ea57c4e1a5ab2604a12608c325d701c7f4', image: 'docker.io/tgraf/netperf:latest' }] });
+    expect(pods.find((p) => p.name === 'tiefighter')).toMatchObject({
+      labels: { class: 'tiefighter', org: 'empire' },
+      containers: [
+        {
+          name: 'spaceship',
+          id: '19a02291e106ce6227b684197be232ea57c4e1a5ab2604a12608c325d701c7f4',
+          image: 'docker.io/tgraf/netperf:latest',
+        },
+      ],
+    });
     expect(pods.find((p) => p.name === 'tiefighter')?.workload).toBeUndefined();
     expect(summary.header.probes).toEqual(['tetragon:exec']);
   });
 
   it('spot checks: kprobe payloads', async () => {
-    const one = async (f: string): Promise<LanternEvent> => (await importToMemory(sample(`tetragon/docs-md/${f}`), { baseTimeNs: 1e18 })).events[0]!;
+    const one = async (f: string): Promise<LanternEvent> =>
+      (await importToMemory(sample(`tetragon/docs-md/${f}`), { baseTimeNs: 1e18 })).events[0]!;
     expect((await one('use-cases__filename-access__block6.json')).file).toEqual({ path: '/etc/passwd', write: true });
-    expect((await one('use-cases__host-system-changes__linux-kernel-modules__block3.json')).module).toEqual({ op: 'init_module', name: 'kernel_module_hello' });
-    expect((await one('use-cases__host-system-changes__linux-kernel-modules__block13.json')).module).toEqual({ op: 'delete_module', name: 'kernel_module_hello' });
-    expect((await one('use-cases__process-lifecycle__namespace-access__block8.json')).ns).toEqual({ op: 'setns', flags: 134217728 });
-    expect((await one('use-cases__linux-process-credentials__monitor-changes-at-kernel__block5.json')).priv).toMatchObject({ op: 'commit_creds', uid: 0 });
+    expect((await one('use-cases__host-system-changes__linux-kernel-modules__block3.json')).module).toEqual({
+      op: 'init_module',
+      name: 'kernel_module_hello',
+    });
+    expect((await one('use-cases__host-system-changes__linux-kernel-modules__block13.json')).module).toEqual({
+      op: 'delete_module',
+      name: 'kernel_module_hello',
+    });
+    expect((await one('use-cases__process-lifecycle__namespace-access__block8.json')).ns).toEqual({
+      op: 'setns',
+      flags: 134217728,
+    });
+    expect(
+      (await one('use-cases__linux-process-credentials__monitor-changes-at-kernel__block5.json')).priv,
+    ).toMatchObject({ op: 'commit_creds', uid: 0 });
     const req = await one('use-cases__host-system-changes__linux-kernel-modules__block9.json');
-    expect(req.alert).toMatchObject({ tool: 'tetragon', rule: 'security_kernel_module_request', output: 'security_kernel_module_request(string=fs-xfs)' });
+    expect(req.alert).toMatchObject({
+      tool: 'tetragon',
+      rule: 'security_kernel_module_request',
+      output: 'security_kernel_module_request(string=fs-xfs)',
+    });
     expect(req.pod).toMatchObject({ name: 'test-pod' });
     const exit = await one('use-cases__process-lifecycle__process-execution__block5.json');
     expect(exit).toMatchObject({ kind: 'exit', exit: { code: 0 }, pod: { name: 'xwing', namespace: 'default' } });

@@ -109,7 +109,9 @@ function baseEvent(o: Obj, E: Obj, ctx: ConvertContext): LanternEvent | { skip: 
         namespace: ns,
         container: str(ctr?.name),
         image: str(obj(ctr?.image)?.name),
-        workload: str(pod.workload) ? { kind: str(pod.workload_kind) ?? 'Workload', name: str(pod.workload)! } : undefined,
+        workload: str(pod.workload)
+          ? { kind: str(pod.workload_kind) ?? 'Workload', name: str(pod.workload)! }
+          : undefined,
       });
     }
   } else {
@@ -130,7 +132,8 @@ export function tetragonLabels(o: Obj): Record<string, string> | undefined {
   return out;
 }
 
-const FILE_FUNCS = /^(security_file_permission|security_file_open|security_mmap_file|fd_install|security_path_truncate|security_inode_|vfs_|__x64_sys_open|__arm64_sys_open|sys_open|do_sys_open|filp_close|security_file_truncate)/;
+const FILE_FUNCS =
+  /^(security_file_permission|security_file_open|security_mmap_file|fd_install|security_path_truncate|security_inode_|vfs_|__x64_sys_open|__arm64_sys_open|sys_open|do_sys_open|filp_close|security_file_truncate)/;
 const SYS_PREFIX = /^(__x64_sys_|__arm64_sys_|__ia32_sys_|sys_|ksys_)/;
 
 function kprobeArgs(E: Obj): Obj[] {
@@ -167,20 +170,37 @@ function convertProbe(fn: string, E: Obj, ev: LanternEvent): LanternEvent {
     if (path) {
       const mask = ints(args)[0];
       // security_file_permission mask: MAY_WRITE=2, MAY_READ=4, MAY_APPEND=8
-      const write = fn === 'security_file_permission' || fn === 'security_mmap_file' ? (mask !== undefined ? (mask & 0b1010) !== 0 : undefined) : undefined;
+      const write =
+        fn === 'security_file_permission' || fn === 'security_mmap_file'
+          ? mask !== undefined
+            ? (mask & 0b1010) !== 0
+            : undefined
+          : undefined;
       ev.kind = 'open';
       ev.file = compact({ path: fixPath(path), write });
       return ev;
     }
   }
   const sock = firstArg(args, 'sock_arg') ?? firstArg(args, 'skb_arg');
-  if (sock && /^(tcp_connect|tcp_sendmsg|udp_sendmsg|tcp_v4_connect|tcp_v6_connect|ip4_datagram_connect|inet_csk_accept|security_socket_connect)/.test(fn)) {
+  if (
+    sock &&
+    /^(tcp_connect|tcp_sendmsg|udp_sendmsg|tcp_v4_connect|tcp_v6_connect|ip4_datagram_connect|inet_csk_accept|security_socket_connect)/.test(
+      fn,
+    )
+  ) {
     const saddr = str(sock.saddr);
     const daddr = str(sock.daddr);
     if (saddr && daddr) {
       const proto = /udp/i.test(String(sock.protocol ?? fn)) ? 'udp' : 'tcp';
       ev.kind = fn === 'inet_csk_accept' ? 'accept' : 'connect';
-      ev.net = { proto, family: daddr.includes(':') ? 6 : 4, saddr, sport: num(sock.sport) ?? 0, daddr, dport: num(sock.dport) ?? 0 };
+      ev.net = {
+        proto,
+        family: daddr.includes(':') ? 6 : 4,
+        saddr,
+        sport: num(sock.sport) ?? 0,
+        daddr,
+        dport: num(sock.dport) ?? 0,
+      };
       return ev;
     }
   }
@@ -194,7 +214,11 @@ function convertProbe(fn: string, E: Obj, ev: LanternEvent): LanternEvent {
     const v = ints(args);
     ev.kind = 'setuid';
     const id = v[v.length - 1];
-    ev.priv = compact({ op: sys, uid: sys.includes('uid') ? id : undefined, gid: sys.includes('gid') ? id : undefined });
+    ev.priv = compact({
+      op: sys,
+      uid: sys.includes('uid') ? id : undefined,
+      gid: sys.includes('gid') ? id : undefined,
+    });
     return ev;
   }
   if (sys === 'setns' || sys === 'unshare') {
@@ -206,13 +230,19 @@ function convertProbe(fn: string, E: Obj, ev: LanternEvent): LanternEvent {
   const mod = firstArg(args, 'module_arg');
   if (fn === 'do_init_module' || fn === 'find_module_sections' || sys === 'init_module' || sys === 'finit_module') {
     ev.kind = 'module';
-    ev.module = compact({ op: (sys === 'finit_module' ? 'finit_module' : 'init_module') as 'finit_module' | 'init_module', name: str(mod?.name) });
+    ev.module = compact({
+      op: (sys === 'finit_module' ? 'finit_module' : 'init_module') as 'finit_module' | 'init_module',
+      name: str(mod?.name),
+    });
     return ev;
   }
   if (fn === 'security_kernel_read_file' && fileArg) {
     // The kernel reading a module file for loading (id READING_MODULE).
     ev.kind = 'module';
-    ev.module = compact({ op: 'finit_module' as const, name: str(fileArg.path) ? fixPath(str(fileArg.path)!) : undefined });
+    ev.module = compact({
+      op: 'finit_module' as const,
+      name: str(fileArg.path) ? fixPath(str(fileArg.path)!) : undefined,
+    });
     return ev;
   }
   if (fn === 'free_module' || sys === 'delete_module') {
@@ -229,7 +259,11 @@ function convertProbe(fn: string, E: Obj, ev: LanternEvent): LanternEvent {
   if (sys === 'mount' || sys === 'umount' || sys === 'umount2') {
     const strs = args.map((a) => str(a.string_arg)).filter((s): s is string => !!s);
     ev.kind = 'mount';
-    ev.mount = compact({ op: (sys === 'mount' ? 'mount' : 'umount') as 'mount' | 'umount', source: sys === 'mount' ? strs[0] : undefined, target: sys === 'mount' ? strs[1] : strs[0] });
+    ev.mount = compact({
+      op: (sys === 'mount' ? 'mount' : 'umount') as 'mount' | 'umount',
+      source: sys === 'mount' ? strs[0] : undefined,
+      target: sys === 'mount' ? strs[1] : strs[0],
+    });
     return ev;
   }
   if (sys === 'bpf' || fn === 'bpf_check' || fn === 'security_bpf') {
@@ -272,7 +306,15 @@ export const tetragon: Converter = {
     const E = o[k] as Obj;
     if (k === 'rate_limit_info') {
       const lost = num(E.number_of_dropped_process_events) ?? 0;
-      return [{ kind: 'agent.lost', time: anyTimeNs(o.time, ctx) ?? orderTime(ctx), node: str(o.node_name) ?? ctx.defaultNode, source: 'tetragon', agent: { lost, message: 'Tetragon rate limit: process events dropped' } }];
+      return [
+        {
+          kind: 'agent.lost',
+          time: anyTimeNs(o.time, ctx) ?? orderTime(ctx),
+          node: str(o.node_name) ?? ctx.defaultNode,
+          source: 'tetragon',
+          agent: { lost, message: 'Tetragon rate limit: process events dropped' },
+        },
+      ];
     }
     if (k === 'process_loader' || k === 'process_throttle') return { skip: `${k} has no Lantern equivalent` };
     const ev = baseEvent(o, E, ctx);

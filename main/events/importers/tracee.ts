@@ -48,10 +48,23 @@ import {
 } from './common';
 
 const PTRACE_REQUESTS: Record<string, number> = {
-  PTRACE_TRACEME: 0, PTRACE_PEEKTEXT: 1, PTRACE_PEEKDATA: 2, PTRACE_PEEKUSER: 3, PTRACE_POKETEXT: 4,
-  PTRACE_POKEDATA: 5, PTRACE_POKEUSER: 6, PTRACE_CONT: 7, PTRACE_KILL: 8, PTRACE_SINGLESTEP: 9,
-  PTRACE_GETREGS: 12, PTRACE_SETREGS: 13, PTRACE_ATTACH: 16, PTRACE_DETACH: 17, PTRACE_SYSCALL: 24,
-  PTRACE_SETOPTIONS: 0x4200, PTRACE_SEIZE: 0x4206,
+  PTRACE_TRACEME: 0,
+  PTRACE_PEEKTEXT: 1,
+  PTRACE_PEEKDATA: 2,
+  PTRACE_PEEKUSER: 3,
+  PTRACE_POKETEXT: 4,
+  PTRACE_POKEDATA: 5,
+  PTRACE_POKEUSER: 6,
+  PTRACE_CONT: 7,
+  PTRACE_KILL: 8,
+  PTRACE_SINGLESTEP: 9,
+  PTRACE_GETREGS: 12,
+  PTRACE_SETREGS: 13,
+  PTRACE_ATTACH: 16,
+  PTRACE_DETACH: 17,
+  PTRACE_SYSCALL: 24,
+  PTRACE_SETOPTIONS: 0x4200,
+  PTRACE_SEIZE: 0x4206,
 };
 
 /** A normalised view of one Tracee record, whatever its generation. */
@@ -108,7 +121,8 @@ function dataMap(list: unknown): Map<string, unknown> {
 
 function severityWord(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (typeof v === 'number') return ['info', 'low', 'medium', 'high', 'critical'][Math.max(0, Math.min(4, Math.round(v)))];
+  if (typeof v === 'number')
+    return ['info', 'low', 'medium', 'high', 'critical'][Math.max(0, Math.min(4, Math.round(v)))];
   return undefined;
 }
 
@@ -120,14 +134,23 @@ function legacyView(o: Obj, ctx: ConvertContext): View | string {
   const tid = num(o.hostThreadId) ?? num(o.hostThreadID);
   const ts = num(o.timestamp);
   // ≥ v0.15 print epoch ns; the capitalised generation printed seconds (float) since boot.
-  const time = (ts === undefined ? undefined : 'processID' in o || !Number.isInteger(ts) ? toEpochNs(ts, ctx, 's') : toEpochNs(ts, ctx)) ?? orderTime(ctx);
+  const time =
+    (ts === undefined
+      ? undefined
+      : 'processID' in o || !Number.isInteger(ts)
+        ? toEpochNs(ts, ctx, 's')
+        : toEpochNs(ts, ctx)) ?? orderTime(ctx);
   const c = obj(o.container) ?? {};
   const k = obj(o.kubernetes) ?? {};
   const cid = containerId(c.id) ?? containerId(o.containerId);
   const podUid = str(k.podUID) ?? str(o.podUID);
   const image = str(c.image) ?? str(o.containerImage);
   const cname = str(c.name) ?? str(o.containerName);
-  const pod = podRef(k.podName ?? o.podName, k.podNamespace ?? o.podNamespace, { uid: podUid, container: cname, image });
+  const pod = podRef(k.podName ?? o.podName, k.podNamespace ?? o.podNamespace, {
+    uid: podUid,
+    container: cname,
+    image,
+  });
   const tst = num(o.threadStartTime);
   const meta = obj(o.metadata);
   const props = obj(meta?.Properties);
@@ -157,7 +180,9 @@ function legacyView(o: Obj, ctx: ConvertContext): View | string {
       rule: str(props?.signatureName) ?? name,
       severity: severityWord(props?.Severity),
       description: str(meta?.Description),
-      tags: [str(props?.signatureID), str(props?.external_id), str(props?.Category), str(props?.Technique)].filter((t): t is string => !!t),
+      tags: [str(props?.signatureID), str(props?.external_id), str(props?.Category), str(props?.Technique)].filter(
+        (t): t is string => !!t,
+      ),
     });
   }
   return v;
@@ -183,7 +208,11 @@ function v1View(o: Obj, ctx: ConvertContext): View | string {
   const k8s = obj(w.k8s) ?? {};
   const kpod = obj(k8s.pod) ?? {};
   const podUid = str(kpod.uid);
-  const pod = podRef(kpod.name, obj(k8s.namespace)?.name, { uid: podUid, container: str(c.name), image: str(obj(c.image)?.name) });
+  const pod = podRef(kpod.name, obj(k8s.namespace)?.name, {
+    uid: podUid,
+    container: str(c.name),
+    image: str(obj(c.image)?.name),
+  });
   const threat = obj(o.threat);
   const exe = str(obj(p.executable)?.path);
   const startSec = num(obj(thread?.start_time)?.seconds);
@@ -209,7 +238,11 @@ function v1View(o: Obj, ctx: ConvertContext): View | string {
       rule: str(threat.name) ?? name,
       severity: severityWord(threat.severity),
       description: str(threat.description),
-      tags: [str(obj(mitre?.technique)?.external_id), str(obj(mitre?.technique)?.name), str(obj(mitre?.tactic)?.name)].filter((t): t is string => !!t),
+      tags: [
+        str(obj(mitre?.technique)?.external_id),
+        str(obj(mitre?.technique)?.name),
+        str(obj(mitre?.tactic)?.name),
+      ].filter((t): t is string => !!t),
     });
     const from = obj(o.detected_from);
     if (from && str(from.event_name)) v.syscall ??= str(from.event_name);
@@ -245,7 +278,12 @@ function behaviour(v: View, ev: LanternEvent): LanternEvent | string {
   const a = v.args;
   const name = v.name;
   const path = str(a.get('pathname')) ?? str(a.get('syscall_pathname')) ?? str(a.get('file_path'));
-  if (name === 'sched_process_exec' || name === 'execve' || name === 'execveat' || (v.signature && /^execve/.test(v.syscall ?? '') && (a.has('argv') || a.has('pathname')))) {
+  if (
+    name === 'sched_process_exec' ||
+    name === 'execve' ||
+    name === 'execveat' ||
+    (v.signature && /^execve/.test(v.syscall ?? '') && (a.has('argv') || a.has('pathname')))
+  ) {
     ev.kind = 'exec';
     const exe = str(a.get('cmdpath')) ?? path ?? v.exe;
     if (exe) ev.proc!.exe = exe;
@@ -259,15 +297,32 @@ function behaviour(v: View, ev: LanternEvent): LanternEvent | string {
     ev.exit = { code: num(a.get('exit_code')) ?? 0 };
     return ev;
   }
-  if (/^(security_file_open|open|openat|openat2|creat|vfs_read|vfs_write|vfs_readv|vfs_writev)$/.test(name) || (v.signature && path && /open/.test(v.syscall ?? ''))) {
+  if (
+    /^(security_file_open|open|openat|openat2|creat|vfs_read|vfs_write|vfs_readv|vfs_writev)$/.test(name) ||
+    (v.signature && path && /open/.test(v.syscall ?? ''))
+  ) {
     if (!path) return `${name} without a path`;
     ev.kind = 'open';
-    const write = name.startsWith('vfs_write') || name === 'creat' ? true : name.startsWith('vfs_read') ? false : flagsWrite(a.get('flags'));
-    ev.file = compact({ path, write, flags: typeof a.get('flags') === 'number' ? (a.get('flags') as number) : undefined });
+    const write =
+      name.startsWith('vfs_write') || name === 'creat'
+        ? true
+        : name.startsWith('vfs_read')
+          ? false
+          : flagsWrite(a.get('flags'));
+    ev.file = compact({
+      path,
+      write,
+      flags: typeof a.get('flags') === 'number' ? (a.get('flags') as number) : undefined,
+    });
     if (v.ret !== undefined && v.ret < 0) ev.ret = v.ret;
     return ev;
   }
-  if (name === 'security_socket_connect' || name === 'security_socket_accept' || name === 'security_socket_bind' || name === 'security_socket_listen') {
+  if (
+    name === 'security_socket_connect' ||
+    name === 'security_socket_accept' ||
+    name === 'security_socket_bind' ||
+    name === 'security_socket_listen'
+  ) {
     const remote = sockAddr(a.get('remote_addr')) ?? sockAddr(a.get('local_addr'));
     if (!remote) return `${name} without an address`;
     const family = remote.ip.includes(':') ? 6 : 4;
@@ -311,7 +366,11 @@ function behaviour(v: View, ev: LanternEvent): LanternEvent | string {
     if (name === 'net_packet_dns' || name === 'net_packet_dns_request') {
       const dns = obj(a.get('proto_dns')) ?? obj(a.get('dns_questions')) ?? undefined;
       const qr = num(dns?.QR);
-      const questions = Array.isArray(dns?.questions) ? dns.questions : Array.isArray(a.get('dns_questions')) ? (a.get('dns_questions') as unknown[]) : [];
+      const questions = Array.isArray(dns?.questions)
+        ? dns.questions
+        : Array.isArray(a.get('dns_questions'))
+          ? (a.get('dns_questions') as unknown[])
+          : [];
       if (qr === 1) return 'DNS response (the query is imported)';
       const q = obj(questions[0]);
       ev.kind = 'dns';
@@ -324,23 +383,39 @@ function behaviour(v: View, ev: LanternEvent): LanternEvent | string {
   if (name === 'ptrace') {
     const req = a.get('request');
     ev.kind = 'ptrace';
-    ev.ptrace = { request: typeof req === 'string' ? (Object.hasOwn(PTRACE_REQUESTS, req) ? PTRACE_REQUESTS[req]! : -1) : (num(req) ?? -1), targetPid: num(a.get('pid')) ?? 0 };
+    ev.ptrace = {
+      request:
+        typeof req === 'string' ? (Object.hasOwn(PTRACE_REQUESTS, req) ? PTRACE_REQUESTS[req]! : -1) : (num(req) ?? -1),
+      targetPid: num(a.get('pid')) ?? 0,
+    };
     return ev;
   }
   if (/^(setuid|setgid|setreuid|setregid|setresuid|setresgid|setfsuid|setfsgid|commit_creds)$/.test(name)) {
     ev.kind = 'setuid';
     const id = num(a.get('uid')) ?? num(a.get('ruid')) ?? num(a.get('euid')) ?? num(obj(a.get('new_cred'))?.Uid);
-    ev.priv = compact({ op: name, uid: name.includes('gid') ? undefined : id, gid: name.includes('gid') ? (num(a.get('gid')) ?? id) : undefined });
+    ev.priv = compact({
+      op: name,
+      uid: name.includes('gid') ? undefined : id,
+      gid: name.includes('gid') ? (num(a.get('gid')) ?? id) : undefined,
+    });
     return ev;
   }
   if (name === 'init_module' || name === 'finit_module' || name === 'delete_module') {
     ev.kind = 'module';
-    ev.module = compact({ op: name as 'init_module' | 'finit_module' | 'delete_module', name: str(a.get('name')) ?? str(a.get('param_values')) });
+    ev.module = compact({
+      op: name as 'init_module' | 'finit_module' | 'delete_module',
+      name: str(a.get('name')) ?? str(a.get('param_values')),
+    });
     return ev;
   }
   if (name === 'mount' || name === 'umount' || name === 'umount2' || name === 'security_sb_mount') {
     ev.kind = 'mount';
-    ev.mount = compact({ op: (name.startsWith('umount') ? 'umount' : 'mount') as 'mount' | 'umount', source: str(a.get('source')) ?? str(a.get('dev_name')), target: str(a.get('target')) ?? str(a.get('path')), fstype: str(a.get('filesystemtype')) ?? str(a.get('type')) });
+    ev.mount = compact({
+      op: (name.startsWith('umount') ? 'umount' : 'mount') as 'mount' | 'umount',
+      source: str(a.get('source')) ?? str(a.get('dev_name')),
+      target: str(a.get('target')) ?? str(a.get('path')),
+      fstype: str(a.get('filesystemtype')) ?? str(a.get('type')),
+    });
     return ev;
   }
   if (name === 'bpf' || name === 'security_bpf') {
@@ -355,7 +430,11 @@ export const tracee: Converter = {
   tool: 'tracee',
   detect(o) {
     if (!isObj(o)) return 0;
-    if (typeof o.eventName === 'string' && ('hostProcessId' in o || 'hostProcessID' in o || 'processId' in o || 'processID' in o)) return 1;
+    if (
+      typeof o.eventName === 'string' &&
+      ('hostProcessId' in o || 'hostProcessID' in o || 'processId' in o || 'processID' in o)
+    )
+      return 1;
     if (typeof o.name === 'string' && isObj(o.workload) && ('data' in o || 'threat' in o || 'policies' in o)) return 1;
     return 0;
   },
@@ -369,7 +448,13 @@ export const tracee: Converter = {
       const al = baseEvent(view);
       al.kind = 'alert';
       if (b !== undefined && typeof b !== 'string' && b.proc?.exe) al.proc!.exe = b.proc.exe;
-      al.alert = compact({ tool: 'tracee' as const, rule: view.signature.rule, priority: view.signature.severity, output: view.signature.description, tags: view.signature.tags?.length ? view.signature.tags : undefined });
+      al.alert = compact({
+        tool: 'tracee' as const,
+        rule: view.signature.rule,
+        priority: view.signature.severity,
+        output: view.signature.description,
+        tags: view.signature.tags?.length ? view.signature.tags : undefined,
+      });
       out.push(al);
     }
     if (out.length === 0) return { skip: typeof b === 'string' ? b : 'nothing to import' };

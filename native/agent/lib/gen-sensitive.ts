@@ -52,7 +52,9 @@ export function generate(): string {
     for (let i = 0; i * 8 < bytes.length; i++) {
       const { value, mask } = word(bytes, i);
       const full = mask === 0xffffffffffffffffn;
-      parts.push(full ? `$w${i} == 0x${value.toString(16)}` : `($w${i} & 0x${mask.toString(16)}) == 0x${value.toString(16)}`);
+      parts.push(
+        full ? `$w${i} == 0x${value.toString(16)}` : `($w${i} & 0x${mask.toString(16)}) == 0x${value.toString(16)}`,
+      );
     }
     if (s.writeOnly) parts.push('($fl & 3) != 0');
     conds.push(`(${parts.join(' && ')})`);
