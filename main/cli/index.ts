@@ -1,7 +1,8 @@
 /**
  * `lantern` — the headless front door to the same engine the app uses.
  * Exit codes: 0 ok, 1 failure, 2 usage error, 3 findings at or above --fail-on (analyze),
- * 4 refused by preflight (capture), 5 cluster unreachable / auth error.
+ * 4 refused by preflight (capture), 5 cluster unreachable / auth error, 6 captures not comparable
+ * (diff, unless --force), 130 stopped by Ctrl-C (capture; after its pods were removed).
  */
 import { Command } from 'commander';
 import { register as registerImport } from './commands/import';
