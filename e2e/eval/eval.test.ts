@@ -49,7 +49,10 @@ describe.skipIf(why !== undefined)('detection on a real lab capture', () => {
     const res = await analyzeCapture(file);
     const verdicts = result.map((s) => judge(s, res));
     for (const v of verdicts) {
-      expect({ scenario: v.scenario, detected: v.detected, rightTechnique: v.rightTechnique }, `${v.scenario}: rules ${v.rules.join(', ')}`).toEqual({
+      expect(
+        { scenario: v.scenario, detected: v.detected, rightTechnique: v.rightTechnique },
+        `${v.scenario}: rules ${v.rules.join(', ')}`,
+      ).toEqual({
         scenario: v.scenario,
         detected: true,
         rightTechnique: true,

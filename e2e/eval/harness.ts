@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { createCapture, openCluster, type OpenedCluster } from '../../main/capture/engine';
 import { analyzeCapture, atLeast, type AnalyzeResult } from '../../main/detect/analyze';
 import type { Finding } from '../../main/common/findings';
-import { labUnavailableReason, SCENARIOS_DIR, startLab, type Lab, type ScenarioLabel, type ScenarioResult } from '../lab/index';
+import {
+  labUnavailableReason,
+  SCENARIOS_DIR,
+  startLab,
+  type Lab,
+  type ScenarioLabel,
+  type ScenarioResult,
+} from '../lab/index';
 
 export function evalUnavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root (the lab and bpftrace need root)';
@@ -71,7 +78,8 @@ export async function captureAround<T>(
     graceSec: 30,
     progressMs: 500,
     onEvents: (evs) => {
-      for (const ev of evs) if (ev.kind === 'agent.status' && /attached/.test(ev.agent?.message ?? '')) attached.add(ev.node);
+      for (const ev of evs)
+        if (ev.kind === 'agent.status' && /attached/.test(ev.agent?.message ?? '')) attached.add(ev.node);
       check();
     },
     onProgress: (p) => {
@@ -88,7 +96,12 @@ export async function captureAround<T>(
   let result: T;
   let failedNodes: string[] = [];
   try {
-    await Promise.race([allReady, new Promise((_, rej) => setTimeout(() => rej(new Error('capture agents did not attach their probes within 180 s')), 180_000))]);
+    await Promise.race([
+      allReady,
+      new Promise((_, rej) =>
+        setTimeout(() => rej(new Error('capture agents did not attach their probes within 180 s')), 180_000),
+      ),
+    ]);
     if (failed.size) o.log?.(`agent failed on ${[...failed].join(', ')} before the action`);
     await sleep((o.settleSec ?? 3) * 1000);
     result = await action();
@@ -133,10 +146,15 @@ function techniqueMatches(found: string, wanted: string): boolean {
 /** Judge one scenario's capture: findings in the scenario's pod, from its window on. */
 export function judge(s: ScenarioResult, res: AnalyzeResult): Verdict {
   const inWindow = (f: Finding) => f.lastSeen >= s.window.startNs - 2e9;
-  const mine = res.findings.filter((f) => f.pod && `${f.pod.namespace}/${f.pod.name}` === s.pod && inWindow(f) && atLeast(f, 'low'));
+  const mine = res.findings.filter(
+    (f) => f.pod && `${f.pod.namespace}/${f.pod.name}` === s.pod && inWindow(f) && atLeast(f, 'low'),
+  );
   const anyNew = res.findings.filter((f) => inWindow(f) && atLeast(f, 'medium'));
   const right = mine.filter((f) => techniqueMatches(f.technique, s.technique));
-  const first = mine.reduce<number | undefined>((m, f) => (m === undefined || f.firstSeen < m ? f.firstSeen : m), undefined);
+  const first = mine.reduce<number | undefined>(
+    (m, f) => (m === undefined || f.firstSeen < m ? f.firstSeen : m),
+    undefined,
+  );
   const v: Verdict = {
     scenario: s.name,
     pod: s.pod,
@@ -157,7 +175,12 @@ export function judge(s: ScenarioResult, res: AnalyzeResult): Verdict {
 }
 
 /** Run one scenario under its own capture and judge it. */
-export async function evaluateScenario(h: LabHandle, name: string, out: string, log?: (m: string) => void): Promise<Verdict & { attempts: number }> {
+export async function evaluateScenario(
+  h: LabHandle,
+  name: string,
+  out: string,
+  log?: (m: string) => void,
+): Promise<Verdict & { attempts: number }> {
   // A capture whose agent failed on the scenario's node saw nothing there: that is a capture
   // failure, not a detection miss, so it is retried (twice) and the attempts are reported.
   for (let attempt = 1; ; attempt++) {

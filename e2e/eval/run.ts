@@ -18,7 +18,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeCapture, atLeast } from '../../main/detect/analyze';
 import { SCENARIOS_DIR } from '../lab/index';
-import { captureAround, evalUnavailableReason, evaluateScenario, openLab, sleep, type LabHandle, type Verdict } from './harness';
+import {
+  captureAround,
+  evalUnavailableReason,
+  evaluateScenario,
+  openLab,
+  sleep,
+  type LabHandle,
+  type Verdict,
+} from './harness';
 import { analyseSamples, type SampleResult } from './samples';
 
 const { values } = parseArgs({
@@ -40,7 +48,12 @@ const yes = (b: boolean) => (b ? 'yes' : 'NO');
 
 interface Report {
   scenarios: (Omit<Verdict, 'best'> & { explanation?: string; error?: string })[];
-  benign?: { minutes: number; mediumPlus: number; per10min: number; findings: { severity: string; ruleId: string; pod?: string; title: string }[] };
+  benign?: {
+    minutes: number;
+    mediumPlus: number;
+    per10min: number;
+    findings: { severity: string; ruleId: string; pod?: string; title: string }[];
+  };
   samples: { file: string; tool?: string; events: number; lantern: string[]; imported: string[] }[];
   skipped: string[];
 }
@@ -62,7 +75,9 @@ async function labPart(report: Report, work: string): Promise<void> {
     out(`lab part skipped: ${why}`);
     return;
   }
-  const all = readdirSync(SCENARIOS_DIR).filter((d) => existsSync(join(SCENARIOS_DIR, d, 'label.json'))).sort();
+  const all = readdirSync(SCENARIOS_DIR)
+    .filter((d) => existsSync(join(SCENARIOS_DIR, d, 'label.json')))
+    .sort();
   const wanted = values.scenarios ? values.scenarios.split(',').map((s) => s.trim()) : all;
   const h: LabHandle = await openLab(log);
   try {
@@ -78,7 +93,20 @@ async function labPart(report: Report, work: string): Promise<void> {
           `${pad(name, 22)} ${pad(v.technique, 10)} ${pad(v.pod, 36)} ${pad(yes(v.detected), 4)} ${pad(yes(v.rightPod), 4)} ${pad(yes(v.rightTechnique), 5)} ${pad(v.ttffMs === undefined ? '-' : `${(v.ttffMs / 1000).toFixed(2)} s`, 8)} ${v.rules.join(' ')}${v.attempts > 1 ? ` (capture attempts: ${v.attempts})` : ''}`,
         );
       } catch (e) {
-        report.scenarios.push({ scenario: name, pod: '?', technique: '?', detected: false, rightPod: false, rightTechnique: false, ttffMs: undefined, rules: [], findings: 0, events: 0, analyseMs: 0, error: (e as Error).message });
+        report.scenarios.push({
+          scenario: name,
+          pod: '?',
+          technique: '?',
+          detected: false,
+          rightPod: false,
+          rightTechnique: false,
+          ttffMs: undefined,
+          rules: [],
+          findings: 0,
+          events: 0,
+          analyseMs: 0,
+          error: (e as Error).message,
+        });
         out(`${pad(name, 22)} failed: ${(e as Error).message}`);
       }
     }
@@ -90,7 +118,10 @@ async function labPart(report: Report, work: string): Promise<void> {
     if (Number.isFinite(minutes) && minutes > 0) {
       out(`Benign lab only, ${minutes} min:`);
       const file = join(work, 'benign.lantern');
-      await captureAround(h, file, () => sleep(minutes * 60_000), { ...(log ? { log } : {}), maxSec: minutes * 60 + 120 });
+      await captureAround(h, file, () => sleep(minutes * 60_000), {
+        ...(log ? { log } : {}),
+        maxSec: minutes * 60 + 120,
+      });
       const res = await analyzeCapture(file);
       const med = res.findings.filter((f) => atLeast(f, 'medium'));
       const per10 = (med.length * 10) / minutes;
@@ -98,10 +129,20 @@ async function labPart(report: Report, work: string): Promise<void> {
         minutes,
         mediumPlus: med.length,
         per10min: per10,
-        findings: res.findings.map((f) => ({ severity: f.severity, ruleId: f.ruleId, ...(f.pod ? { pod: `${f.pod.namespace}/${f.pod.name}` } : {}), title: f.title })),
+        findings: res.findings.map((f) => ({
+          severity: f.severity,
+          ruleId: f.ruleId,
+          ...(f.pod ? { pod: `${f.pod.namespace}/${f.pod.name}` } : {}),
+          title: f.title,
+        })),
       };
-      out(`  ${res.events} events, ${res.findings.length} findings in all; ${med.length} at medium or above (${per10.toFixed(1)} per 10 min, scaled linearly; target ≤ 3)`);
-      for (const f of res.findings.filter((x) => atLeast(x, 'low'))) out(`  ${pad(f.severity, 8)} ${pad(f.ruleId, 15)} ${pad(f.pod ? `${f.pod.namespace}/${f.pod.name}` : `host ${f.node}`, 36)} ${f.title}`);
+      out(
+        `  ${res.events} events, ${res.findings.length} findings in all; ${med.length} at medium or above (${per10.toFixed(1)} per 10 min, scaled linearly; target ≤ 3)`,
+      );
+      for (const f of res.findings.filter((x) => atLeast(x, 'low')))
+        out(
+          `  ${pad(f.severity, 8)} ${pad(f.ruleId, 15)} ${pad(f.pod ? `${f.pod.namespace}/${f.pod.name}` : `host ${f.node}`, 36)} ${f.title}`,
+        );
       out();
     }
   } finally {
@@ -124,10 +165,14 @@ async function samplesPart(report: Report): Promise<void> {
     const lantern = [...new Set(r.lantern.filter((f) => atLeast(f, 'low')).map((f) => `${f.ruleId}`))];
     const imported = [...new Set(r.imported.map((f) => f.title.replace(/^[a-z]+: /, '')))];
     report.samples.push({ file: r.file, ...(r.tool ? { tool: r.tool } : {}), events: r.events, lantern, imported });
-    out(`${pad(r.file, 70)} ${pad(r.tool ?? '', 9)} ${String(r.events).padStart(6)} ${pad(lantern.join(' ') || '-', 34)} ${imported.join('; ') || '-'}${r.note ? ` (${r.note})` : ''}`);
+    out(
+      `${pad(r.file, 70)} ${pad(r.tool ?? '', 9)} ${String(r.events).padStart(6)} ${pad(lantern.join(' ') || '-', 34)} ${imported.join('; ') || '-'}${r.note ? ` (${r.note})` : ''}`,
+    );
   }
   const fired = res.filter((r) => r.lantern.some((f) => atLeast(f, 'low'))).length;
-  out(`→ Lantern's rules fired on ${fired} of ${res.length} sample files (files with only network/DNS/open noise have nothing to find)`);
+  out(
+    `→ Lantern's rules fired on ${fired} of ${res.length} sample files (files with only network/DNS/open noise have nothing to find)`,
+  );
 }
 
 async function main(): Promise<void> {

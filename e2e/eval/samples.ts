@@ -41,16 +41,36 @@ export async function analyseSamples(root: string): Promise<SampleResult[]> {
     }
     if (!det) continue; // not an event export (bpftrace maps, k8s audit, catalogues)
     try {
-      const { summary, events } = await importToMemory(file, { from: det.tool, now: new Date('2026-01-01T00:00:00Z'), baseTimeNs: 1_767_225_600e9 });
+      const { summary, events } = await importToMemory(file, {
+        from: det.tool,
+        now: new Date('2026-01-01T00:00:00Z'),
+        baseTimeNs: 1_767_225_600e9,
+      });
       const enricher = createEnricher(summary.header.inventory);
       for (const ev of events) enricher.enrich(ev);
-      const d = createDetector({ ...(summary.header.inventory ? { inventory: summary.header.inventory } : {}), classify: enricher.classify });
+      const d = createDetector({
+        ...(summary.header.inventory ? { inventory: summary.header.inventory } : {}),
+        classify: enricher.classify,
+      });
       d.ingest(events, 0);
       d.finish();
       const all = d.findings();
-      results.push({ file: rel, tool: det.tool, events: events.length, lantern: all.filter((f) => f.method !== 'import'), imported: all.filter((f) => f.method === 'import') });
+      results.push({
+        file: rel,
+        tool: det.tool,
+        events: events.length,
+        lantern: all.filter((f) => f.method !== 'import'),
+        imported: all.filter((f) => f.method === 'import'),
+      });
     } catch (e) {
-      results.push({ file: rel, tool: det.tool, events: 0, lantern: [], imported: [], note: (e as Error).message.slice(0, 160) });
+      results.push({
+        file: rel,
+        tool: det.tool,
+        events: 0,
+        lantern: [],
+        imported: [],
+        note: (e as Error).message.slice(0, 160),
+      });
     }
   }
   return results;

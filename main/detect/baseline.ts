@@ -7,7 +7,15 @@ import { z } from 'zod';
 import type { Baseline, WorkloadProfile } from './types';
 
 export function featuresToProfile(features: Iterable<string>, pods: number, events: number): WorkloadProfile {
-  const p = { exes: new Set<string>(), spawns: new Set<string>(), connects: new Set<string>(), listens: new Set<number>(), files: new Set<string>(), privs: new Set<string>(), dns: new Set<string>() };
+  const p = {
+    exes: new Set<string>(),
+    spawns: new Set<string>(),
+    connects: new Set<string>(),
+    listens: new Set<number>(),
+    files: new Set<string>(),
+    privs: new Set<string>(),
+    dns: new Set<string>(),
+  };
   for (const f of features) {
     const body = f.slice(2);
     switch (f[0]) {
@@ -101,7 +109,9 @@ export function parseBaseline(text: string, fileName = 'baseline'): Baseline {
   const r = baselineSchema.safeParse(raw);
   if (!r.success) {
     const first = r.error.issues[0];
-    throw new Error(`${fileName}: not a Lantern baseline: ${first ? `${first.path.join('.') || '(top)'}: ${first.message}` : 'invalid'}`);
+    throw new Error(
+      `${fileName}: not a Lantern baseline: ${first ? `${first.path.join('.') || '(top)'}: ${first.message}` : 'invalid'}`,
+    );
   }
   // Rebuild the map without a prototype: workload names come from the cluster.
   const workloads: Record<string, WorkloadProfile> = Object.create(null) as Record<string, WorkloadProfile>;

@@ -38,8 +38,14 @@ export type FileClass =
   | 'other';
 
 const RULES: [RegExp, FileClass][] = [
-  [/^\/(?:var\/)?run\/secrets\/(?:kubernetes\.io|eks\.amazonaws\.com|tokens)\/|\/secrets\/kubernetes\.io\/serviceaccount\//, 'sa-token'],
-  [/(?:^\/etc\/kubernetes\/.*\.conf$|\/\.kube\/config$|^\/var\/lib\/kubelet\/(?:kubeconfig|config\.yaml|.*\.kubeconfig)|^\/etc\/kubernetes\/kubelet\.conf)/, 'k8s-creds'],
+  [
+    /^\/(?:var\/)?run\/secrets\/(?:kubernetes\.io|eks\.amazonaws\.com|tokens)\/|\/secrets\/kubernetes\.io\/serviceaccount\//,
+    'sa-token',
+  ],
+  [
+    /(?:^\/etc\/kubernetes\/.*\.conf$|\/\.kube\/config$|^\/var\/lib\/kubelet\/(?:kubeconfig|config\.yaml|.*\.kubeconfig)|^\/etc\/kubernetes\/kubelet\.conf)/,
+    'k8s-creds',
+  ],
   [/^\/(?:etc\/kubernetes\/pki|var\/lib\/kubelet\/pki)\//, 'k8s-pki'],
   [/^\/etc\/g?shadow-?$/, 'shadow'],
   [/^\/etc\/(?:passwd|group)-?$/, 'passwd'],
@@ -76,7 +82,8 @@ export function fileClass(path: string): FileClass {
   const hit = fileClassCache.get(path);
   if (hit !== undefined) return hit;
   let p = path;
-  if (p.length > 0 && p[0] !== '/' && /^(?:etc|var|run|proc|sys|usr|bin|sbin|lib|root|tmp|dev|home)\//.test(p)) p = '/' + p;
+  if (p.length > 0 && p[0] !== '/' && /^(?:etc|var|run|proc|sys|usr|bin|sbin|lib|root|tmp|dev|home)\//.test(p))
+    p = '/' + p;
   // Collapse ../ so /etc/../etc/shadow is still the shadow file.
   if (p.includes('/.')) p = normalisePath(p);
   let out: FileClass = 'other';
@@ -107,7 +114,19 @@ export function basename(p: string): string {
 }
 
 /** Process names of runtimes that start processes in containers (probe and exec parents). */
-export const RUNTIME_PARENTS = new Set(['runc', 'runc:[2:INIT]', 'runc:[1:CHILD]', 'runc:[0:PARENT]', 'crun', 'containerd-shim', 'containerd-shim-runc-v2', 'conmon', 'kubelet', 'containerd', 'dockerd']);
+export const RUNTIME_PARENTS = new Set([
+  'runc',
+  'runc:[2:INIT]',
+  'runc:[1:CHILD]',
+  'runc:[0:PARENT]',
+  'crun',
+  'containerd-shim',
+  'containerd-shim-runc-v2',
+  'conmon',
+  'kubelet',
+  'containerd',
+  'dockerd',
+]);
 
 /** Shannon entropy (bits per character) of a string, for DNS names that look generated. */
 export function entropy(s: string): number {

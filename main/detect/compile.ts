@@ -119,7 +119,9 @@ function compileValueTest(m: Matcher, lists: Lists, where: string): (v: unknown)
         break;
       }
       case 'exists':
-        tests.push(arg ? (v) => v !== undefined && v !== null && v !== '' : (v) => v === undefined || v === null || v === '');
+        tests.push(
+          arg ? (v) => v !== undefined && v !== null && v !== '' : (v) => v === undefined || v === null || v === '',
+        );
         break;
       case 'not': {
         const inner = compileValueTest(arg as Matcher, lists, where);
@@ -138,7 +140,12 @@ function compileValueTest(m: Matcher, lists: Lists, where: string): (v: unknown)
 }
 
 function isNegating(m: Matcher): boolean {
-  return typeof m === 'object' && m !== null && !Array.isArray(m) && ('not' in m || 'ne' in m || 'notIn' in m || m.exists === false);
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    !Array.isArray(m) &&
+    ('not' in m || 'ne' in m || 'notIn' in m || m.exists === false)
+  );
 }
 
 function compileField(field: string, m: Matcher, lists: Lists, where: string): Pred {
@@ -162,7 +169,8 @@ function compileField(field: string, m: Matcher, lists: Lists, where: string): P
 }
 
 export function compileCondition(cond: Condition, lists: Lists, where: string): Pred {
-  if (cond === null || typeof cond !== 'object' || Array.isArray(cond)) throw new RuleError(`${where}: a condition must be a map`);
+  if (cond === null || typeof cond !== 'object' || Array.isArray(cond))
+    throw new RuleError(`${where}: a condition must be a map`);
   const parts: Pred[] = [];
   for (const [k, v] of Object.entries(cond)) {
     if (v === undefined) continue;
@@ -217,7 +225,13 @@ export function compileTemplate(tpl: string, where: string): (c: EvalCtx) => str
 
 export interface AllowMatcher {
   rule: string;
-  test: (ns: string | undefined, workload: string | undefined, pod: string | undefined, image: string | undefined, exe: string | undefined) => boolean;
+  test: (
+    ns: string | undefined,
+    workload: string | undefined,
+    pod: string | undefined,
+    image: string | undefined,
+    exe: string | undefined,
+  ) => boolean;
   entry: AllowEntry;
 }
 
@@ -249,7 +263,11 @@ function literalSet(m: unknown, lists: Lists, where: string): Set<string | numbe
   if (m && typeof m === 'object' && !Array.isArray(m)) {
     const keys = Object.keys(m);
     if (keys.length === 1 && keys[0] === 'in') return new Set(resolveList((m as { in: unknown }).in, lists, where));
-    if (keys.length === 1 && keys[0] === 'eq' && (typeof (m as { eq: unknown }).eq === 'string' || typeof (m as { eq: unknown }).eq === 'number'))
+    if (
+      keys.length === 1 &&
+      keys[0] === 'eq' &&
+      (typeof (m as { eq: unknown }).eq === 'string' || typeof (m as { eq: unknown }).eq === 'number')
+    )
       return new Set([(m as { eq: string | number }).eq]);
   }
   return undefined;
@@ -265,7 +283,13 @@ export interface CompiledRule {
   group: Getter[];
   groupNames: string[];
   allow: AllowMatcher[];
-  threshold?: { withinNs: number; by: 'process' | 'pod' | 'node' | 'workload'; distinct?: Getter; distinctName?: string; atLeast: number };
+  threshold?: {
+    withinNs: number;
+    by: 'process' | 'pod' | 'node' | 'workload';
+    distinct?: Getter;
+    distinctName?: string;
+    atLeast: number;
+  };
   /** The rule can only match when this field has one of these values (index, not semantics). */
   guard?: { field: GuardField; values: Set<string | number> };
   /** Position in the pack (windows and per-process state are keyed by it). */
@@ -295,7 +319,12 @@ export function compilePack(pack: RulePack): CompiledRule[] {
       } catch (e) {
         throw new RuleError(`${where}: ${(e as Error).message}`);
       }
-      threshold = { withinNs, by: t.by, ...(distinct ? { distinct, distinctName: t.distinct } : {}), atLeast: t.atLeast };
+      threshold = {
+        withinNs,
+        by: t.by,
+        ...(distinct ? { distinct, distinctName: t.distinct } : {}),
+        atLeast: t.atLeast,
+      };
     }
     let guard: CompiledRule['guard'];
     for (const gf of GUARD_FIELDS) {

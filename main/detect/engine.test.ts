@@ -54,7 +54,11 @@ describe('baselines', () => {
     // Day 2: the same benign behaviour, plus web-2 runs curl to an external address.
     const day2 = benignShop(T0 + 86_400e9);
     day2.webs[1]!.exec(900, '/usr/bin/curl', ['curl', 'http://203.0.113.9/x'], 100).connect(900, '203.0.113.9', 80);
-    const hunt = createDetector({ inventory: invWithDbIp([...day2.webs, day2.db]), baseline: loaded, methods: { rules: false, peers: false, rarity: false } });
+    const hunt = createDetector({
+      inventory: invWithDbIp([...day2.webs, day2.db]),
+      baseline: loaded,
+      methods: { rules: false, peers: false, rarity: false },
+    });
     hunt.ingest(merge(...day2.webs, day2.db), 0);
     hunt.finish();
     const fs = hunt.findings();
@@ -71,7 +75,11 @@ describe('baselines', () => {
   it('learning mode: the first minutes are learned, later novelty is hunted', () => {
     const shop = benignShop(T0, 3);
     shop.webs[0]!.exec(901, '/bin/sh', ['sh', '-c', 'id'], 100);
-    const d = createDetector({ inventory: invWithDbIp([...shop.webs, shop.db]), learnUntil: T0 + 60e9, methods: { rules: false, peers: false, rarity: false } });
+    const d = createDetector({
+      inventory: invWithDbIp([...shop.webs, shop.db]),
+      learnUntil: T0 + 60e9,
+      methods: { rules: false, peers: false, rarity: false },
+    });
     d.ingest(merge(...shop.webs, shop.db), 0);
     const fs = d.findings();
     expect(fs).toHaveLength(1);
@@ -81,7 +89,10 @@ describe('baselines', () => {
 
   it('refuses a corrupt or foreign baseline file in words', () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, '{"format":"lantern-baseline","version":1,"name":"x","created":"now","workloads":{"a":{"exes":"nope"}}}');
+    writeFileSync(
+      bad,
+      '{"format":"lantern-baseline","version":1,"name":"x","created":"now","workloads":{"a":{"exes":"nope"}}}',
+    );
     expect(() => loadBaselineFile(bad)).toThrow(/bad\.json: not a Lantern baseline: workloads\.a\.exes/);
     writeFileSync(bad, 'garbage');
     expect(() => loadBaselineFile(bad)).toThrow(/not JSON/);
@@ -92,7 +103,10 @@ describe('peer groups', () => {
   it('flags the one replica of three that ran a shell, with the numbers', () => {
     const shop = benignShop();
     shop.webs[2]!.exec(700, '/bin/sh', ['sh', '-c', 'uname -a'], 100);
-    const d = createDetector({ inventory: invWithDbIp([...shop.webs, shop.db]), methods: { rules: false, rarity: false } });
+    const d = createDetector({
+      inventory: invWithDbIp([...shop.webs, shop.db]),
+      methods: { rules: false, rarity: false },
+    });
     d.ingest(merge(...shop.webs, shop.db), 0);
     d.finish();
     const peers = d.findings().filter((f) => f.method === 'peer-group');
@@ -111,18 +125,26 @@ describe('peer groups', () => {
     d.finish();
     const fs = d.findings();
     expect(fs.filter((f) => f.method === 'peer-group')).toEqual([]);
-    expect(fs.find((f) => f.ruleId === 'LNT-003')!.explanation).toContain('Peer comparison: only 1 of 3 replicas of Deployment shop/web did this');
+    expect(fs.find((f) => f.ruleId === 'LNT-003')!.explanation).toContain(
+      'Peer comparison: only 1 of 3 replicas of Deployment shop/web did this',
+    );
   });
 
   it('says nothing when replicas behave alike, or when there are only two', () => {
     const shop = benignShop();
-    const d = createDetector({ inventory: invWithDbIp([...shop.webs, shop.db]), methods: { rules: false, rarity: false } });
+    const d = createDetector({
+      inventory: invWithDbIp([...shop.webs, shop.db]),
+      methods: { rules: false, rarity: false },
+    });
     d.ingest(merge(...shop.webs, shop.db), 0);
     d.finish();
     expect(d.findings()).toEqual([]);
     const two = benignShop();
     two.webs[1]!.exec(700, '/bin/sh', ['sh', '-c', 'uname -a'], 100);
-    const d2 = createDetector({ inventory: invWithDbIp([two.webs[0]!, two.webs[1]!]), methods: { rules: false, rarity: false } });
+    const d2 = createDetector({
+      inventory: invWithDbIp([two.webs[0]!, two.webs[1]!]),
+      methods: { rules: false, rarity: false },
+    });
     d2.ingest(merge(two.webs[0]!, two.webs[1]!), 0);
     d2.finish();
     expect(d2.findings()).toEqual([]);
@@ -144,7 +166,9 @@ describe('rarity and outliers', () => {
     const out = d.findings().filter((f) => f.ruleId === 'OUTLIER-FANOUT');
     expect(out).toHaveLength(1);
     expect(out[0]!.pod?.name).toBe('api-5x');
-    expect(out[0]!.explanation).toMatch(/connected to 43 distinct addresses .* median pod connected to 3 .* robust z-score \d+/);
+    expect(out[0]!.explanation).toMatch(
+      /connected to 43 distinct addresses .* median pod connected to 3 .* robust z-score \d+/,
+    );
   });
 
   it('marks an executable that only one pod ran, a handful of times, as rare (info), with bits', () => {
@@ -198,16 +222,30 @@ describe('suppression, allow-lists, incidents, live updates', () => {
       return [a, b];
     };
     const [a, b] = build();
-    const d = createDetector({ inventory: inventoryFor([a!, b!]), allow: [{ rule: 'LNT-013', workload: 'ctl', reason: 'deploys' }], methods: { peers: false, rarity: false } });
+    const d = createDetector({
+      inventory: inventoryFor([a!, b!]),
+      allow: [{ rule: 'LNT-013', workload: 'ctl', reason: 'deploys' }],
+      methods: { peers: false, rarity: false },
+    });
     d.ingest(merge(a!, b!), 0);
-    expect(d.findings().filter((f) => f.ruleId === 'LNT-013').map((f) => f.pod?.name)).toEqual(['web-1x']);
+    expect(
+      d
+        .findings()
+        .filter((f) => f.ruleId === 'LNT-013')
+        .map((f) => f.pod?.name),
+    ).toEqual(['web-1x']);
 
     const [a2, b2] = build();
     const d2 = createDetector({ inventory: inventoryFor([a2!, b2!]), methods: { peers: false, rarity: false } });
     d2.ingest(merge(a2!, b2!), 0);
     expect(d2.findings().filter((f) => f.ruleId === 'LNT-013')).toHaveLength(2);
     expect(d2.allow({ rule: 'LNT-013', namespace: 'shop', workload: 'ctl' })).toBe(1);
-    expect(d2.findings().filter((f) => f.ruleId === 'LNT-013').map((f) => f.pod?.name)).toEqual(['web-1x']);
+    expect(
+      d2
+        .findings()
+        .filter((f) => f.ruleId === 'LNT-013')
+        .map((f) => f.pod?.name),
+    ).toEqual(['web-1x']);
     expect(d2.findings().some((f) => f.ruleId === 'LNT-012' || f.ruleId === 'LNT-013')).toBe(true);
   });
 
@@ -244,7 +282,10 @@ describe('suppression, allow-lists, incidents, live updates', () => {
     const d1 = createDetector({ inventory: inventoryFor([s]) });
     d1.ingest(s.events, 0);
     const id = d1.findings().find((f) => f.ruleId === 'LNT-001')!.id;
-    const d2 = createDetector({ inventory: inventoryFor([s]), triage: { get: (x) => (x === id ? 'benign' : undefined) } });
+    const d2 = createDetector({
+      inventory: inventoryFor([s]),
+      triage: { get: (x) => (x === id ? 'benign' : undefined) },
+    });
     d2.ingest(s.events, 0);
     expect(d2.findings().find((f) => f.id === id)!.status).toBe('benign');
   });
@@ -273,17 +314,32 @@ describe('user rule files', () => {
     const d = createDetector({ inventory: inventoryFor([s]), rules: pack, methods: { peers: false, rarity: false } });
     d.ingest(s.events, 0);
     const f = d.findings().find((x) => x.ruleId === 'ACME-1')!;
-    expect(f.explanation).toBe('/usr/bin/python3 ran in pod shop/web-1x (Deployment web), and acme images ship no python.');
+    expect(f.explanation).toBe(
+      '/usr/bin/python3 ran in pod shop/web-1x (Deployment web), and acme images ship no python.',
+    );
   });
 
   it('rejects broken rules with the file, the rule and the problem in words', () => {
-    const base = 'format: lantern-rules\nversion: 1\nname: t\nrules:\n  - id: X-1\n    title: t\n    severity: high\n    technique: T1059\n    description: a description long enough\n    events: [exec]\n';
-    expect(() => parseRulePack(base + '    when: { nosuch.field: 1 }\n    explain: x\n', 'u.yaml')).toThrow('u.yaml: rule X-1: unknown field "nosuch.field"');
-    expect(() => parseRulePack(base + '    when: { exe: { bogus: 1 } }\n    explain: x\n', 'u.yaml')).toThrow(/unknown operator "bogus"/);
-    expect(() => parseRulePack(base + '    when: { exe: { regex: "(" } }\n    explain: x\n', 'u.yaml')).toThrow(/bad regex/);
-    expect(() => parseRulePack(base + '    when: { exe: x }\n    explain: "{nope}"\n', 'u.yaml')).toThrow(/explanation names unknown field "\{nope\}"/);
-    expect(() => parseRulePack(base.replace('severity: high', 'severity: urgent') + '    when: {}\n    explain: x\n', 'u.yaml')).toThrow(/u\.yaml: rule X-1: severity/);
-    expect(() => parseRulePack(base.replace('T1059', 'TX') + '    when: {}\n    explain: x\n', 'u.yaml')).toThrow(/MITRE ATT&CK technique id/);
+    const base =
+      'format: lantern-rules\nversion: 1\nname: t\nrules:\n  - id: X-1\n    title: t\n    severity: high\n    technique: T1059\n    description: a description long enough\n    events: [exec]\n';
+    expect(() => parseRulePack(base + '    when: { nosuch.field: 1 }\n    explain: x\n', 'u.yaml')).toThrow(
+      'u.yaml: rule X-1: unknown field "nosuch.field"',
+    );
+    expect(() => parseRulePack(base + '    when: { exe: { bogus: 1 } }\n    explain: x\n', 'u.yaml')).toThrow(
+      /unknown operator "bogus"/,
+    );
+    expect(() => parseRulePack(base + '    when: { exe: { regex: "(" } }\n    explain: x\n', 'u.yaml')).toThrow(
+      /bad regex/,
+    );
+    expect(() => parseRulePack(base + '    when: { exe: x }\n    explain: "{nope}"\n', 'u.yaml')).toThrow(
+      /explanation names unknown field "\{nope\}"/,
+    );
+    expect(() =>
+      parseRulePack(base.replace('severity: high', 'severity: urgent') + '    when: {}\n    explain: x\n', 'u.yaml'),
+    ).toThrow(/u\.yaml: rule X-1: severity/);
+    expect(() => parseRulePack(base.replace('T1059', 'TX') + '    when: {}\n    explain: x\n', 'u.yaml')).toThrow(
+      /MITRE ATT&CK technique id/,
+    );
     expect(() => parseRulePack('rules: [', 'u.yaml')).toThrow(/u\.yaml: not valid YAML\/JSON/);
     expect(() => parseRulePack('{"__proto__": {"x": 1}, "rules": []}', 'u.yaml')).toThrow(/Unrecognized key/);
     expect(({} as Record<string, unknown>).x).toBeUndefined();

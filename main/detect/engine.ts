@@ -14,7 +14,15 @@ import { EvalCtx, formatValue, getter, type Getter } from './fields';
 import { evidenceIds } from './evidence';
 import { ProcTable, touch, type ContainerState, type Proc } from './proctable';
 import { basename, shortHash, type FileClass } from './classes';
-import type { AllowEntry, Baseline, Detector, DetectorOptions, DestinationInfo, RulePack, WorkloadProfile } from './types';
+import type {
+  AllowEntry,
+  Baseline,
+  Detector,
+  DetectorOptions,
+  DestinationInfo,
+  RulePack,
+  WorkloadProfile,
+} from './types';
 import { createEnricher } from '../events/enrich';
 import { featuresToProfile, profileToFeatures } from './baseline';
 
@@ -24,8 +32,19 @@ const LANTERN_LABEL = 'app.kubernetes.io/name';
 
 /** Files whose mere reading says something; other reads are not features (too many, too volatile). */
 const READ_FEATURE_CLASSES = new Set<FileClass>([
-  'sa-token', 'k8s-creds', 'k8s-pki', 'shadow', 'sudoers', 'ssh', 'cloud-creds', 'proc-mem', 'proc-environ', 'kcore',
-  'runtime-socket', 'release-agent', 'core-pattern',
+  'sa-token',
+  'k8s-creds',
+  'k8s-pki',
+  'shadow',
+  'sudoers',
+  'ssh',
+  'cloud-creds',
+  'proc-mem',
+  'proc-environ',
+  'kcore',
+  'runtime-socket',
+  'release-agent',
+  'core-pattern',
 ]);
 const SENSITIVE_CLASSES = READ_FEATURE_CLASSES;
 /** Tag strings made once, not per event. */
@@ -109,7 +128,14 @@ function describeProfileKey(k: string): string {
 
 export function createEngine(opts: EngineOptions): Detector {
   const inventory = opts.inventory;
-  const packs = opts.rules === undefined ? (opts.defaultPack ? [opts.defaultPack] : []) : Array.isArray(opts.rules) ? opts.rules : [opts.rules];
+  const packs =
+    opts.rules === undefined
+      ? opts.defaultPack
+        ? [opts.defaultPack]
+        : []
+      : Array.isArray(opts.rules)
+        ? opts.rules
+        : [opts.rules];
   // Later packs replace rules of the same id (user rules override the bundled ones).
   const merged = new Map<string, CompiledRule>();
   for (const pack of packs) for (const r of compilePack(pack)) merged.set(r.id, r);
@@ -149,7 +175,10 @@ export function createEngine(opts: EngineOptions): Detector {
   const maxEvidence = opts.maxEvidence ?? 25;
   let globalAllow: AllowMatcher[] = (opts.allow ?? []).map((a) => compileAllow(a));
   // The enricher's address classes, so that findings and graph endpoints agree.
-  const classify = opts.classify ?? createEnricher(inventory ?? { takenAt: '', nodes: [], namespaces: [], pods: [], services: [], serviceAccounts: [] }).classify;
+  const classify =
+    opts.classify ??
+    createEnricher(inventory ?? { takenAt: '', nodes: [], namespaces: [], pods: [], services: [], serviceAccounts: [] })
+      .classify;
   const ctx = new EvalCtx(classify);
 
   // Inventory indexes: own capture pods, probe commands, RBAC-bound service accounts, pod IPs.
@@ -158,7 +187,10 @@ export function createEngine(opts: EngineOptions): Detector {
   const ownCtrs = new Set<string>();
   const probesByCtr = new Map<string, string[]>();
   for (const p of inventory?.pods ?? []) {
-    const own = p.lanternCapture === true || p.labels?.[LANTERN_LABEL] === 'lantern-agent' || p.labels?.['app.kubernetes.io/part-of'] === 'lantern';
+    const own =
+      p.lanternCapture === true ||
+      p.labels?.[LANTERN_LABEL] === 'lantern-agent' ||
+      p.labels?.['app.kubernetes.io/part-of'] === 'lantern';
     if (own) {
       ownUids.add(p.uid);
       ownNames.add(`${p.namespace}/${p.name}`);
@@ -166,7 +198,11 @@ export function createEngine(opts: EngineOptions): Detector {
     for (const c of p.containers) {
       if (own && c.id) ownCtrs.add(c.id);
       const probes = c.execProbes;
-      if (c.id && probes?.length) probesByCtr.set(c.id, probes.map((cmd) => cmd.join('\u0000')));
+      if (c.id && probes?.length)
+        probesByCtr.set(
+          c.id,
+          probes.map((cmd) => cmd.join('\u0000')),
+        );
     }
   }
   if (inventory?.bindings) {
@@ -195,7 +231,8 @@ export function createEngine(opts: EngineOptions): Detector {
   // Baseline: loaded profile features per workload, plus learning mode.
   const baselineName = opts.baseline?.name;
   const baseFeatures = new Map<string, Set<string>>();
-  if (opts.baseline) for (const [k, prof] of Object.entries(opts.baseline.workloads)) baseFeatures.set(k, profileToFeatures(prof));
+  if (opts.baseline)
+    for (const [k, prof] of Object.entries(opts.baseline.workloads)) baseFeatures.set(k, profileToFeatures(prof));
   const learnUntil = opts.learnUntil;
   const learned = new Map<string, { features: Set<string>; pods: Set<string>; events: number }>();
   const huntOn = methods.baseline && (opts.baseline !== undefined || learnUntil !== undefined);
@@ -225,7 +262,16 @@ export function createEngine(opts: EngineOptions): Detector {
     const key = ev.pod ? `${ev.pod.namespace}/${ev.pod.name}` : `host:${ev.node}`;
     pp = pods.get(key);
     if (!pp) {
-      pp = { key, pod: ev.pod, node: ev.node, workloadKey: profileKeyOf(ev), image: ev.pod?.image, features: new Map(), events: 0, peers: new Set() };
+      pp = {
+        key,
+        pod: ev.pod,
+        node: ev.node,
+        workloadKey: profileKeyOf(ev),
+        image: ev.pod?.image,
+        features: new Map(),
+        events: 0,
+        peers: new Set(),
+      };
       pods.set(key, pp);
     }
     ctr.profile = pp;
@@ -254,7 +300,12 @@ export function createEngine(opts: EngineOptions): Detector {
     return undefined;
   }
 
-  function allowed(rule: string, allowList: AllowMatcher[], ev: LanternEvent, exe: string | undefined): AllowEntry | undefined {
+  function allowed(
+    rule: string,
+    allowList: AllowMatcher[],
+    ev: LanternEvent,
+    exe: string | undefined,
+  ): AllowEntry | undefined {
     const p = ev.pod;
     for (const a of allowList) {
       if (a.rule !== '*' && a.rule !== rule) continue;
@@ -299,7 +350,12 @@ export function createEngine(opts: EngineOptions): Detector {
         occurrences: 0,
         node: ev.node,
       };
-      if (ev.pod) f.pod = { namespace: ev.pod.namespace, name: ev.pod.name, ...(ev.pod.workload ? { workload: ev.pod.workload.name } : {}) };
+      if (ev.pod)
+        f.pod = {
+          namespace: ev.pod.namespace,
+          name: ev.pod.name,
+          ...(ev.pod.workload ? { workload: ev.pod.workload.name } : {}),
+        };
       it = {
         f,
         nodes: new Set(),
@@ -364,7 +420,12 @@ export function createEngine(opts: EngineOptions): Detector {
     if (t.by === 'process' && ctx.proc) slots = ctx.proc.win ??= [];
     else if (t.by === 'pod' && ctx.ctr) slots = ctx.ctr.win ??= [];
     else {
-      const k = t.by === 'workload' ? profileKeyOf(ctx.ev) : t.by === 'node' ? ctx.ev.node : `${ctx.ev.node}/${ctx.ev.proc?.pid}`;
+      const k =
+        t.by === 'workload'
+          ? profileKeyOf(ctx.ev)
+          : t.by === 'node'
+            ? ctx.ev.node
+            : `${ctx.ev.node}/${ctx.ev.proc?.pid}`;
       slots = otherWindows.get(k) ?? otherWindows.set(k, []).get(k)!;
     }
     let w = slots[r.index] as Win | undefined;
@@ -403,12 +464,16 @@ export function createEngine(opts: EngineOptions): Detector {
       case 'connect': {
         if (!ev.net) return undefined;
         // Repeats of the process's last connection: same feature, no new string.
-        if (proc && proc.lastKind === 'connect' && proc.lastPort === ev.net.dport && proc.lastAddr === ev.net.daddr) return proc.lastFeat;
+        if (proc && proc.lastKind === 'connect' && proc.lastPort === ev.net.dport && proc.lastAddr === ev.net.daddr)
+          return proc.lastFeat;
         dest ??= ctx.dest();
         if (!dest) return undefined;
         let label = dest.label ?? ev.net.daddr;
         // Replicas behind one workload are one destination, whichever pod answered.
-        if (dest.class === 'pod' && dest.pod) label = dest.pod.workload ? `${dest.pod.namespace}/${dest.pod.workload.name}` : `${dest.pod.namespace}/${dest.pod.name}`;
+        if (dest.class === 'pod' && dest.pod)
+          label = dest.pod.workload
+            ? `${dest.pod.namespace}/${dest.pod.workload.name}`
+            : `${dest.pod.namespace}/${dest.pod.name}`;
         const f = `c:${dest.class}:${label}:${ev.net.dport}`;
         if (proc) {
           proc.lastKind = 'connect';
@@ -514,11 +579,33 @@ export function createEngine(opts: EngineOptions): Detector {
     }
   }
 
-  const DISTINCT_WORDS: Record<string, string> = { 'net.dest': 'destinations (address:port)', 'net.daddr': 'addresses', 'net.dport': 'ports', 'dns.query': 'DNS names', exe: 'executables' };
+  const DISTINCT_WORDS: Record<string, string> = {
+    'net.dest': 'destinations (address:port)',
+    'net.daddr': 'addresses',
+    'net.dport': 'ports',
+    'dns.query': 'DNS names',
+    exe: 'executables',
+  };
 
-  const TECH_BY_FEATURE: Record<string, string> = { x: 'T1059', s: 'T1059', c: 'T1071', l: 'T1571', a: 'T1571', f: 'T1005', p: 'T1068', d: 'T1071.004' };
+  const TECH_BY_FEATURE: Record<string, string> = {
+    x: 'T1059',
+    s: 'T1059',
+    c: 'T1071',
+    l: 'T1571',
+    a: 'T1571',
+    f: 'T1005',
+    p: 'T1068',
+    d: 'T1071.004',
+  };
 
-  function hunt(ev: LanternEvent, index: number, proc: Proc | undefined, pp: PodProfile, feat: string, learning: boolean): boolean {
+  function hunt(
+    ev: LanternEvent,
+    index: number,
+    proc: Proc | undefined,
+    pp: PodProfile,
+    feat: string,
+    learning: boolean,
+  ): boolean {
     const wk = pp.workloadKey;
     if (learning) {
       let l = learned.get(wk);
@@ -538,24 +625,27 @@ export function createEngine(opts: EngineOptions): Detector {
       // The whole workload is new: one finding for it, not one per behaviour.
       const id = `BASE-NEWWL-${shortHash(wk)}`;
       record({
-          id,
-          method: 'baseline',
-          ruleId: 'BASE-NEW-WORKLOAD',
-          severity: 'low',
-          title: `${describeProfileKey(wk)} is not in baseline ${name}`,
-          explanation: `${describeProfileKey(wk)} was never seen in baseline "${name}": nothing it does can be compared, so everything it does is new. Its first behaviour here: ${featureWords(feat)}.`,
-          technique: 'T1610',
-          ev,
-          index,
-          proc,
-        });
+        id,
+        method: 'baseline',
+        ruleId: 'BASE-NEW-WORKLOAD',
+        severity: 'low',
+        title: `${describeProfileKey(wk)} is not in baseline ${name}`,
+        explanation: `${describeProfileKey(wk)} was never seen in baseline "${name}": nothing it does can be compared, so everything it does is new. Its first behaviour here: ${featureWords(feat)}.`,
+        technique: 'T1610',
+        ev,
+        index,
+        proc,
+      });
       return true;
     }
     if (known?.has(feat) || learnedHere?.has(feat)) return false;
     if (feat.startsWith('c:loopback')) return false;
     const id = `BASE-${shortHash(wk + '\u0000' + feat)}`;
     const exeBase = feat[0] === 'x' ? basename(feat.slice(2)) : '';
-    const sev = featureSeverity(feat, SHELLS.has(exeBase) || /^(?:nc|ncat|netcat|nmap|socat|curl|wget|kubectl)$/.test(exeBase));
+    const sev = featureSeverity(
+      feat,
+      SHELLS.has(exeBase) || /^(?:nc|ncat|netcat|nmap|socat|curl|wget|kubectl)$/.test(exeBase),
+    );
     const prof = opts.baseline?.workloads[wk];
     record({
       id,
@@ -564,7 +654,9 @@ export function createEngine(opts: EngineOptions): Detector {
       severity: sev,
       title: `${describeProfileKey(wk)} ${featureWords(feat)}: never seen in baseline ${name}`,
       explanation: `In ${ev.pod ? `pod ${ev.pod.namespace}/${ev.pod.name}` : `host ${ev.node}`}, ${describeProfileKey(wk)} ${featureWords(feat)}, which was never seen in baseline "${name}"${
-        prof ? ` (learned from ${prof.pods} pod(s) and ${prof.events} events, where it ran ${prof.exes.length} distinct executables)` : ''
+        prof
+          ? ` (learned from ${prof.pods} pod(s) and ${prof.events} events, where it ran ${prof.exes.length} distinct executables)`
+          : ''
       }. Behaviour outside a known-good profile is what an intrusion looks like first.`,
       technique: TECH_BY_FEATURE[feat[0]!] ?? 'T1059',
       ev,
@@ -597,7 +689,12 @@ export function createEngine(opts: EngineOptions): Detector {
           tag = 'exec:' + proc.base;
           // chmod +x PATH marks PATH as made executable here: drift, even when the agent saw the
           // write only as an aggregated directory count.
-          if (proc.base === 'chmod' && proc.argv && proc.argv.length >= 3 && /^[ugoa]*\+[rwxXst]*x|^[0-7]*[1357][0-7]{0,2}$/.test(proc.argv[1] ?? '')) {
+          if (
+            proc.base === 'chmod' &&
+            proc.argv &&
+            proc.argv.length >= 3 &&
+            /^[ugoa]*\+[rwxXst]*x|^[0-7]*[1357][0-7]{0,2}$/.test(proc.argv[1] ?? '')
+          ) {
             for (let i = 2; i < proc.argv.length && i < 34; i++) {
               const a = proc.argv[i]!;
               if (a.startsWith('/')) (ctr.written ??= new Set()).add(a);
@@ -621,7 +718,14 @@ export function createEngine(opts: EngineOptions): Detector {
     if (!proc.entry || proc.containerStart) return;
     const argvKey = (proc.argv ?? [proc.exe]).join('\u0000');
     const specProbes = ev.container?.id ? probesByCtr.get(ev.container.id) : undefined;
-    if (specProbes?.some((p) => p === argvKey || p.split('\u0000').slice(1).join('\u0000') === argvKey.split('\u0000').slice(1).join('\u0000') && basename(p.split('\u0000')[0]!) === proc.base)) {
+    if (
+      specProbes?.some(
+        (p) =>
+          p === argvKey ||
+          (p.split('\u0000').slice(1).join('\u0000') === argvKey.split('\u0000').slice(1).join('\u0000') &&
+            basename(p.split('\u0000')[0]!) === proc.base),
+      )
+    ) {
       proc.probe = true;
       return;
     }
@@ -659,13 +763,28 @@ export function createEngine(opts: EngineOptions): Detector {
   }
 
   /** Count a feature for the pod; hunt it against the baseline. Returns whether the hunt found it new. */
-  function addFeature(ev: LanternEvent, index: number, proc: Proc | undefined, pp: PodProfile, feat: string, skipHunt = false): boolean {
+  function addFeature(
+    ev: LanternEvent,
+    index: number,
+    proc: Proc | undefined,
+    pp: PodProfile,
+    feat: string,
+    skipHunt = false,
+  ): boolean {
     let st = pp.features.get(feat);
     if (!st) {
       const nodes = new Set<string>();
       const edges = new Set<string>();
       evidenceIds(ev, proc, nodes, edges);
-      st = { count: 0, first: ev.time, last: ev.time, ref: ref(ev, index), nodes: [...nodes], edges: [...edges], words: featureWords(feat) };
+      st = {
+        count: 0,
+        first: ev.time,
+        last: ev.time,
+        ref: ref(ev, index),
+        nodes: [...nodes],
+        edges: [...edges],
+        words: featureWords(feat),
+      };
       pp.features.set(feat, st);
     }
     st.count++;
@@ -748,7 +867,8 @@ export function createEngine(opts: EngineOptions): Detector {
         if (feat !== undefined) {
           const isNew = addFeature(ev, index, proc, pp, feat);
           // Who spawns whom: only worth a baseline finding when the executable itself is known.
-          if (kind === 'exec' && proc?.parent && proc.parent.ctr === proc.ctr) addFeature(ev, index, proc, pp, `s:${proc.parent.exe}>${proc.exe}`, isNew);
+          if (kind === 'exec' && proc?.parent && proc.parent.ctr === proc.ctr)
+            addFeature(ev, index, proc, pp, `s:${proc.parent.exe}>${proc.exe}`, isNew);
         }
         if (kind === 'connect' && ev.net && pp.peers.size < 10_000) pp.peers.add(ev.net.daddr);
       }
@@ -759,8 +879,19 @@ export function createEngine(opts: EngineOptions): Detector {
   function importAlert(ev: LanternEvent, index: number, proc: Proc | undefined): void {
     const a = ev.alert!;
     const pr = (a.priority ?? '').toLowerCase();
-    const severity: Severity = /emerg|alert|crit/.test(pr) ? 'critical' : /err|high/.test(pr) ? 'high' : /warn|medium/.test(pr) ? 'medium' : /notice|low/.test(pr) ? 'low' : pr ? 'info' : 'medium';
-    const technique = (a.tags ?? []).map((t) => /T\d{4}(?:\.\d{3})?/i.exec(t)?.[0]?.toUpperCase()).find((t) => t !== undefined) ?? '';
+    const severity: Severity = /emerg|alert|crit/.test(pr)
+      ? 'critical'
+      : /err|high/.test(pr)
+        ? 'high'
+        : /warn|medium/.test(pr)
+          ? 'medium'
+          : /notice|low/.test(pr)
+            ? 'low'
+            : pr
+              ? 'info'
+              : 'medium';
+    const technique =
+      (a.tags ?? []).map((t) => /T\d{4}(?:\.\d{3})?/i.exec(t)?.[0]?.toUpperCase()).find((t) => t !== undefined) ?? '';
     const exe = ev.proc?.exe ?? proc?.exe ?? '';
     const where = ev.pod ? `pod ${ev.pod.namespace}/${ev.pod.name}` : `host ${ev.node}`;
     if (allowed(`IMP-${a.tool}`, globalAllow, ev, exe)) return;
@@ -781,7 +912,18 @@ export function createEngine(opts: EngineOptions): Detector {
   // -------------------------------------------------------------------------------------------
   // finish(): peer groups, rarity, outliers, incidents, scores.
 
-  function derivedRecord(id: string, method: FindingMethod, ruleId: string, severity: Severity, title: string, explanation: string, technique: string, pp: PodProfile, st: FeatStat, rarityBits: number): void {
+  function derivedRecord(
+    id: string,
+    method: FindingMethod,
+    ruleId: string,
+    severity: Severity,
+    title: string,
+    explanation: string,
+    technique: string,
+    pp: PodProfile,
+    st: FeatStat,
+    rarityBits: number,
+  ): void {
     const prev = findings.get(id);
     const f: Finding = {
       id,
@@ -799,9 +941,23 @@ export function createEngine(opts: EngineOptions): Detector {
       occurrences: st.count,
       node: pp.node,
     };
-    if (pp.pod) f.pod = { namespace: pp.pod.namespace, name: pp.pod.name, ...(pp.pod.workload ? { workload: pp.pod.workload.name } : {}) };
+    if (pp.pod)
+      f.pod = {
+        namespace: pp.pod.namespace,
+        name: pp.pod.name,
+        ...(pp.pod.workload ? { workload: pp.pod.workload.name } : {}),
+      };
     if (prev && prev.f.occurrences === f.occurrences && prev.f.explanation === f.explanation) return;
-    findings.set(id, { f, nodes: new Set(st.nodes), edges: new Set(st.edges), tree: '', podKey: pp.key, rarityBits, entryKey: undefined, derived: true });
+    findings.set(id, {
+      f,
+      nodes: new Set(st.nodes),
+      edges: new Set(st.edges),
+      tree: '',
+      podKey: pp.key,
+      rarityBits,
+      entryKey: undefined,
+      derived: true,
+    });
     changed.add(id);
     incidentsDirty = true;
   }
@@ -832,7 +988,8 @@ export function createEngine(opts: EngineOptions): Detector {
     // Rule findings by pod: a peer difference that a rule already reported becomes a note in that
     // finding's explanation, not a second finding about the same thing.
     const rulesByPod = new Map<string, Internal[]>();
-    for (const it of findings.values()) if (!it.derived) (rulesByPod.get(it.podKey) ?? rulesByPod.set(it.podKey, []).get(it.podKey)!).push(it);
+    for (const it of findings.values())
+      if (!it.derived) (rulesByPod.get(it.podKey) ?? rulesByPod.set(it.podKey, []).get(it.podKey)!).push(it);
     for (const [gk, members] of groups) {
       const n = members.length;
       if (n < 3) continue; // with two, neither is the odd one out
@@ -842,7 +999,9 @@ export function createEngine(opts: EngineOptions): Detector {
           if (feat[0] === 'd' || feat[0] === 'a' || feat.startsWith('c:loopback')) continue;
           (have.get(feat) ?? have.set(feat, []).get(feat)!).push(pp);
         }
-      const groupWords = gk.startsWith('wl:') ? `replicas of ${describeProfileKey(gk.slice(3))}` : `pods of image ${gk.slice(4)}`;
+      const groupWords = gk.startsWith('wl:')
+        ? `replicas of ${describeProfileKey(gk.slice(3))}`
+        : `pods of image ${gk.slice(4)}`;
       for (const [feat, ps] of have) {
         // Odd one out: done by one pod (or a third at most) while the rest never did it.
         if (ps.length > Math.max(1, Math.floor(n / 3))) continue;
@@ -862,7 +1021,9 @@ export function createEngine(opts: EngineOptions): Detector {
           if (sev === 'high' && feat[0] !== 'p') sev = 'medium';
           const bits = Math.log2(n / ps.length);
           // Covered when a rule finding's evidence holds the very event that first showed it.
-          const covering = rulesByPod.get(pp.key)?.filter((it) => it.f.evidence.events.some((e) => e.index === st.ref.index));
+          const covering = rulesByPod
+            .get(pp.key)
+            ?.filter((it) => it.f.evidence.events.some((e) => e.index === st.ref.index));
           if (covering?.length) {
             const note = ` Peer comparison: only ${ps.length} of ${n} ${groupWords} did this; the others never did during this capture.`;
             for (const it of covering) {
@@ -1098,7 +1259,13 @@ export function createEngine(opts: EngineOptions): Detector {
         }
       const workloads: Record<string, WorkloadProfile> = Object.create(null) as Record<string, WorkloadProfile>;
       for (const [k, v] of src) workloads[k] = featuresToProfile(v.features, v.pods.size, v.events);
-      const b: Baseline = { format: 'lantern-baseline', version: 1, name, created: new Date().toISOString(), workloads };
+      const b: Baseline = {
+        format: 'lantern-baseline',
+        version: 1,
+        name,
+        created: new Date().toISOString(),
+        workloads,
+      };
       if (Number.isFinite(firstTime)) b.from = firstTime;
       if (Number.isFinite(lastTime)) b.to = learnUntil !== undefined ? Math.min(lastTime, learnUntil) : lastTime;
       return b;

@@ -34,7 +34,11 @@ export function evidenceIds(ev: LanternEvent, proc: Proc | undefined, nodes: Set
   nodes.add(self);
   if (ev.kind === 'exec' && proc) {
     // An exec by the same pid replaced the old image, which the graph draws as the parent.
-    const pk = proc.prevExe ? keys.process(proc.scope, proc.prevExe) : proc.parent ? keys.process(proc.parent.scope, proc.parent.gexe) : undefined;
+    const pk = proc.prevExe
+      ? keys.process(proc.scope, proc.prevExe)
+      : proc.parent
+        ? keys.process(proc.parent.scope, proc.parent.gexe)
+        : undefined;
     if (pk) {
       nodes.add(pk);
       edges.add(keys.edge('spawned', pk, self));

@@ -42,7 +42,11 @@ export class EvalCtx {
       this.destDone = true;
       const n = this.ev.net;
       // accept: d* is the remote peer; listen: s* is the local address.
-      this.destVal = n ? (this.ev.kind === 'listen' ? this.classifyFn(n.saddr, n.sport) : this.classifyFn(n.daddr, n.dport)) : undefined;
+      this.destVal = n
+        ? this.ev.kind === 'listen'
+          ? this.classifyFn(n.saddr, n.sport)
+          : this.classifyFn(n.daddr, n.dport)
+        : undefined;
     }
     return this.destVal;
   }
@@ -91,7 +95,12 @@ export type Getter = (c: EvalCtx) => unknown;
 const exe = (c: EvalCtx): string | undefined => c.ev.proc?.exe ?? c.proc?.exe ?? c.ev.proc?.comm;
 
 function isMemfdExe(path: string | undefined): boolean {
-  return path !== undefined && (/^\/(?:proc\/(?:self|\d+)|dev)\/fd\/\d+$/.test(path) || path.startsWith('/memfd:') || path.includes('(deleted)') && path.includes('memfd:'));
+  return (
+    path !== undefined &&
+    (/^\/(?:proc\/(?:self|\d+)|dev)\/fd\/\d+$/.test(path) ||
+      path.startsWith('/memfd:') ||
+      (path.includes('(deleted)') && path.includes('memfd:')))
+  );
 }
 
 function sinceSec(map: Map<string, number> | undefined, tag: string, now: number): number {

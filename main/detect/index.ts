@@ -26,7 +26,11 @@ export function defaultRulesPath(): string {
   if (process.env.LANTERN_RULES_DIR) candidates.push(join(process.env.LANTERN_RULES_DIR, 'default.yaml'));
   try {
     const here = dirname(fileURLToPath(import.meta.url));
-    candidates.push(resolve(here, '../../assets/rules/default.yaml'), resolve(here, '../assets/rules/default.yaml'), resolve(here, 'assets/rules/default.yaml'));
+    candidates.push(
+      resolve(here, '../../assets/rules/default.yaml'),
+      resolve(here, '../assets/rules/default.yaml'),
+      resolve(here, 'assets/rules/default.yaml'),
+    );
   } catch {
     // not a file: URL (bundled): fall through to the cwd
   }
@@ -84,7 +88,8 @@ export function detectorForSession(header: CaptureHeader, cfg: SessionDetectConf
   if (cfg.allow?.length) opts.allow = cfg.allow;
   if (cfg.rules?.length) opts.rules = cfg.rules;
   if (cfg.baseline) opts.baseline = cfg.baseline;
-  if (statuses) opts.triage = { get: (id) => (Object.prototype.hasOwnProperty.call(statuses, id) ? statuses[id] : undefined) };
+  if (statuses)
+    opts.triage = { get: (id) => (Object.prototype.hasOwnProperty.call(statuses, id) ? statuses[id] : undefined) };
   if (cfg.learnMinutes && cfg.learnMinutes > 0) {
     const start = Date.parse(header.created);
     if (Number.isFinite(start)) opts.learnUntil = start * 1e6 + cfg.learnMinutes * 60e9;

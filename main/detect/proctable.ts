@@ -90,7 +90,16 @@ export class ProcTable {
   container(key: string): ContainerState {
     let c = this.containers.get(key);
     if (!c) {
-      c = { key, procs: 0, written: undefined, recent: undefined, own: undefined, profile: undefined, win: undefined, started: undefined };
+      c = {
+        key,
+        procs: 0,
+        written: undefined,
+        recent: undefined,
+        own: undefined,
+        profile: undefined,
+        win: undefined,
+        started: undefined,
+      };
       this.containers.set(key, c);
     }
     return c;

@@ -61,7 +61,12 @@ export function parseRulePack(text: string, fileName = 'rules'): RulePack {
   } catch (e) {
     throw new Error(`${fileName}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (raw && typeof raw === 'object' && Array.isArray((raw as { rules?: unknown }).rules) && !(raw as { format?: unknown }).format) {
+  if (
+    raw &&
+    typeof raw === 'object' &&
+    Array.isArray((raw as { rules?: unknown }).rules) &&
+    !(raw as { format?: unknown }).format
+  ) {
     // A bare list of rules is allowed for user files: wrap it.
     raw = { format: 'lantern-rules', version: 1, name: fileName, ...(raw as object) };
   }

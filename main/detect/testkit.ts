@@ -68,7 +68,13 @@ export class Script {
   private base(kind: LanternEvent['kind'], pid0: number): LanternEvent {
     this.t += 1e6;
     const pid = this.P(pid0);
-    const ev: LanternEvent = { kind, time: this.t, node: this.node, source: 'lantern', proc: { pid, start: this.starts.get(pid) ?? pid * 1000, comm: '' } };
+    const ev: LanternEvent = {
+      kind,
+      time: this.t,
+      node: this.node,
+      source: 'lantern',
+      proc: { pid, start: this.starts.get(pid) ?? pid * 1000, comm: '' },
+    };
     if (this.podRef) {
       ev.pod = this.podRef;
       ev.container = { id: this.ctrId!, podUid: this.podRef.uid! };
@@ -111,7 +117,14 @@ export class Script {
 
   connect(pid: number, daddr: string, dport: number, proto: 'tcp' | 'udp' = 'tcp'): this {
     const ev = this.base('connect', pid);
-    ev.net = { proto, family: daddr.includes(':') ? 6 : 4, saddr: '10.244.0.10', sport: 40000 + (this.events.length % 20000), daddr, dport };
+    ev.net = {
+      proto,
+      family: daddr.includes(':') ? 6 : 4,
+      saddr: '10.244.0.10',
+      sport: 40000 + (this.events.length % 20000),
+      daddr,
+      dport,
+    };
     return this.push(ev);
   }
 
@@ -199,7 +212,9 @@ export function inventoryFor(scripts: Script[], extra: Partial<Inventory> = {}):
     nodes: [{ name: 'node-a', addresses: ['192.168.50.2'] }],
     namespaces: [{ name: 'shop' }],
     pods,
-    services: [{ name: 'kubernetes', namespace: 'default', clusterIPs: ['10.96.0.1'], ports: [{ port: 443, name: 'https' }] }],
+    services: [
+      { name: 'kubernetes', namespace: 'default', clusterIPs: ['10.96.0.1'], ports: [{ port: 443, name: 'https' }] },
+    ],
     serviceAccounts: [],
     apiServer: { addresses: ['10.96.0.1', '192.168.50.1'], port: 443 },
     ...extra,

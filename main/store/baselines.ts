@@ -40,7 +40,11 @@ const catalogSchema = z.object({ version: z.literal(1), baselines: z.array(entry
 
 /** A file name from a baseline name that came from a user: letters, digits, - _ . only. */
 export function baselineFileName(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100) || 'baseline';
+  const safe =
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 100) || 'baseline';
   return `${safe}.baseline.json`;
 }
 
@@ -95,7 +99,10 @@ export class BaselineCatalog {
   }
 }
 
-export async function openBaselines(userDataDir: string, opts: { warn?: (m: string) => void } = {}): Promise<BaselineCatalog> {
+export async function openBaselines(
+  userDataDir: string,
+  opts: { warn?: (m: string) => void } = {},
+): Promise<BaselineCatalog> {
   const db = await openJsonStore<CatalogData>({
     dir: userDataDir,
     name: 'baselines',

@@ -52,7 +52,19 @@ describe('baseline catalog', () => {
     name: 'prod monday/../x',
     created: '2026-11-28T09:00:00.000Z',
     source: 'monday.lantern',
-    workloads: { 'shop/Deployment/web': { exes: ['/usr/sbin/nginx'], spawns: [], connects: ['pod:shop/db:5432'], listens: [80], files: [], privs: [], dns: [], pods: 3, events: 1000 } },
+    workloads: {
+      'shop/Deployment/web': {
+        exes: ['/usr/sbin/nginx'],
+        spawns: [],
+        connects: ['pod:shop/db:5432'],
+        listens: [80],
+        files: [],
+        privs: [],
+        dns: [],
+        pods: 3,
+        events: 1000,
+      },
+    },
   };
 
   it('saves a portable file plus a catalog entry, loads it back after a restart, removes both', async () => {

@@ -69,7 +69,9 @@ export class TriageStore {
 
   /** Synchronous, for the detector's `triage` lookup. */
   get(id: string): TriageStatus | undefined {
-    return Object.prototype.hasOwnProperty.call(this.db.data.findings, id) ? this.db.data.findings[id]!.status : undefined;
+    return Object.prototype.hasOwnProperty.call(this.db.data.findings, id)
+      ? this.db.data.findings[id]!.status
+      : undefined;
   }
 
   /** Every verdict other than "new", as id → status (for a new session's detector). */
@@ -85,7 +87,12 @@ export class TriageStore {
 
   async set(id: string, status: TriageStatus, extra: { note?: string; title?: string } = {}): Promise<TriageRecord> {
     if (!id || id.length > 512) throw new Error('a finding id is 1 to 512 characters');
-    const rec: TriageRecord = { status, at: new Date().toISOString(), ...(extra.note ? { note: extra.note } : {}), ...(extra.title ? { title: extra.title } : {}) };
+    const rec: TriageRecord = {
+      status,
+      at: new Date().toISOString(),
+      ...(extra.note ? { note: extra.note } : {}),
+      ...(extra.title ? { title: extra.title } : {}),
+    };
     // "new" is the default: forgetting the verdict keeps the file small.
     if (status === 'new') delete this.db.data.findings[id];
     else this.db.data.findings[id] = rec;
@@ -100,7 +107,12 @@ export class TriageStore {
   /** Adds an allow-list entry unless an identical one exists. Returns whether it was added. */
   async addAllow(entry: AllowEntry): Promise<boolean> {
     const same = (a: AllowEntry) =>
-      a.rule === entry.rule && a.namespace === entry.namespace && a.workload === entry.workload && a.pod === entry.pod && a.image === entry.image && a.exe === entry.exe;
+      a.rule === entry.rule &&
+      a.namespace === entry.namespace &&
+      a.workload === entry.workload &&
+      a.pod === entry.pod &&
+      a.image === entry.image &&
+      a.exe === entry.exe;
     if (this.db.data.allow.some(same)) return false;
     this.db.data.allow.push({ ...entry, added: new Date().toISOString() });
     await this.db.write();
@@ -108,13 +120,20 @@ export class TriageStore {
   }
 
   async removeAllow(index: number): Promise<void> {
-    if (!Number.isInteger(index) || index < 0 || index >= this.db.data.allow.length) throw new Error(`no allow-list entry #${index}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.db.data.allow.length)
+      throw new Error(`no allow-list entry #${index}`);
     this.db.data.allow.splice(index, 1);
     await this.db.write();
   }
 }
 
 export async function openTriage(userDataDir: string, opts: { warn?: (m: string) => void } = {}): Promise<TriageStore> {
-  const db = await openJsonStore<TriageData>({ dir: userDataDir, name: 'triage', defaults: DEFAULTS, validate, ...(opts.warn ? { warn: opts.warn } : {}) });
+  const db = await openJsonStore<TriageData>({
+    dir: userDataDir,
+    name: 'triage',
+    defaults: DEFAULTS,
+    validate,
+    ...(opts.warn ? { warn: opts.warn } : {}),
+  });
   return new TriageStore(db);
 }

@@ -28,7 +28,11 @@ let capture: string;
 beforeAll(async () => {
   forgetJsonStores();
   const web = new Script({ name: 'web-1x', workload: 'web' });
-  web.running(100, '/usr/sbin/nginx').exec(200, '/bin/bash', ['bash']).exec(210, '/bin/cat', ['cat', '/etc/shadow'], 200).open(210, '/etc/shadow');
+  web
+    .running(100, '/usr/sbin/nginx')
+    .exec(200, '/bin/bash', ['bash'])
+    .exec(210, '/bin/cat', ['cat', '/etc/shadow'], 200)
+    .open(210, '/etc/shadow');
   const header: CaptureHeader = {
     lantern: 'capture',
     version: CAPTURE_VERSION,
@@ -66,14 +70,26 @@ describe('findings handlers', () => {
     expect(shell.status).toBe('new');
 
     const confirmed = list.find((f) => f.ruleId === 'LNT-018')!;
-    expect((await h['findings.triage']!({ sessionId: s1.sessionId, id: confirmed.id, status: 'confirmed' }, ctx)).status).toBe('confirmed');
-    await expect(h['findings.triage']!({ sessionId: s1.sessionId, id: confirmed.id, status: 'confirmed', allowList: true }, ctx)).rejects.toThrow(/only a benign verdict/);
-    await expect(h['findings.triage']!({ sessionId: s1.sessionId, id: 'nope', status: 'benign' }, ctx)).rejects.toThrow(/no finding nope/);
+    expect(
+      (await h['findings.triage']!({ sessionId: s1.sessionId, id: confirmed.id, status: 'confirmed' }, ctx)).status,
+    ).toBe('confirmed');
+    await expect(
+      h['findings.triage']!({ sessionId: s1.sessionId, id: confirmed.id, status: 'confirmed', allowList: true }, ctx),
+    ).rejects.toThrow(/only a benign verdict/);
+    await expect(h['findings.triage']!({ sessionId: s1.sessionId, id: 'nope', status: 'benign' }, ctx)).rejects.toThrow(
+      /no finding nope/,
+    );
 
     published.length = 0;
-    const r = await h['findings.triage']!({ sessionId: s1.sessionId, id: shell.id, status: 'benign', allowList: true }, ctx);
+    const r = await h['findings.triage']!(
+      { sessionId: s1.sessionId, id: shell.id, status: 'benign', allowList: true },
+      ctx,
+    );
     expect(r.status).toBe('benign');
-    const pushed = published.find((p) => p.name === 'findings.changed')!.payload as { sessionId: string; findings: { ruleId: string; status: string }[] };
+    const pushed = published.find((p) => p.name === 'findings.changed')!.payload as {
+      sessionId: string;
+      findings: { ruleId: string; status: string }[];
+    };
     expect(pushed.sessionId).toBe(s1.sessionId);
     expect(pushed.findings.map((f) => f.ruleId)).not.toContain('LNT-001');
     expect(pushed.findings.find((f) => f.ruleId === 'LNT-018')!.status).toBe('confirmed');

@@ -40,10 +40,16 @@ function findingExe(f: Finding): string | undefined {
 
 function allowMatches(a: AllowEntry, f: Finding): boolean {
   if (a.rule && a.rule !== '*' && a.rule !== f.ruleId) return false;
-  const ok = (g: string | undefined, v: string | undefined) => g === undefined || (v !== undefined && globToRegExp(g).test(v));
+  const ok = (g: string | undefined, v: string | undefined) =>
+    g === undefined || (v !== undefined && globToRegExp(g).test(v));
   // Images are not part of a finding: an image-only entry applies from the next session on.
   if (a.image !== undefined) return false;
-  return ok(a.namespace, f.pod?.namespace) && ok(a.workload, f.pod?.workload) && ok(a.pod, f.pod?.name) && ok(a.exe, findingExe(f));
+  return (
+    ok(a.namespace, f.pod?.namespace) &&
+    ok(a.workload, f.pod?.workload) &&
+    ok(a.pod, f.pod?.name) &&
+    ok(a.exe, findingExe(f))
+  );
 }
 
 /** The allow-list entry "benign, and don't show me this again" adds: this rule, this workload. */
@@ -79,13 +85,15 @@ export function createFindingsHandlers(ctx: HandlerContext): Handlers {
     return mgr.get(sessionId).findings();
   };
   return {
-    'findings.list': async (req) => overlay(await sessionFindings(req.sessionId), await triageStoreFor(ctx.userDataDir)),
+    'findings.list': async (req) =>
+      overlay(await sessionFindings(req.sessionId), await triageStoreFor(ctx.userDataDir)),
     'findings.triage': async (req) => {
       const t = await triageStoreFor(ctx.userDataDir);
       const all = await sessionFindings(req.sessionId);
       const f = all.find((x) => x.id === req.id);
       if (!f) throw new ApiFailure('not-found', `no finding ${req.id} in session ${req.sessionId}`);
-      if (req.allowList && req.status !== 'benign') throw new ApiFailure('invalid-request', 'only a benign verdict can add an allow-list entry');
+      if (req.allowList && req.status !== 'benign')
+        throw new ApiFailure('invalid-request', 'only a benign verdict can add an allow-list entry');
       await t.set(f.id, req.status, { title: f.title });
       if (req.allowList) await t.addAllow(allowEntryFor(f));
       ctx.publish('findings.changed', { sessionId: req.sessionId, findings: overlay(all, t) });

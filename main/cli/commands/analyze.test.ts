@@ -16,7 +16,11 @@ const dir = mkdtempSync(join(tmpdir(), 'lantern-analyze-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(repo, 'main/cli/lantern.mjs'), 'analyze', ...args, '--user-data-dir', join(dir, 'user')], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    process.execPath,
+    [join(repo, 'main/cli/lantern.mjs'), 'analyze', ...args, '--user-data-dir', join(dir, 'user')],
+    { cwd: repo, encoding: 'utf8', timeout: 60_000 },
+  );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -46,7 +50,8 @@ beforeAll(async () => {
     const s = new Script({ name: 'web-1x', workload: 'web' });
     s.running(100, '/usr/sbin/nginx').listen(100, 80);
     for (let i = 0; i < 10; i++) s.wait(1).open(100, '/usr/share/nginx/html/index.html');
-    if (attack) s.exec(200, '/bin/bash', ['bash']).exec(210, '/bin/cat', ['cat', '/etc/shadow'], 200).open(210, '/etc/shadow');
+    if (attack)
+      s.exec(200, '/bin/bash', ['bash']).exec(210, '/bin/cat', ['cat', '/etc/shadow'], 200).open(210, '/etc/shadow');
     return s;
   };
   quiet = join(dir, 'quiet.lantern');
@@ -69,7 +74,10 @@ describe('lantern analyze', { timeout: 240_000 }, () => {
   it('--json gives machine-readable findings with evidence', () => {
     const r = cli([noisy, '--json']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { events: number; findings: { ruleId: string; evidence: { events: { index: number }[] } }[] };
+    const j = JSON.parse(r.out) as {
+      events: number;
+      findings: { ruleId: string; evidence: { events: { index: number }[] } }[];
+    };
     expect(j.findings.map((f) => f.ruleId).sort()).toEqual(['LNT-001', 'LNT-002', 'LNT-018']);
     expect(j.findings.every((f) => f.evidence.events.length > 0)).toBe(true);
   });
@@ -94,7 +102,10 @@ describe('lantern analyze', { timeout: 240_000 }, () => {
 
   it('loads user rules and reports bad input in words', () => {
     const rules = join(dir, 'r.yaml');
-    writeFileSync(rules, 'rules:\n  - id: U-1\n    title: nginx serves\n    severity: low\n    technique: T1190\n    description: a test rule that fires on nginx opens\n    events: [open]\n    when: { exe.base: nginx }\n    explain: "{exe} opened {file.path}"\n');
+    writeFileSync(
+      rules,
+      'rules:\n  - id: U-1\n    title: nginx serves\n    severity: low\n    technique: T1190\n    description: a test rule that fires on nginx opens\n    events: [open]\n    when: { exe.base: nginx }\n    explain: "{exe} opened {file.path}"\n',
+    );
     const r = cli([quiet, '--rules', rules, '--only-rules', '--json']);
     expect((JSON.parse(r.out) as { findings: { ruleId: string }[] }).findings.map((f) => f.ruleId)).toEqual(['U-1']);
     writeFileSync(rules, 'rules:\n  - id: U-1\n    title: t\n');

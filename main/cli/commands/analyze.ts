@@ -42,7 +42,10 @@ function human(f: Finding): string {
     `${f.severity.toUpperCase().padEnd(8)} ${String(f.score).padStart(3)}  ${f.ruleId}  ${f.technique || '-'}  ${where}${f.incident ? `  [${f.incident}]` : ''}`,
     `         ${f.title}`,
     `         ${f.explanation}`,
-    `         seen ${f.occurrences}× ${clock(f.firstSeen)}–${clock(f.lastSeen)} UTC; events #${f.evidence.events.map((e) => e.index).slice(0, 8).join(', #')}${f.evidence.events.length > 8 ? ', …' : ''}${f.status !== 'new' ? `; triage: ${f.status}` : ''}`,
+    `         seen ${f.occurrences}× ${clock(f.firstSeen)}–${clock(f.lastSeen)} UTC; events #${f.evidence.events
+      .map((e) => e.index)
+      .slice(0, 8)
+      .join(', #')}${f.evidence.events.length > 8 ? ', …' : ''}${f.status !== 'new' ? `; triage: ${f.status}` : ''}`,
   ];
   return lines.join('\n');
 }
@@ -55,20 +58,30 @@ function human(f: Finding): string {
 export function register(program: Command): void {
   program
     .command('analyze')
-    .description('hunt a capture file for anomalies: rules, a baseline, peer groups and rarity (or learn a baseline from it)')
+    .description(
+      'hunt a capture file for anomalies: rules, a baseline, peer groups and rarity (or learn a baseline from it)',
+    )
     .argument('<file>', 'capture file (.lantern)')
     .option('--baseline <file-or-name>', 'hunt against a baseline: a baseline file, or a name in the baselines catalog')
     .option('--rules <file...>', 'extra rule pack(s), YAML or JSON; a rule with a bundled id replaces it')
     .option('--only-rules', 'use only the --rules packs, not the bundled one')
     .option('--json', 'print findings as JSON')
-    .addOption(new Option('--fail-on <severity>', 'exit 3 when a finding at or above this severity is found').choices(SEVERITIES))
-    .addOption(new Option('--min-severity <severity>', 'print findings at or above this severity').choices(SEVERITIES).default('low'))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 3 when a finding at or above this severity is found').choices(
+        SEVERITIES,
+      ),
+    )
+    .addOption(
+      new Option('--min-severity <severity>', 'print findings at or above this severity')
+        .choices(SEVERITIES)
+        .default('low'),
+    )
     .option('--learn-baseline <out>', 'learn a per-workload baseline from this capture and write it to <out>')
     .option('--name <name>', 'name of the learned baseline (default: the capture file name)')
-    .option('--save-baseline', 'also add the learned baseline to the app\'s baselines catalog')
+    .option('--save-baseline', "also add the learned baseline to the app's baselines catalog")
     .option('--learn-minutes <n>', 'learning mode: learn the first N minutes of the capture, hunt the rest')
-    .option('--no-allow-list', 'ignore the allow-list from the app\'s triage store')
-    .option('--user-data-dir <dir>', 'the app\'s user-data folder (triage store, baselines catalog)')
+    .option('--no-allow-list', "ignore the allow-list from the app's triage store")
+    .option('--user-data-dir <dir>', "the app's user-data folder (triage store, baselines catalog)")
     .option('--continue-on-error', 'skip bad lines in the capture instead of stopping')
     .option('--limit <n>', 'print at most this many findings (text output)', '50')
     .action(async (file: string, o: Opts) => {
@@ -88,11 +101,13 @@ export function register(program: Command): void {
         }
         let allow: AllowEntry[] | undefined;
         // Only read the app's store when it exists: a CI runner has none, and must not get one.
-        if (o.allowList !== false && existsSync(resolve(userData, 'triage.json'))) allow = (await openTriage(userData)).allowList();
+        if (o.allowList !== false && existsSync(resolve(userData, 'triage.json')))
+          allow = (await openTriage(userData)).allowList();
         let learnMinutes: number | undefined;
         if (o.learnMinutes !== undefined) {
           learnMinutes = Number(o.learnMinutes);
-          if (!Number.isFinite(learnMinutes) || learnMinutes <= 0) return fail(`--learn-minutes must be a positive number, not "${o.learnMinutes}"`, 2);
+          if (!Number.isFinite(learnMinutes) || learnMinutes <= 0)
+            return fail(`--learn-minutes must be a positive number, not "${o.learnMinutes}"`, 2);
         }
         const res = await analyzeCapture(file, {
           ...(rules.length ? { rules } : {}),
@@ -112,8 +127,14 @@ export function register(program: Command): void {
           let saved = '';
           if (o.saveBaseline) saved = ` and to the catalog (${(await (await openBaselines(userData)).save(b)).file})`;
           const wl = Object.keys(b.workloads).length;
-          if (o.json) process.stdout.write(`${JSON.stringify({ baseline: o.learnBaseline, name, workloads: wl, events: res.events }, null, 2)}\n`);
-          else process.stdout.write(`learned baseline "${name}" from ${res.events} events: ${wl} workload profile(s), written to ${o.learnBaseline}${saved}\n`);
+          if (o.json)
+            process.stdout.write(
+              `${JSON.stringify({ baseline: o.learnBaseline, name, workloads: wl, events: res.events }, null, 2)}\n`,
+            );
+          else
+            process.stdout.write(
+              `learned baseline "${name}" from ${res.events} events: ${wl} workload profile(s), written to ${o.learnBaseline}${saved}\n`,
+            );
           return;
         }
 
@@ -149,7 +170,8 @@ export function register(program: Command): void {
             '',
             ...shown.slice(0, Number(o.limit) || 50).map(human),
           ];
-          if (shown.length > (Number(o.limit) || 50)) out.push(`… and ${shown.length - (Number(o.limit) || 50)} more (--limit, --json)`);
+          if (shown.length > (Number(o.limit) || 50))
+            out.push(`… and ${shown.length - (Number(o.limit) || 50)} more (--limit, --json)`);
           process.stdout.write(`${out.join('\n')}\n`);
         }
         if (o.failOn && res.findings.some((f) => f.status !== 'benign' && atLeast(f, o.failOn!))) {
