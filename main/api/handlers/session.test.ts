@@ -12,6 +12,7 @@ import { generateCapture } from '../../graph/generate';
 import { forgetJsonStores } from '../../store/db';
 import { createHandlers, type HandlerContext } from './index';
 import { ApiFailure } from './types';
+import { sample } from '../../events/importers/samples.test-util';
 
 const dir = mkdtempSync(join(tmpdir(), 'lantern-session-api-'));
 const shutdown: (() => Promise<void> | void)[] = [];
@@ -109,7 +110,7 @@ describe('session handlers', () => {
 
 describe('opening another tool export', () => {
   it('opens a Tetragon export as a session (imported on the fly) and lists it among recent captures', async () => {
-    const path = join(import.meta.dirname, '../../../../shared/data/tetragon/testdata_events.json');
+    const path = sample('tetragon/testdata_events.json');
     const info = await call('session.openFile', { path });
     expect(info.source).toBe('tetragon');
     expect(info.events).toBeGreaterThan(0);

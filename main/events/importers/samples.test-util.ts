@@ -5,8 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const DATA = process.env.LANTERN_SHARED_DATA ?? '/work/shared/data';
+// shared/ sits beside the repository (as CI lays it out); LANTERN_SHARED_DATA overrides.
+const BESIDE_REPO = fileURLToPath(new URL('../../../../shared/data', import.meta.url));
+export const DATA =
+  process.env.LANTERN_SHARED_DATA ??
+  [BESIDE_REPO, '/work/shared/data'].find((d) => existsSync(join(d, 'SCHEMAS.md'))) ??
+  BESIDE_REPO;
 export const haveData = existsSync(join(DATA, 'SCHEMAS.md'));
 export const sample = (rel: string) => join(DATA, rel);
 
