@@ -213,6 +213,23 @@ describe('suppression, allow-lists, incidents, live updates', () => {
     expect(d.stats().suppressed.ownCapture).toBeGreaterThan(0);
   });
 
+  it('does not take a steady exec schedule for a probe in a pod whose spec is known (an attacker could hide that way)', () => {
+    const web = new Script({ name: 'web-1x', workload: 'web' });
+    web.running(100, '/usr/sbin/nginx');
+    for (let i = 0; i < 4; i++)
+      web
+        .wait(10)
+        .exec(400 + i, '/bin/sh', ['sh', '-c', 'cat /etc/shadow'], 1)
+        .open(400 + i, '/etc/shadow');
+    const inv = inventoryFor([web]);
+    inv.pods[0]!.phase = 'Running'; // listed by the API server: its spec names every exec probe (none here)
+    const d = createDetector({ inventory: inv });
+    d.ingest(merge(web), 0);
+    d.finish();
+    expect(d.findings().some((f) => f.ruleId === 'LNT-018' && f.pod?.name === 'web-1x')).toBe(true);
+    expect(d.stats().suppressed.probes).toBe(0);
+  });
+
   it('allow-lists silence one rule for one workload only, at load time and at triage time', () => {
     const build = () => {
       const a = new Script({ name: 'ctl-1x', workload: 'ctl' });

@@ -186,6 +186,11 @@ export function createEngine(opts: EngineOptions): Detector {
   const ownNames = new Set<string>();
   const ownCtrs = new Set<string>();
   const probesByCtr = new Map<string, string[]>();
+  // Containers whose pod came from the API server (it has a phase): their spec lists every exec
+  // probe, so the schedule heuristic below must not guess there. Guessing would let an attacker
+  // hide by exec'ing the same command at a steady period (and the lab's scenarios, exec'd a
+  // second apart, were being retracted as probes).
+  const specKnownCtrs = new Set<string>();
   for (const p of inventory?.pods ?? []) {
     const own =
       p.lanternCapture === true ||
@@ -197,6 +202,7 @@ export function createEngine(opts: EngineOptions): Detector {
     }
     for (const c of p.containers) {
       if (own && c.id) ownCtrs.add(c.id);
+      if (p.phase && c.id) specKnownCtrs.add(c.id);
       const probes = c.execProbes;
       if (c.id && probes?.length)
         probesByCtr.set(
@@ -729,6 +735,7 @@ export function createEngine(opts: EngineOptions): Detector {
       proc.probe = true;
       return;
     }
+    if (ev.container?.id && specKnownCtrs.has(ev.container.id)) return;
     const key = `${proc.ctr}\u0001${argvKey}`;
     if (probeKeys.has(key)) {
       proc.probe = true;
