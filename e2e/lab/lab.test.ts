@@ -17,7 +17,10 @@ import { parseCgroupPath } from '../../main/common/events';
 type Any = any;
 
 const why = labUnavailableReason();
-if (why) console.warn(`lab tests skipped: ${why}`);
+if (why)
+  console.warn(
+    `lab tests skipped: ${why}. They need root (CI runs them as root); without it nothing else can stand in for cgroups, netns and bpftrace.`,
+  );
 
 function bpftraceReason(): string | undefined {
   try {

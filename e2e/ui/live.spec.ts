@@ -10,7 +10,10 @@ import { labUnavailableReason, startLab, type Lab } from '../lab/index';
 import { nodeCount, shot } from './helpers';
 
 const why = labUnavailableReason();
-test.skip(!!why, `the lab cannot run here: ${why}`);
+test.skip(
+  !!why,
+  `the lab cannot run here: ${why}. The same screens are covered against the demo capture in hunt.spec.ts; the capture engine in main/capture/*.test.ts.`,
+);
 
 let lab: Lab | undefined;
 let server: LanternServer | undefined;

@@ -59,7 +59,9 @@ if (!canRun) {
     : !hasBpftrace
       ? 'bpftrace is not installed'
       : 'the lab (e2e/lab/index.ts) is not present';
-  console.warn(`[skip] capture lab tests: ${why}; they need root, bpftrace and the lab`);
+  console.warn(
+    `[skip] capture lab tests: ${why}; they need root, bpftrace and the lab. Covered without root: kubeconfig/TLS failures against a real HTTPS server (main/cluster), resume and dedupe over real HTTPS (main/capture/stream.test.ts).`,
+  );
 }
 
 function runCli(
