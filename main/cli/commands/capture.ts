@@ -13,13 +13,10 @@ import {
 import { captureNamespaceFor, createCapture, openCluster, preflightFor } from '../../capture/engine';
 import { findLeftovers } from '../../capture/leftovers';
 import type { CaptureSession } from '../../capture/session';
+import { addConnectionOptions, addTargetOptions, connectionFrom, targetsFrom } from './clusterOptions';
+import type { ConnectionOpts, TargetOpts } from './clusterOptions';
 
-interface Opts {
-  kubeconfig?: string;
-  context?: string;
-  nodes?: string[];
-  namespace?: string[];
-  selector?: string;
+interface Opts extends ConnectionOpts, TargetOpts {
   captureNamespace?: string;
   duration: string;
   out?: string;
@@ -28,21 +25,13 @@ interface Opts {
   json?: boolean;
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
 /**
  * `lantern capture`: one capture pod per target node for the duration, events into a capture file,
  * live per-node progress on stderr, every pod removed at the end (or on Ctrl-C) and confirmed.
  */
 export function register(program: Command): void {
-  program
-    .command('capture')
-    .description('capture what the workloads of a cluster do into a .lantern file')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', 'kube context (default: the current context)')
-    .option('--nodes <names>', 'capture on these nodes (comma-separated, repeatable)', collect)
-    .option('--namespace <ns>', 'capture on the nodes running pods of this namespace (repeatable)', collect)
-    .option('--selector <labels>', 'capture on the nodes running pods matching this label selector')
+  const cmd = program.command('capture').description('capture what the workloads of a cluster do into a .lantern file');
+  addTargetOptions(addConnectionOptions(cmd), 'capture on')
     .option('--capture-namespace <ns>', "existing namespace for the capture pods (default: the context's namespace)")
     .option('--duration <time>', 'how long, e.g. 90s, 2m, 1h', '2m')
     .option('--out <file>', 'capture file to write (default: capture-<time>.lantern)')
@@ -73,20 +62,11 @@ export function register(program: Command): void {
         }
         if (durationSec < 5 || durationSec > 86_400) throw new UsageError('--duration must be between 5s and 24h');
         const out = resolve(opts.out ?? `capture-${new Date().toISOString().replace(/[:.]/g, '-')}.lantern`);
-        cluster = await openCluster({
-          ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}),
-          ...(opts.context ? { context: opts.context } : {}),
-        });
+        cluster = await openCluster(connectionFrom(opts));
         const { conn } = cluster;
         for (const w of cluster.inventory.warnings) process.stderr.write(`warning: ${w}\n`);
         const namespace = captureNamespaceFor(conn, opts.captureNamespace);
-        const nodes = splitList(opts.nodes);
-        const namespaces = splitList(opts.namespace);
-        const targets = {
-          ...(nodes ? { nodes } : {}),
-          ...(namespaces ? { namespaces } : {}),
-          ...(opts.selector ? { selector: opts.selector } : {}),
-        };
+        const targets = targetsFrom(opts);
 
         // Leftovers of earlier sessions: shown, never removed without `lantern clean`.
         let leftovers: Awaited<ReturnType<typeof findLeftovers>> = [];

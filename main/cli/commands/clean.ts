@@ -3,10 +3,10 @@ import { EXIT, exitCodeFor, formatLedger } from '../../capture/cli-support';
 import { captureNamespaceFor } from '../../capture/engine';
 import { cleanLeftovers, findLeftovers } from '../../capture/leftovers';
 import { connect } from '../../cluster/connection';
+import { addConnectionOptions, connectionFrom } from './clusterOptions';
+import type { ConnectionOpts } from './clusterOptions';
 
-interface Opts {
-  kubeconfig?: string;
-  context?: string;
+interface Opts extends ConnectionOpts {
   captureNamespace?: string;
   dryRun?: boolean;
   json?: boolean;
@@ -14,20 +14,17 @@ interface Opts {
 
 /** `lantern clean`: find capture pods left by earlier sessions (by Lantern's label only) and remove them. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('clean')
-    .description("remove capture pods left by earlier sessions (only pods carrying Lantern's label)")
-    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', 'kube context (default: the current context)')
+    .description("remove capture pods left by earlier sessions (only pods carrying Lantern's label)");
+  addConnectionOptions(cmd)
     .option('--capture-namespace <ns>', 'namespace to search when listing all namespaces is not allowed')
     .option('--dry-run', 'only list what would be removed')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (opts: Opts) => {
       try {
-        const conn = await connect({
-          ...(opts.kubeconfig ? { path: opts.kubeconfig } : {}),
-          ...(opts.context ? { context: opts.context } : {}),
-        });
+        const { kubeconfigPath, ...rest } = connectionFrom(opts);
+        const conn = await connect({ ...rest, ...(kubeconfigPath ? { path: kubeconfigPath } : {}) });
         const namespace = captureNamespaceFor(conn, opts.captureNamespace);
         if (opts.dryRun) {
           const found = (await findLeftovers(conn, { namespace })).map(({ uid: _uid, ...rest }) => rest);

@@ -1,45 +1,29 @@
 import type { Command } from 'commander';
-import { EXIT, exitCodeFor, formatPreflight, splitList } from '../../capture/cli-support';
+import { EXIT, exitCodeFor, formatPreflight } from '../../capture/cli-support';
 import { openCluster, preflightFor } from '../../capture/engine';
 import { resolveTargetNodes } from '../../capture/targets';
+import { addConnectionOptions, addTargetOptions, connectionFrom, targetsFrom } from './clusterOptions';
+import type { ConnectionOpts, TargetOpts } from './clusterOptions';
 
-interface Opts {
-  kubeconfig?: string;
-  context?: string;
-  nodes?: string[];
-  namespace?: string[];
-  selector?: string;
+interface Opts extends ConnectionOpts, TargetOpts {
   captureNamespace?: string;
   json?: boolean;
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
 /** `lantern preflight`: can this user run a capture here, and if not, exactly what is missing. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('preflight')
-    .description('check permissions and Pod Security before a capture (exit 0 ok, 4 refused, 5 cluster/auth error)')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', 'kube context (default: the current context)')
-    .option('--nodes <names>', 'target nodes (comma-separated, repeatable)', collect)
-    .option('--namespace <ns>', 'target the nodes running pods of this namespace (repeatable)', collect)
-    .option('--selector <labels>', 'target the nodes running pods matching this label selector')
+    .description('check permissions and Pod Security before a capture (exit 0 ok, 4 refused, 5 cluster/auth error)');
+  addTargetOptions(addConnectionOptions(cmd), 'target')
     .option('--capture-namespace <ns>', "namespace for the capture pods (default: the context's namespace)")
     .option('--json', 'print the result as JSON on stdout')
     .action(async (opts: Opts) => {
       let cluster;
       try {
-        cluster = await openCluster({
-          ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}),
-          ...(opts.context ? { context: opts.context } : {}),
-        });
-        const nodes = splitList(opts.nodes);
-        const namespaces = splitList(opts.namespace);
+        cluster = await openCluster(connectionFrom(opts));
         const targets = {
-          ...(nodes ? { nodes } : {}),
-          ...(namespaces ? { namespaces } : {}),
-          ...(opts.selector ? { selector: opts.selector } : {}),
+          ...targetsFrom(opts),
           ...(opts.captureNamespace ? { captureNamespace: opts.captureNamespace } : {}),
         };
         const result = await preflightFor(cluster, targets);
