@@ -15,6 +15,7 @@ export interface HostOptions {
   userDataDir: string;
   assetsDir: string;
   showOpenDialog?: HandlerContext['showOpenDialog'];
+  showSaveDialog?: HandlerContext['showSaveDialog'];
   log?: (message: string, err?: unknown) => void;
 }
 
@@ -50,6 +51,7 @@ export function createHost(opts: HostOptions): Host {
       cleanups.push(fn);
     },
     ...(opts.showOpenDialog ? { showOpenDialog: opts.showOpenDialog } : {}),
+    ...(opts.showSaveDialog ? { showSaveDialog: opts.showSaveDialog } : {}),
   };
 
   const router = createRouter(createHandlers(ctx), ctx, { log });

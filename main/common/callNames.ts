@@ -33,6 +33,12 @@ export const CALL_NAMES = [
   'capture.cleanLeftovers',
   'export.graph',
   'diff.open',
+  'baseline.list',
+  'baseline.learn',
+  'baseline.import',
+  'baseline.export',
+  'baseline.delete',
+  'session.setBaseline',
 ] as const;
 
 /** Stream names, duplicated from contract.ts's STREAM_NAMES for the same reason (checked the same way). */

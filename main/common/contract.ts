@@ -17,6 +17,13 @@ const sessionId = z.string().min(1).max(128);
 const path = z.string().min(1).max(4096);
 const collapse = z.enum(['process', 'pod', 'workload', 'namespace']);
 const contextName = z.string().min(1).max(512);
+/** A baseline's name in the catalog (also shown in findings: "never seen in baseline X"). */
+const baselineName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(256)
+  .refine((s) => !/\p{Cc}/u.test(s), 'a baseline name cannot hold control characters');
 const targets = z.strictObject({
   nodes: z.array(z.string().max(253)).max(1000).optional(),
   namespaces: z.array(z.string().max(63)).max(1000).optional(),
@@ -98,6 +105,10 @@ export const calls = {
       targets,
       durationSec: z.number().int().min(5).max(86_400),
       probes: z.array(z.string().max(32)).max(32).optional(),
+      /** Learning mode: the first N minutes are learned as normal, then hunted against (issue 7). */
+      learnMinutes: z.number().int().min(1).max(1440).optional(),
+      /** Hunt the live capture against this catalog baseline from the start. */
+      baseline: baselineName.optional(),
     }),
   },
   'capture.stop': { request: z.strictObject({ captureId: z.string().min(1).max(128) }) },
@@ -108,6 +119,30 @@ export const calls = {
     request: z.strictObject({ sessionId, format: z.enum(EXPORT_FORMATS), collapse: collapse.optional() }),
   },
   'diff.open': { request: z.strictObject({ a: path, b: path }) },
+
+  /** Baselines: learned per-workload profiles, kept as portable files and listed in a catalog. */
+  'baseline.list': { request: z.strictObject({}) },
+  /**
+   * Learn a baseline from an open session (for a live capture in learning mode: what was learned)
+   * and save it in the catalog. `exportFile`: also hand the portable file to the analyst (a save
+   * dialog in Electron; the file's text in the answer, to download, in browser mode).
+   */
+  'baseline.learn': {
+    request: z.strictObject({ sessionId, name: baselineName, exportFile: z.boolean().optional() }),
+  },
+  /** A portable baseline file's text (attacker-controlled: validated), saved in the catalog. */
+  'baseline.import': {
+    request: z.strictObject({
+      fileName: z.string().min(1).max(255),
+      text: z.string().max(64 * 1024 * 1024),
+      /** Save under this name instead of the one in the file. */
+      name: baselineName.optional(),
+    }),
+  },
+  'baseline.export': { request: z.strictObject({ name: baselineName }) },
+  'baseline.delete': { request: z.strictObject({ name: baselineName }) },
+  /** Hunt this session against a catalog baseline (null: none): detection re-runs, findings follow. */
+  'session.setBaseline': { request: z.strictObject({ sessionId, name: baselineName.nullable() }) },
 } as const;
 
 export type CallName = keyof typeof calls;
@@ -144,6 +179,30 @@ export interface SessionInfo {
   /** Incomplete file, skipped lines ... in words. */
   warnings: string[];
   complete: boolean;
+  /** The baseline this session is hunted against (catalog name), if any. */
+  baseline?: string;
+  /** Live learning mode: the first `minutes` are learned, until `until` (epoch ns). */
+  learning?: { minutes: number; until: number; done: boolean };
+}
+export interface BaselineInfo {
+  name: string;
+  /** ISO time it was learned. */
+  created: string;
+  /** The capture it was learned from. */
+  source?: string;
+  /** How many workload profiles it holds, and their keys ("ns/Kind/name", "image:…", "host:…"), the first 200. */
+  workloads: number;
+  workloadKeys: string[];
+  /** Time span learned (epoch ns). */
+  from?: number;
+  to?: number;
+  /** The portable file in the catalog folder. */
+  file: string;
+}
+/** A baseline file handed to the analyst: written through a save dialog, or its text to download. */
+export interface BaselineFile {
+  savedTo?: string;
+  download?: { fileName: string; mime: string; data: string };
 }
 export interface ReplayState {
   sessionId: string;
@@ -200,7 +259,14 @@ export interface PreflightResult {
   grantYaml?: string;
   targetNodes: string[];
 }
-export type NodeCaptureState = 'pending' | 'pulling' | 'running' | 'streaming' | 'reconnecting' | 'finished' | 'failed';
+/**
+ * A node of a capture: pending → pulling → starting (pod runs, agent attaching: not watched yet)
+ * → streaming (probes attached) or degraded (some probes did not attach; `reason` says what is
+ * not watched) ⇄ reconnecting → finished | failed (`reason` in words). 'running' is kept for
+ * older progress records; the engine no longer reports it.
+ */
+export type NodeCaptureState =
+  'pending' | 'pulling' | 'running' | 'starting' | 'streaming' | 'degraded' | 'reconnecting' | 'finished' | 'failed';
 export interface NodeProgress {
   node: string;
   pod?: string;
@@ -210,6 +276,10 @@ export interface NodeProgress {
   eventsPerSec: number;
   lost: number;
   reconnects: number;
+  /** Probes the node's agent reported attached; absent until it has reported. */
+  probesAttached?: string[];
+  /** Probes (or kernel tracepoints) that did not attach, each with its reason in words. */
+  probesFailed?: { probe: string; reason: string }[];
 }
 export interface CaptureProgress {
   captureId: string;
@@ -291,6 +361,12 @@ export interface CallResponses {
   'capture.cleanLeftovers': Ledger;
   'export.graph': ExportResult;
   'diff.open': DiffSummary;
+  'baseline.list': BaselineInfo[];
+  'baseline.learn': { baseline: BaselineInfo; replaced: boolean; file?: BaselineFile };
+  'baseline.import': { baseline: BaselineInfo; replaced: boolean };
+  'baseline.export': BaselineFile;
+  'baseline.delete': { deleted: boolean };
+  'session.setBaseline': { info: SessionInfo; findings: Finding[] };
 }
 
 /** Server-pushed streams. */

@@ -11,6 +11,8 @@ import type { CollapseLevel, GraphDelta } from '../common/graph';
 import type { ExportFormat } from '../export/index';
 import type { EngineMessage, OpenSource } from './engine';
 import type { EngineMethod, WorkerInit, WorkerReply } from './protocol';
+import type { SessionDetectConfig } from '../detect/index';
+import type { Baseline } from '../detect/types';
 
 export class EngineCallError extends Error {
   constructor(
@@ -113,6 +115,14 @@ export class EngineClient {
   }
   findings() {
     return this.call<Finding[]>('findings');
+  }
+  /** Replace the detection configuration (baseline, rules, triage) and re-run detection. */
+  setDetectConfig(cfg: SessionDetectConfig) {
+    return this.call<SessionInfo>('setDetectConfig', cfg);
+  }
+  /** What detection learned in this session, as a baseline named `name`. */
+  learnBaseline(name: string) {
+    return this.call<Baseline>('learnBaseline', name);
   }
   seekToIndex(n: number) {
     return this.call<void>('seekToIndex', n);

@@ -29,6 +29,7 @@ import { diffGraphs, incomparableReason } from '../graph/diff';
 import { loadCapture } from '../graph/load';
 import { alignEvidence, severityByKey } from '../graph/evidence';
 import { exportGraph, type ExportFormat } from '../export/index';
+import type { Baseline } from '../detect/types';
 
 /** A detection sink (H6's Detector satisfies it). */
 export interface EngineSink {
@@ -36,6 +37,8 @@ export interface EngineSink {
   finish?(): void;
   findings?(): Finding[];
   drainChanged?(): Finding[];
+  /** A detector's learned profile (learning mode), or everything it saw, as a baseline. */
+  learnedBaseline?(name: string): Baseline;
 }
 export type SinkFactory = (header: CaptureHeader) => EngineSink | Promise<EngineSink>;
 
@@ -43,7 +46,8 @@ export type EngineMessage =
   | { type: 'delta'; delta: GraphDelta }
   | { type: 'replay'; state: ReplayState }
   | { type: 'findings'; findings: Finding[] }
-  | { type: 'progress'; events: number };
+  | { type: 'progress'; events: number }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string };
 
 export class EngineFailure extends Error {
   constructor(
@@ -79,6 +83,9 @@ export class SessionEngine {
   private kind: SessionInfo['kind'] = 'file';
   private name = '';
   private sinks: EngineSink[] = [];
+  private sinkFactories: SinkFactory[];
+  /** Set while detection re-runs: live events that arrive meanwhile, for the new sinks. */
+  private redetecting: { events: LanternEvent[]; first: number }[] | undefined;
   private allFindings: Finding[] = [];
   private visibleFindings = -1;
   private severity = new Map<string, Severity>();
@@ -105,7 +112,9 @@ export class SessionEngine {
   private lastFinish = Date.now();
   private closed = false;
 
-  constructor(private readonly opts: EngineOptions) {}
+  constructor(private readonly opts: EngineOptions) {
+    this.sinkFactories = opts.sinks ?? [];
+  }
 
   // ------------------------------------------------------------------ opening
 
@@ -158,7 +167,7 @@ export class SessionEngine {
     });
     this.cursor = new Cursor(this.b);
     this.sinks = [];
-    for (const f of this.opts.sinks ?? []) this.sinks.push(await f(header));
+    for (const f of this.sinkFactories) this.sinks.push(await f(header));
   }
 
   /**
@@ -179,6 +188,7 @@ export class SessionEngine {
     const first = b.events;
     for (const ev of events) b.ingest(ev);
     for (const s of this.sinks) s.ingest(events, first);
+    this.redetecting?.push({ events, first });
     // Whole-capture methods (peer groups, rarity) run on a slow tick in live mode.
     const now = Date.now();
     if (now - this.lastFinish > 10_000) {
@@ -256,6 +266,102 @@ export class SessionEngine {
   findings(): Finding[] {
     const t = this.cursor ? this.cursor.time : Infinity;
     return this.allFindings.filter((f) => f.firstSeen <= t);
+  }
+
+  /**
+   * Re-run detection over everything this session holds, with new sinks (another baseline, new
+   * rules, fresh triage). The graph stays; findings and severities are replaced and published.
+   * The capture is re-read from its file (a live capture's file is a flushed prefix of what this
+   * session got: read it up to the events held, waiting for the writer's next flush if needed).
+   */
+  async redetect(factories: SinkFactory[]): Promise<SessionInfo> {
+    const b = this.need();
+    const header = this.header;
+    const src = this.source;
+    if (this.staticGraph || this.kind === 'diff' || !header)
+      throw new EngineFailure('unsupported', 'a diff has no detection to re-run');
+    if (this.redetecting) throw new EngineFailure('unsupported', 'detection is already re-running in this session');
+    if (!src && b.events > 0)
+      throw new EngineFailure('unsupported', 'this session has no capture file to re-read, so detection cannot re-run');
+    this.redetecting = [];
+    try {
+      const n = b.events;
+      let sinks: EngineSink[] = [];
+      for (let attempt = 0; ; attempt++) {
+        sinks = [];
+        for (const f of factories) sinks.push(await f(header));
+        const got = src && n > 0 ? await this.feedFromSource(src, header, sinks, n) : 0;
+        if (this.closed) return this.info();
+        if (got >= n) break;
+        if (this.kind !== 'live' || attempt >= 4)
+          throw new EngineFailure(
+            'bad-input',
+            `the capture file now holds ${got} of the ${n} events this session showed; detection was not changed`,
+          );
+        // The live writer flushes about every second.
+        await new Promise((r) => setTimeout(r, 1200));
+      }
+      // Live events that arrived while re-reading.
+      for (const q of this.redetecting) for (const s of sinks) s.ingest(q.events, q.first);
+      for (const s of sinks) s.finish?.();
+      for (const s of sinks) s.drainChanged?.();
+      this.sinkFactories = factories;
+      this.sinks = sinks;
+    } finally {
+      this.redetecting = undefined;
+    }
+    this.collectFindings();
+    if (this.cursor) this.emitMove(this.cursor.position);
+    return this.info();
+  }
+
+  /** Feeds the first `n` events of the capture to `sinks`, enriched as the graph builder does. */
+  private async feedFromSource(
+    src: OpenSource,
+    header: CaptureHeader,
+    sinks: EngineSink[],
+    n: number,
+  ): Promise<number> {
+    const enricher = createEnricher(header.inventory);
+    let r: CaptureReader;
+    try {
+      r =
+        'path' in src
+          ? (await openCaptureOrImport(src.path, { continueOnError: true })).reader
+          : (await openCaptureOrImportBuffer(src.buffer, src.name, { continueOnError: true })).reader;
+    } catch (e) {
+      throw e instanceof CaptureError ? new EngineFailure('bad-input', e.message) : e;
+    }
+    let got = 0;
+    try {
+      for await (const batch of r.batches()) {
+        if (this.closed) break;
+        const take = Math.min(batch.length, n - got);
+        const evs = take === batch.length ? batch : batch.slice(0, take);
+        for (let i = 0; i < take; i++) enricher.enrich(evs[i]!);
+        for (const s of sinks) s.ingest(evs, batch.firstIndex);
+        got += take;
+        if (got >= n) break;
+      }
+    } catch (e) {
+      // A live file read up to its last flush ends in a partial gzip block: what was read counts.
+      if (!(e instanceof CaptureError)) throw e;
+    } finally {
+      await r.close();
+    }
+    return got;
+  }
+
+  /** The detection sinks' learned profile as a baseline named `name` (tagged with this capture). */
+  learnBaseline(name: string): Baseline {
+    this.need();
+    const sink = this.sinks.find((s) => s.learnedBaseline);
+    if (!sink?.learnedBaseline) throw new EngineFailure('unsupported', 'detection is off in this session');
+    const base = sink.learnedBaseline(name);
+    base.source = this.name;
+    if (Object.keys(base.workloads).length === 0)
+      throw new EngineFailure('bad-input', 'nothing to learn yet: no workload has done anything in this capture');
+    return base;
   }
 
   /** Recompute severities for the findings visible at the cursor; returns keys that changed. */
@@ -663,6 +769,9 @@ export class SessionEngine {
         }
         if (k >= indices.length) break;
       }
+    } catch (e) {
+      // A live capture's file ends at its last flush, mid gzip stream: what was read is the answer.
+      if (!(e instanceof CaptureError) || this.kind !== 'live') throw e;
     } finally {
       await r.close();
     }
@@ -679,6 +788,11 @@ export class SessionEngine {
       events: this.b?.events,
       warnings: this.warnings,
     });
+  }
+
+  /** A message for the analyst (published as the 'notice' stream). */
+  emitNotice(level: 'info' | 'warning' | 'error', message: string): void {
+    this.opts.emit({ type: 'notice', level, message });
   }
 
   /** Memory the replay structures hold (bytes), for the benchmark. */

@@ -51,6 +51,7 @@ export class SessionManager {
     if (m.type === 'delta') this.opts.publish('graph.delta', { sessionId, delta: m.delta });
     else if (m.type === 'replay') this.opts.publish('replay.state', m.state);
     else if (m.type === 'findings') this.opts.publish('findings.changed', { sessionId, findings: m.findings });
+    else if (m.type === 'notice') this.opts.publish('notice', { level: m.level, message: m.message });
   }
 
   async open(src: OpenSource, o: { continueOnError?: boolean; kind?: SessionInfo['kind'] } = {}): Promise<SessionInfo> {
@@ -79,8 +80,15 @@ export class SessionManager {
    * A live session: the capture module feeds events as they arrive (appendLive); the graph and
    * findings follow the end of the stream unless the analyst moved the replay cursor.
    */
-  async startLive(header: CaptureHeader, name: string, path?: string): Promise<SessionInfo> {
-    const { id, client } = this.spawn(await this.opts.detectConfig?.());
+  async startLive(
+    header: CaptureHeader,
+    name: string,
+    path?: string,
+    detect: Pick<SessionDetectConfig, 'learnMinutes' | 'baseline'> = {},
+  ): Promise<SessionInfo> {
+    const base = await this.opts.detectConfig?.();
+    const cfg = base || detect.learnMinutes || detect.baseline ? { ...base, ...detect } : undefined;
+    const { id, client } = this.spawn(cfg);
     try {
       return await client.startLive(header, name, path);
     } catch (e) {

@@ -25,6 +25,8 @@ export type EngineMethod =
   | 'histogram'
   | 'exportGraph'
   | 'findings'
+  | 'setDetectConfig'
+  | 'learnBaseline'
   | 'diff'
   | 'seekToIndex'
   | 'replayMemory'

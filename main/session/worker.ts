@@ -3,7 +3,8 @@
  * parsing, graph building and detection off the main event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { detectorForSession } from '../detect/index';
+import { detectorForSession, type SessionDetectConfig } from '../detect/index';
+import type { SessionInfo } from '../common/contract';
 import { EngineFailure, SessionEngine, type SinkFactory } from './engine';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol';
 
@@ -11,24 +12,86 @@ const port = parentPort;
 if (!port) throw new Error('session/worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 
-const sinks: SinkFactory[] = [];
-if (init.detect !== false) sinks.push((header) => detectorForSession(header, init.detectConfig));
+// The detection configuration in force; session.setBaseline replaces it and re-runs detection.
+let detectConfig: SessionDetectConfig = init.detectConfig ?? {};
+/** Learning mode: when it ends (epoch ns, from the capture's start), and whether we said so. */
+let learnEnd: { until: number; announced: boolean } | undefined;
+
+const sinksFor = (cfg: SessionDetectConfig): SinkFactory[] =>
+  init.detect === false
+    ? []
+    : [
+        (h) => {
+          const start = Date.parse(h.created);
+          learnEnd =
+            cfg.learnMinutes && cfg.learnMinutes > 0 && Number.isFinite(start)
+              ? { until: start * 1e6 + cfg.learnMinutes * 60e9, announced: false }
+              : undefined;
+          return detectorForSession(h, cfg);
+        },
+      ];
 
 const engine = new SessionEngine({
   sessionId: init.sessionId,
   emit: (event) => port.postMessage({ event } satisfies WorkerReply),
-  sinks,
+  sinks: sinksFor(detectConfig),
   checkpointEvery: init.checkpointEvery,
   tickMs: init.tickMs,
 });
 
+/** The session's info with what detection is set to (the baseline hunted, learning mode). */
+function withDetect(info: SessionInfo): SessionInfo {
+  const out: SessionInfo = { ...info };
+  if (detectConfig.baseline) out.baseline = detectConfig.baseline.name;
+  if (learnEnd && detectConfig.learnMinutes)
+    out.learning = {
+      minutes: detectConfig.learnMinutes,
+      until: learnEnd.until,
+      done: info.endTime >= learnEnd.until,
+    };
+  return out;
+}
+
+/** Live learning mode: say once when the learned part is over and hunting starts. */
+function announceLearningEnd(): void {
+  if (!learnEnd || learnEnd.announced) return;
+  if (engine.info().endTime < learnEnd.until) return;
+  learnEnd.announced = true;
+  engine.emitNotice(
+    'info',
+    `Learning finished after ${detectConfig.learnMinutes} min: behaviour from now on is hunted against what was learned. Save it as a baseline from the findings panel.`,
+  );
+}
+
 const methods: Record<WorkerRequest['method'], (...args: never[]) => unknown> = {
-  open: (src: Parameters<SessionEngine['open']>[0], o: Parameters<SessionEngine['open']>[1]) => engine.open(src, o),
+  open: async (src: Parameters<SessionEngine['open']>[0], o: Parameters<SessionEngine['open']>[1]) =>
+    withDetect(await engine.open(src, o)),
   openDiff: (a: string, b: string, o: { force?: boolean }) => engine.openDiff(a, b, o),
-  startLive: (h: Parameters<SessionEngine['startLive']>[0], name: string, path?: string) =>
-    engine.startLive(h, name, path),
-  appendLive: (events: Parameters<SessionEngine['appendLive']>[0]) => engine.appendLive(events),
-  info: () => engine.info(),
+  startLive: async (h: Parameters<SessionEngine['startLive']>[0], name: string, path?: string) =>
+    withDetect(await engine.startLive(h, name, path)),
+  appendLive: (events: Parameters<SessionEngine['appendLive']>[0]) => {
+    engine.appendLive(events);
+    announceLearningEnd();
+  },
+  info: () => withDetect(engine.info()),
+  setDetectConfig: async (given: SessionDetectConfig) => {
+    // Learning mode belongs to the live capture: it stays when the baseline changes.
+    const cfg =
+      given.learnMinutes === undefined && detectConfig.learnMinutes
+        ? { ...given, learnMinutes: detectConfig.learnMinutes }
+        : given;
+    const before = learnEnd;
+    try {
+      const info = await engine.redetect(sinksFor(cfg));
+      detectConfig = cfg;
+      if (learnEnd && before) learnEnd.announced = before.announced;
+      return withDetect(info);
+    } catch (e) {
+      learnEnd = before;
+      throw e;
+    }
+  },
+  learnBaseline: (name: string) => engine.learnBaseline(name),
   snapshot: (level: Parameters<SessionEngine['snapshot']>[0]) => engine.snapshot(level),
   nodeDetails: (key: string) => engine.nodeDetails(key),
   events: (q: Parameters<SessionEngine['events']>[0]) => engine.events(q),

@@ -1,16 +1,24 @@
 import { captureServiceFor, toApiFailure, type LiveCapture } from '../../capture/service';
 import type { LanternEvent } from '../../common/events';
 import { sessionManagerFor } from './session';
+import { loadCatalogBaseline } from './baseline';
+import type { Baseline } from '../../detect/types';
 import type { HandlerContext, Handlers } from './types';
 
 /**
  * A live capture as a session: the graph and findings grow while it runs. Events are batched
  * (one hand-over to the session worker every `flushMs`) and handed over in order.
  */
-async function viewLive(ctx: HandlerContext, live: LiveCapture, flushMs = 250): Promise<string> {
+async function viewLive(
+  ctx: HandlerContext,
+  live: LiveCapture,
+  detect: { learnMinutes?: number; baseline?: Baseline },
+  flushMs = 250,
+): Promise<string> {
   const sessions = sessionManagerFor(ctx);
   const name = `live: ${live.context} ${live.sessionId}`;
-  const info = await sessions.startLive(live.header, name);
+  // The file being written: raw events and re-running detection (another baseline) read it back.
+  const info = await sessions.startLive(live.header, name, live.out, detect);
   let pending: LanternEvent[] = [];
   let chain: Promise<void> = Promise.resolve();
   let failed = false;
@@ -57,12 +65,19 @@ export function createCaptureHandlers(ctx: HandlerContext): Handlers {
     };
   return {
     'capture.start': wrap(async (req) => {
+      const { learnMinutes, baseline: baselineName, ...captureReq } = req;
+      // Before any pod is created: an unknown baseline fails the start, in words.
+      const baseline = baselineName ? await loadCatalogBaseline(ctx.userDataDir, baselineName) : undefined;
       const service = captureServiceFor(ctx);
-      const started = await service.start(req);
+      const started = await service.start(captureReq);
       const live = service.liveCapture(started.captureId);
       if (!live) return started;
       try {
-        return { ...started, sessionId: await viewLive(ctx, live) };
+        const detect = {
+          ...(learnMinutes ? { learnMinutes } : {}),
+          ...(baseline ? { baseline } : {}),
+        };
+        return { ...started, sessionId: await viewLive(ctx, live, detect) };
       } catch (e) {
         ctx.publish('notice', {
           level: 'warning',

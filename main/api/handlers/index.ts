@@ -8,6 +8,7 @@ import { createSessionHandlers } from './session';
 import { createFindingsHandlers } from './findings';
 import { createClusterHandlers } from './cluster';
 import { createCaptureHandlers } from './capture';
+import { createBaselineHandlers } from './baseline';
 
 export function createHandlers(ctx: HandlerContext): Handlers {
   return {
@@ -16,6 +17,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ...createFindingsHandlers(ctx),
     ...createClusterHandlers(ctx),
     ...createCaptureHandlers(ctx),
+    ...createBaselineHandlers(ctx),
   };
 }
 export type { HandlerContext, Handlers } from './types';

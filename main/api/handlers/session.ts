@@ -55,7 +55,7 @@ const CODES = new Set<ErrorCode>([
 ]);
 
 /** Engine and session errors become API errors with the same code and words. */
-async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+export async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {

@@ -25,6 +25,8 @@ export interface HandlerContext {
   onShutdown(fn: () => Promise<void> | void): void;
   /** Electron only: native open-file dialog. Absent in browser mode. */
   showOpenDialog?: () => Promise<string | null>;
+  /** Electron only: native save-file dialog (null when cancelled). Absent in browser mode: files are downloaded. */
+  showSaveDialog?: (o: { title: string; defaultName: string }) => Promise<string | null>;
 }
 
 export type Handler<N extends CallName> = (req: CallRequest<N>, ctx: HandlerContext) => Promise<CallResponse<N>>;
