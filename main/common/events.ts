@@ -98,6 +98,13 @@ export interface FilePayload {
    */
   aggregated?: boolean;
   count?: number;
+  /**
+   * How the file was written when not by open(2): a rename, hard link or symlink whose
+   * target is `path` (the agent reports these below system directories). Absent = open.
+   */
+  op?: 'rename' | 'link' | 'symlink';
+  /** rename/link: the source path; symlink: the link's contents. */
+  from?: string;
 }
 
 export interface PrivPayload {
@@ -156,6 +163,8 @@ export interface AgentPayload {
   message?: string;
   /** ns since boot -> epoch offset used by the laptop to convert times. */
   bootTimeNs?: number;
+  /** How the agent watches kernel module loads: per-syscall tracepoints, raw_syscalls (fallback), or not at all. */
+  modules?: 'tracepoints' | 'raw_syscalls' | 'none';
 }
 
 /** Stable process key: node + pid + start time (survives pid reuse). */

@@ -249,7 +249,29 @@ export const FIELDS: Record<string, Getter> = {
   'alert.output': (c) => c.ev.alert?.output,
   'alert.tags': (c) => c.ev.alert?.tags,
   ret: (c) => c.ev.ret,
+  /** The syscall's outcome in words ("failed with ENOSYS (...)"), for explanations of attempts. */
+  result: (c) => resultWords(c.ev.ret),
 };
+
+/** errno names an analyst meets on the attempts the rules report (x86_64/arm64 numbering). */
+const ERRNO: Record<number, string> = {
+  1: 'EPERM (not permitted)',
+  2: 'ENOENT (no such file)',
+  8: 'ENOEXEC (not a valid module image)',
+  13: 'EACCES (access denied)',
+  14: 'EFAULT (bad address)',
+  16: 'EBUSY (busy)',
+  17: 'EEXIST (already exists)',
+  22: 'EINVAL (invalid argument)',
+  38: 'ENOSYS (not implemented by this kernel)',
+  95: 'EOPNOTSUPP (not supported)',
+};
+
+function resultWords(ret: number | undefined): string {
+  if (ret === undefined) return 'result not reported';
+  if (ret >= 0) return 'succeeded';
+  return `failed with ${ERRNO[-ret] ?? `error ${-ret}`}`;
+}
 
 /** `recent.proc.<tag>`, `recent.pod.<tag>`: seconds since the process / container last did <tag>. */
 export function getter(name: string): Getter | undefined {

@@ -75,6 +75,7 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
   let agent: ChildProcess | undefined;
   let preexisting: ChildProcess | undefined;
   let exitCode: number | null = null;
+  const tag = `lantern-test-${randomBytes(4).toString('hex')}`;
   const weird = Buffer.concat([Buffer.from('a"b\\c\nd\te'), Buffer.from([0xff, 0x01]), Buffer.from('z')]);
 
   function inContainer(script: string): void {
@@ -148,6 +149,18 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     inContainer(
       `perl -e 'my $n = "lantern-memfd"; my $fd = syscall(319, $n, 0); open(my $o, ">&=", $fd) or die; open(my $i, "<", "/bin/true") or die; binmode $i; local $/; my $d = <$i>; syswrite($o, $d) or die; exec { "/proc/self/fd/$fd" } "memfd-child";'`,
     );
+    // writes below system directories (the lab shares the host's files: unique names, removed)
+    inContainer(
+      `echo x > /etc/${tag}.conf; echo y >> /etc/${tag}.conf; cat /etc/${tag}.conf /etc/hostname > /dev/null; ` +
+        `echo z > /etc/.${tag}.tmp && mv /etc/.${tag}.tmp /etc/${tag}.moved; ln -s /bin/true /usr/local/bin/${tag}-sym; ` +
+        `echo w > "$W/plain-write.txt"; cat "$W/plain-write.txt" > /dev/null; mv "$W/plain-write.txt" "$W/plain-moved.txt"; ` +
+        `rm -f /etc/${tag}.conf /etc/${tag}.moved /usr/local/bin/${tag}-sym`,
+    );
+    // kernel module load attempts on a junk file (rejected: not a module, or ENOSYS without module support)
+    writeFileSync(join(work, 'lantern-junk.ko'), randomBytes(256));
+    inContainer(
+      `perl -e 'open(my $f, "<", $ARGV[0]) or die; my $p = "lantern_opt=1"; syscall(313, fileno($f), $p, 0); my $img = "\\x7fELF" . ("\\0" x 60); syscall(175, $img, length($img), $p); my $m = "lantern_no_such_mod"; syscall(176, $m, 0);' "$W/lantern-junk.ko"`,
+    );
     // aggregated opens are flushed every 2 s; then stop (SIGINT: bpftrace flushes in END)
     await new Promise((r) => setTimeout(r, 3000));
     agent.removeAllListeners('exit');
@@ -190,6 +203,8 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
       }
     }
     rmSync(work, { recursive: true, force: true });
+    for (const f of [`/etc/${tag}.conf`, `/etc/${tag}.moved`, `/etc/.${tag}.tmp`, `/usr/local/bin/${tag}-sym`])
+      rmSync(f, { force: true });
   });
 
   const mine = () => events.filter((e) => e.container?.id === ctrId);
@@ -259,6 +274,52 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     expect(shadow?.file?.aggregated).toBeUndefined();
     const agg = mine().filter((e) => e.kind === 'open' && e.file?.aggregated && e.file.path === work);
     expect(agg.reduce((n, e) => n + (e.file!.count ?? 0), 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports every write below /etc and binary directories one by one (open flags, result, renames, links)', () => {
+    const opens = mine().filter((e) => e.kind === 'open');
+    const created = opens.filter((e) => e.file?.path === `/etc/${tag}.conf` && !e.file.aggregated);
+    // ">" is O_WRONLY|O_CREAT|O_TRUNC, ">>" O_WRONLY|O_CREAT|O_APPEND: both reported, with their result
+    expect(created.map((e) => e.file!.flags! & 0x243).sort((a, b) => a - b)).toEqual([0x41, 0x241]);
+    for (const e of created) {
+      expect(e.file?.write).toBe(true);
+      expect(e.ret).toBeGreaterThanOrEqual(0);
+      expect(e.proc?.comm).toBe('sh');
+    }
+    // reading it back (cat) is not a write: counted in the aggregate as a read, not reported alone
+    expect(opens.some((e) => e.file?.path === `/etc/${tag}.conf` && e.proc?.comm === 'cat')).toBe(false);
+    expect(opens.some((e) => e.file?.path === '/etc/hostname')).toBe(false);
+    expect(opens.some((e) => e.file?.aggregated && e.file.path === '/etc' && !e.file.write)).toBe(true);
+    // a temp file renamed into place, and a symlink planted in a binary directory
+    const moved = opens.find((e) => e.file?.op === 'rename');
+    expect(moved?.file).toMatchObject({ path: `/etc/${tag}.moved`, from: `/etc/.${tag}.tmp`, write: true });
+    expect(moved?.ret).toBe(0);
+    const sym = opens.find((e) => e.file?.op === 'symlink');
+    expect(sym?.file).toMatchObject({ path: `/usr/local/bin/${tag}-sym`, from: '/bin/true', write: true });
+    // elsewhere a write is only counted, with the write bit, and a rename there is not reported
+    expect(opens.some((e) => e.file?.path?.endsWith('plain-write.txt'))).toBe(false);
+    expect(opens.some((e) => e.file?.path?.endsWith('plain-moved.txt'))).toBe(false);
+    expect(opens.some((e) => e.file?.aggregated && e.file.path === work && e.file.write)).toBe(true);
+    expect(opens.some((e) => e.file?.aggregated && e.file.path === work && !e.file.write)).toBe(true);
+  });
+
+  it('reports kernel module load attempts (finit_module, init_module, delete_module) with their result', () => {
+    const start = events.find((e) => e.kind === 'agent.status' && e.agent?.phase === 'start');
+    const raw = !existsSync('/sys/kernel/tracing/events/syscalls/sys_enter_finit_module');
+    expect(start?.agent?.modules).toBe(raw ? 'raw_syscalls' : 'tracepoints');
+    if (raw) expect(start?.agent?.message).toMatch(/module loads watched through raw_syscalls/);
+    const mod = mine().filter((e) => e.kind === 'module');
+    const finit = mod.find((e) => e.module?.op === 'finit_module');
+    expect(finit?.module?.name).toBe('lantern-junk.ko');
+    expect(finit?.proc?.comm).toBe('perl');
+    expect(finit?.container?.podUid).toBe(podUid);
+    const init = mod.find((e) => e.module?.op === 'init_module');
+    expect(init?.module?.name).toBe('lantern_opt=1');
+    const del = mod.find((e) => e.module?.op === 'delete_module');
+    expect(del?.module?.name).toBe('lantern_no_such_mod');
+    // every attempt failed (junk image / no such module), and the agent says how
+    for (const e of [finit, init, del]) expect(e?.ret).toBeLessThan(0);
+    if (raw) expect(finit?.ret).toBe(-38); // ENOSYS: module support compiled out
   });
 
   it('reports setuid, capset, ptrace, mount, unshare, bpf and memfd exec', () => {

@@ -110,17 +110,30 @@ describe('AgentStreamParser', () => {
     expect(p.parseLine(JSON.stringify({ seq: 3, type: 'map', data: { __proto__: 1 } }), 20).error).toBeUndefined();
   });
 
-  it('folds aggregated opens per directory and reports a full map as loss', () => {
+  it('folds aggregated opens per directory, reads apart from writes, and reports a full map as loss', () => {
     const p = new AgentStreamParser({ node: 'n' });
-    const r1 = p.parseLine(line(1, 'map', { '@o0': { '7,42,/etc/a': 2, '7,42,/etc/b,c': 1, '7,43,/tmp/x': 1 } }));
-    const dirs = r1.events.map((e) => [e.file!.path, e.file!.count]);
+    const r1 = p.parseLine(
+      line(1, 'map', { '@o0': { '7,42,0,/etc/a': 2, '7,42,0,/etc/b,c': 1, '7,42,1,/etc/d': 1, '7,43,1,/tmp/x': 1 } }),
+    );
+    const dirs = r1.events.map((e) => [e.file!.path, e.file!.count, e.file!.write ?? false]);
     expect(dirs).toEqual([
-      ['/etc', 3],
-      ['/tmp', 1],
+      ['/etc', 3, false],
+      ['/etc', 1, true],
+      ['/tmp', 1, true],
     ]);
-    const r2 = p.parseLine(line(2, 'map', { '@ot0': 6 }));
+    const r2 = p.parseLine(line(2, 'map', { '@ot0': 7 }));
     expect(r2.events[0]!.kind).toBe('agent.lost');
     expect(r2.events[0]!.agent!.lost).toBe(2);
+  });
+
+  it('reads aggregated opens of agents before 0.2 (no write bit in the key)', () => {
+    const p = new AgentStreamParser({ node: 'n' });
+    p.parseLine(line(1, 'status', { phase: 'start', agentVersion: '0.1.0', bootTimeNs: 1 }));
+    const r = p.parseLine(line(2, 'map', { '@o0': { '7,42,/etc/a': 2, '7,42,1,x': 1 } }));
+    expect(r.events.map((e) => [e.file!.path, e.file!.count, e.file!.write])).toEqual([
+      ['/etc', 2, undefined],
+      ['.', 1, undefined],
+    ]);
   });
 
   it('decodes helpers', () => {

@@ -91,6 +91,19 @@ export function decodeDnsName(raw: string): string {
   return labels.join('.');
 }
 
+/** The start status's words on coverage: missing tracepoints and how module loads are watched. */
+function startMessage(d: Record<string, unknown>): string | undefined {
+  const parts: string[] = [];
+  if (d.modules === 'raw_syscalls')
+    parts.push(
+      'kernel module loads watched through raw_syscalls (this kernel has no per-syscall module tracepoints; it has no module support, so loads fail with ENOSYS, but attempts are reported)',
+    );
+  else if (d.modules === 'none' && d.phase === 'start') parts.push('kernel module loads are not watched on this node');
+  if (Array.isArray(d.missing) && d.missing.length)
+    parts.push(`tracepoints missing on this kernel: ${d.missing.map(str).join(', ')}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
 interface PendingArgs {
   t: number;
   args: string[];
@@ -103,12 +116,17 @@ export class AgentStreamParser {
   private readonly cgroups = new Map<number, string>();
   private readonly args = new Map<number, PendingArgs>();
   private readonly exe = new Map<number, string>();
-  private readonly sopen = new Map<number, LanternEvent>();
+  /** Events waiting for their syscall's result ("sret"), by thread id, with the tick they were seen at. */
+  private readonly awaiting = new Map<number, { e: LanternEvent; tick: number }>();
   private readonly sret = new Map<number, number>();
+  private readonly renameFrom = new Map<number, string>();
+  private ticks = 0;
   private readonly mountExtra = new Map<number, { source?: string; fstype?: string }>();
   private readonly dnsPending = new Map<number, LanternEvent>();
   private readonly procs = new Map<number, { comm: string; start: number; exe?: string }>();
   private strlen = 127;
+  /** Aggregated open keys carry the write bit (agent 0.2 and later). */
+  private aggWriteBit = true;
   /** Last CLOCK_MONOTONIC ns seen in the stream, and the agent's start (epoch ns). */
   private lastNs = 0;
   private startedNs = 0;
@@ -225,6 +243,9 @@ export class AgentStreamParser {
         const d = (data ?? {}) as Record<string, unknown>;
         if (typeof d.bootTimeNs === 'number') this.bootNs = d.bootTimeNs;
         if (typeof d.startedNs === 'number') this.startedNs = d.startedNs;
+        // agents before 0.2 keyed aggregated opens without the write bit (images mirrored
+        // into air-gapped registries lag behind the laptop)
+        if (typeof d.agentVersion === 'string') this.aggWriteBit = !/^0\.[01]\./.test(d.agentVersion);
         const phase = d.phase === 'start' || d.phase === 'stop' || d.phase === 'tick' ? d.phase : undefined;
         out.push(
           this.agentEvent(
@@ -236,12 +257,11 @@ export class AgentStreamParser {
               agentVersion: str(d.agentVersion) || undefined,
               probes: Array.isArray(d.probes) ? d.probes.map(str) : undefined,
               bootTimeNs: typeof d.bootTimeNs === 'number' ? d.bootTimeNs : undefined,
-              message:
-                d.phase === 'error'
-                  ? `agent error: ${str(d.message)}`
-                  : Array.isArray(d.missing) && d.missing.length
-                    ? `tracepoints missing on this kernel: ${d.missing.map(str).join(', ')}`
-                    : undefined,
+              modules:
+                d.modules === 'tracepoints' || d.modules === 'raw_syscalls' || d.modules === 'none'
+                  ? d.modules
+                  : undefined,
+              message: d.phase === 'error' ? `agent error: ${str(d.message)}` : startMessage(d),
             },
             seq,
           ),
@@ -347,23 +367,26 @@ export class AgentStreamParser {
         for (const k of Object.keys(v)) counters[k] = num((v as Record<string, unknown>)[k]);
         out.push(this.agentEvent('agent.status', { phase: 'tick', counters }, seq));
       } else if ((name === '@o0' || name === '@o1') && v && typeof v === 'object') {
-        // keys "cgroup,pid,path" (path last: it may contain commas); fold per directory
-        const agg = new Map<string, { cg: number; pid: number; dir: string; count: number }>();
+        // keys "cgroup,pid,write,path" (path last: it may contain commas); fold per
+        // directory, writes apart from reads. The agent may split one map into several
+        // lines (bounded line length): the sums add up until the total (@otN) comes.
+        const agg = new Map<string, { cg: number; pid: number; dir: string; write: boolean; count: number }>();
         let sum = 0;
         for (const key of Object.keys(v)) {
-          const m = /^(\d+),(\d+),(.*)$/s.exec(key);
+          const m = this.aggWriteBit ? /^(\d+),(\d+),([01]),(.*)$/s.exec(key) : /^(\d+),(\d+),()(.*)$/s.exec(key);
           if (!m) continue;
           const count = num((v as Record<string, unknown>)[key]);
           sum += count;
-          const path = restoreBytes(m[3]!);
+          const path = restoreBytes(m[4]!);
           const cut = path.lastIndexOf('/');
           const dir = cut > 0 ? path.slice(0, cut) : cut === 0 ? '/' : '.';
-          const id = `${m[1]},${m[2]},${dir}`;
+          const id = `${m[1]},${m[2]},${m[3]},${dir}`;
           const a = agg.get(id);
           if (a) a.count += count;
-          else agg.set(id, { cg: Number(m[1]), pid: Number(m[2]), dir, count });
+          else agg.set(id, { cg: Number(m[1]), pid: Number(m[2]), dir, write: m[3] === '1', count });
         }
-        this.lastOpenSum.set(name.slice(2), sum);
+        const which = name.slice(2);
+        this.lastOpenSum.set(which, (this.lastOpenSum.get(which) ?? 0) + sum);
         for (const a of agg.values()) {
           const p = this.procs.get(a.pid);
           out.push({
@@ -374,7 +397,7 @@ export class AgentStreamParser {
             source: 'lantern',
             proc: { pid: a.pid, start: p?.start ?? 0, comm: p?.comm ?? '', exe: p?.exe },
             container: this.container(a.cg),
-            file: { path: a.dir, aggregated: true, count: a.count },
+            file: { path: a.dir, aggregated: true, count: a.count, ...(a.write ? { write: true } : {}) },
           });
         }
       } else if ((name === '@ot0' || name === '@ot1') && typeof v === 'number') {
@@ -395,6 +418,31 @@ export class AgentStreamParser {
     return;
   }
 
+  /** Hold an event until its syscall's result arrives (or was already seen). */
+  private await(tid: number, e: LanternEvent, out: LanternEvent[]): void {
+    const prev = this.awaiting.get(tid);
+    if (prev) out.push(prev.e); // its result never came: report it without one
+    const r = this.sret.get(tid);
+    if (r !== undefined) {
+      this.sret.delete(tid);
+      e.ret = r;
+      out.push(e);
+      return;
+    }
+    this.awaiting.set(tid, { e, tick: this.ticks });
+  }
+
+  /** On every tick, report events whose result has not come for a whole tick (never hold one forever). */
+  private flushAwaiting(all: boolean, out: LanternEvent[]): void {
+    this.ticks++;
+    for (const [tid, a] of this.awaiting) {
+      if (all || a.tick < this.ticks - 1) {
+        this.awaiting.delete(tid);
+        out.push(a.e);
+      }
+    }
+  }
+
   private tuple(d: Tuple, seq: number, out: LanternEvent[]): string | undefined {
     const tag = d[0];
     switch (tag) {
@@ -402,6 +450,7 @@ export class AgentStreamParser {
       case 'end':
       case 'tick':
         if (num(d[1]) > this.lastNs) this.lastNs = num(d[1]);
+        this.flushAwaiting(tag === 'end', out);
         return;
       case 'arg': {
         const tid = num(d[1]);
@@ -524,25 +573,41 @@ export class AgentStreamParser {
         const e = this.base('open', d, seq);
         const flags = num(d[11]);
         e.file = { path: str(d[12]), flags, write: (flags & 3) !== 0 || (flags & 0x40) !== 0 || (flags & 0x200) !== 0 };
+        this.await(num(d[3]), e, out);
+        return;
+      }
+      case 'rsrc':
+        this.renameFrom.set(num(d[1]), str(d[2]));
+        if (this.renameFrom.size > 4096) this.renameFrom.delete(this.renameFrom.keys().next().value!);
+        return;
+      case 'ren': {
+        // a rename/link/symlink landing below a system directory: a write of its target
+        const e = this.base('open', d, seq);
+        const op = num(d[11]);
         const tid = num(d[3]);
-        const prev = this.sopen.get(tid);
-        if (prev) out.push(prev); // its result never came: report it without one
-        const r = this.sret.get(tid);
-        if (r !== undefined) {
-          this.sret.delete(tid);
-          e.ret = r;
-          out.push(e);
-        } else this.sopen.set(tid, e);
+        const from = this.renameFrom.get(tid);
+        this.renameFrom.delete(tid);
+        e.file = {
+          path: str(d[12]),
+          write: true,
+          op: op <= 3 ? 'rename' : op <= 5 ? 'link' : 'symlink',
+          ...(from !== undefined ? { from } : {}),
+        };
+        this.await(tid, e, out);
         return;
       }
       case 'sret': {
         const tid = num(d[1]);
-        const e = this.sopen.get(tid);
-        if (e) {
-          this.sopen.delete(tid);
-          e.ret = num(d[2]);
-          out.push(e);
-        } else this.sret.set(tid, num(d[2]));
+        const a = this.awaiting.get(tid);
+        if (a) {
+          this.awaiting.delete(tid);
+          a.e.ret = num(d[2]);
+          out.push(a.e);
+        } else {
+          // the result came first (the thread moved to another CPU between entry and exit)
+          this.sret.set(tid, num(d[2]));
+          if (this.sret.size > 4096) this.sret.delete(this.sret.keys().next().value!);
+        }
         return;
       }
       case 'priv': {
@@ -605,7 +670,8 @@ export class AgentStreamParser {
           op: tag === 'initmod' ? 'init_module' : tag === 'finitmod' ? 'finit_module' : 'delete_module',
           name: str(d[12]) || undefined,
         };
-        out.push(e);
+        // the result (ENOSYS on kernels without module support) follows as "sret"
+        this.await(num(d[3]), e, out);
         return;
       }
       case 'bpf': {

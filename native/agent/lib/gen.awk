@@ -9,7 +9,7 @@ function subst(line, name, val,   out, i, key) {
   while ((i = index(line, key)) > 0) { out = out substr(line, 1, i - 1) val; line = substr(line, i + length(key)) }
   return out line
 }
-BEGIN { SC = slurp(SC_FILE); SK = slurp(SK_FILE); END_ = slurp(END_FILE); SENS = slurp(SENS_FILE) }
+BEGIN { SC = slurp(SC_FILE); SK = slurp(SK_FILE); END_ = slurp(END_FILE); SENS = slurp(SENS_FILE); WRT = slurp(WRITE_FILE) }
 # Probe blocks whose tracepoints this kernel lacks (e.g. init_module without
 # CONFIG_MODULES) are left out and listed in MISSING_FILE, so the agent still starts.
 function tp_ok(line,   n, a, i, p, parts, f) {
@@ -29,10 +29,12 @@ skip { if ($0 ~ /^}/ || $0 ~ /}[ \t]*$/) skip = 0; next }
 {
   l = $0
   if (index(l, "@@") == 0) { print l; next }
-  l = subst(l, "BEGIN_SC", SC); l = subst(l, "SK", SK); l = subst(l, "SENSITIVE", SENS); l = subst(l, "END", END_)
+  l = subst(l, "BEGIN_SC", SC); l = subst(l, "SK", SK); l = subst(l, "SENSITIVE", SENS); l = subst(l, "WRITETARGET", WRT); l = subst(l, "END", END_)
   l = subst(l, "P", P); l = subst(l, "SCOPE", SCOPE); l = subst(l, "MAXARGS", MAXARGS)
   l = subst(l, "TICK", TICK); l = subst(l, "FLUSH", FLUSH); l = subst(l, "DFL_ROOT", DFL_ROOT)
   l = subst(l, "MKDIR_MATCH", MKDIR_MATCH)
+  l = subst(l, "NR_INIT_MODULE", NR_INIT_MODULE); l = subst(l, "NR_FINIT_MODULE", NR_FINIT_MODULE)
+  l = subst(l, "NR_DELETE_MODULE", NR_DELETE_MODULE)
   if (index(l, "@@") > 0) { print "gen.awk: unknown placeholder in " FILENAME ": " l > "/dev/stderr"; bad = 1 }
   print l
 }
