@@ -95,7 +95,7 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
       'sh',
       [
         '-c',
-        `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && exec node -e 'require("net").createServer().listen(0, "127.0.0.1", () => console.log("up")); setTimeout(() => {}, 120000)'`,
+        `echo $$ > '${mnt}${ctrDir}/cgroup.procs' && exec node -e 'require("net").createServer().listen(0, "127.0.0.1", () => console.log("up")); setTimeout(() => {}, 120000)' ${'L'.repeat(20000)}`,
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
@@ -156,6 +156,8 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
         `echo w > "$W/plain-write.txt"; cat "$W/plain-write.txt" > /dev/null; mv "$W/plain-write.txt" "$W/plain-moved.txt"; ` +
         `rm -f /etc/${tag}.conf /etc/${tag}.moved /usr/local/bin/${tag}-sym`,
     );
+    // thousands of distinct paths: the aggregate map is far longer than one line may be
+    inContainer(`perl -e 'for my $i (1..3000) { open(my $f, "<", "$ENV{W}/many/f$i") }'`);
     // kernel module load attempts on a junk file (rejected: not a module, or ENOSYS without module support)
     writeFileSync(join(work, 'lantern-junk.ko'), randomBytes(256));
     inContainer(
@@ -213,6 +215,8 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     expect(exitCode).toBe(0);
     expect(errors).toEqual([]);
     const seqs = lines.filter(Boolean).map((l) => JSON.parse(l).seq as number);
+    // every line within the bound a kubelet log path keeps whole
+    expect(Math.max(...lines.map((l) => Buffer.byteLength(l)))).toBeLessThanOrEqual(8192);
     expect(seqs.every((s, i) => s === i + 1)).toBe(true);
     const st = events.filter((e) => e.kind === 'agent.status');
     expect(st.find((e) => e.agent?.phase === 'start')?.agent?.probes).toEqual(['exec', 'net', 'file', 'priv']);
@@ -227,6 +231,8 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     const p = events.find((e) => e.kind === 'snapshot.proc' && e.proc?.pid === pid);
     expect(p?.proc?.comm).toBe('node');
     expect(p?.proc?.args?.[0]).toBe('node');
+    // its 20 kB argument does not fit the line bound: cut, and marked
+    expect(p?.proc?.argsTruncated).toBe(true);
     expect(p?.container?.id).toBe(ctrId);
     // the same start time as the live probes report for this process (ticks → ns)
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -274,6 +280,13 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     expect(shadow?.file?.aggregated).toBeUndefined();
     const agg = mine().filter((e) => e.kind === 'open' && e.file?.aggregated && e.file.path === work);
     expect(agg.reduce((n, e) => n + (e.file!.count ?? 0), 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('brings an aggregate map of thousands of paths over in bounded lines, every open counted', () => {
+    const many = mine().filter((e) => e.kind === 'open' && e.file?.aggregated && e.file.path === `${work}/many`);
+    expect(many.reduce((n, e) => n + (e.file!.count ?? 0), 0)).toBe(3000);
+    expect(lines.filter((l) => l.includes('"@o0"') || l.includes('"@o1"')).length).toBeGreaterThan(10);
+    expect(events.filter((e) => e.kind === 'agent.lost')).toEqual([]);
   });
 
   it('reports every write below /etc and binary directories one by one (open flags, result, renames, links)', () => {

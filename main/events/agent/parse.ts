@@ -1,5 +1,7 @@
 /**
  * Lantern agent stdout → normalised LanternEvent[].
+ * Lines are at most 8 KiB (agent 0.2): a large aggregate map comes as several "map" lines
+ * with a subset of the entries each; "oversize" names a line the agent had to drop.
  *
  * One parser per node stream; keep it across log-stream resumes (it holds the cgroup
  * id → path table, the boot-time offset, pending exec arguments and the last seq).
@@ -289,6 +291,7 @@ export class AgentStreamParser {
           comm: str(d.comm),
           exe: str(d.exe) || undefined,
           args: Array.isArray(d.args) ? d.args.map(str) : undefined,
+          ...(d.argsTruncated === true ? { argsTruncated: true } : {}),
         };
         this.procs.set(proc.pid, { comm: proc.comm, start: proc.start, exe: proc.exe });
         out.push({
@@ -318,6 +321,21 @@ export class AgentStreamParser {
           proc: { pid, start: num(d.start), comm: p?.comm ?? '', exe: p?.exe },
           net: { proto: 'tcp', family: v, saddr, sport, daddr, dport },
         });
+        return;
+      }
+      case 'oversize': {
+        // the agent's writer keeps every line short; what it could not shorten it names here
+        const d = (data ?? {}) as Record<string, unknown>;
+        out.push(
+          this.agentEvent(
+            'agent.lost',
+            {
+              lost: 1,
+              message: `the agent dropped a ${num(d.bytes)}-byte ${JSON.stringify(str(d.type).slice(0, 40))} line (over its line-length bound)`,
+            },
+            seq,
+          ),
+        );
         return;
       }
       case 'stderr':

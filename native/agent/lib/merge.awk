@@ -3,11 +3,54 @@
 # the laptop detects gaps and drops duplicates after resuming a log stream.
 # Also: status at start (after attach, with the start-of-capture snapshot) and stop,
 # stderr of bpftrace (as "stderr" lines, read on every tick), cgroup paths in scope.
-function emit(type, data) { seq++; printf "{\"seq\":%d,\"type\":\"%s\",\"data\":%s}\n", seq, type, data; fflush() }
+#
+# Every line is at most MAXLINE bytes (a kubelet's log path may split longer ones): a
+# map that bpftrace prints as one line is split into several map lines of bounded size
+# (same shape, a subset of the entries each); any other line that would be longer is
+# replaced by an "oversize" line that says so (never silent).
+function emit(type, data,   l) {
+  l = "{\"seq\":" (seq + 1) ",\"type\":\"" type "\",\"data\":" data "}"
+  if (length(l) > MAXLINE) { oversize(type, length(l)); return }
+  seq++; print l; fflush()
+}
+function oversize(type, n) {
+  seq++; printf "{\"seq\":%d,\"type\":\"oversize\",\"data\":{\"type\":%s,\"bytes\":%d}}\n", seq, jstr(substr(type, 1, 40)), n; fflush()
+}
 function pass(line) {
   # bpftrace lines are {"type": ...}: splice the seq in front, keep the rest verbatim.
-  if (substr(line, 1, 8) == "{\"type\":") { seq++; printf "{\"seq\":%d,%s\n", seq, substr(line, 2); fflush() }
-  else if (line != "") emit("text", jstr(line))
+  if (substr(line, 1, 8) == "{\"type\":") {
+    if (length(line) + 20 <= MAXLINE) { seq++; printf "{\"seq\":%d,%s\n", seq, substr(line, 2); fflush() }
+    else if (!split_map(line)) oversize(substr(line, 11, index(substr(line, 11), "\"") - 1), length(line))
+  }
+  else if (line != "") emit("text", jstr(substr(line, 1, 512)))
+}
+# {"type": "map", "data": {"@NAME": {"key": value, ...}}} -> one line per chunk of entries.
+# Inside a JSON string a quote is always escaped and control bytes never appear raw, so
+# a digit followed by `, "` is an entry boundary, and \001 is free as a marker.
+function split_map(line,   rest, i, name, body, n, parts, k, ent, chunk) {
+  if (substr(line, 1, 24) != "{\"type\": \"map\", \"data\": ") return 0
+  rest = substr(line, 25)
+  i = index(rest, "\": {")
+  if (substr(rest, 1, 3) != "{\"@" || i == 0) return 0
+  name = substr(rest, 3, i - 3)
+  if (name !~ /^@[A-Za-z0-9_]+$/ || substr(rest, length(rest) - 2) != "}}}") return 0
+  body = substr(rest, i + 4, length(rest) - i - 6)
+  gsub(/[0-9], "/, "&\001", body)
+  n = split(body, parts, "\001")
+  chunk = ""
+  for (k = 1; k <= n; k++) {
+    ent = parts[k]
+    if (k < n) ent = substr(ent, 1, length(ent) - 3)
+    if (k > 1) ent = "\"" ent
+    if (length(ent) + 60 > MAXLINE) { oversize("map entry", length(ent)); continue }
+    if (chunk != "" && length(chunk) + length(ent) + 60 > MAXLINE) { map_line(name, chunk); chunk = "" }
+    chunk = chunk (chunk == "" ? "" : ", ") ent
+  }
+  if (chunk != "") map_line(name, chunk)
+  return 1
+}
+function map_line(name, entries) {
+  seq++; printf "{\"seq\":%d,\"type\": \"map\", \"data\": {\"%s\": {%s}}}\n", seq, name, entries; fflush()
 }
 function read_err(   l, n) {
   n = 0
@@ -18,7 +61,7 @@ function read_err(   l, n) {
     # Only errors are worth a line: bpftrace's warnings echo the program source, and
     # the RLIMIT_MEMLOCK message is harmless on kernels that account BPF memory by cgroup.
     if (l !~ /ERROR|[Ee]rror|[Ll]ost|[Ff]ail/ || l ~ /RLIMIT_MEMLOCK/) continue
-    emit("stderr", jstr(l))
+    emit("stderr", jstr(substr(l, 1, 512)))
   }
   close(errfile)
 }
@@ -34,6 +77,7 @@ function status(phase, extra) {
 }
 BEGIN {
   seq = 0; err_seen = 0; attached = 0
+  if (MAXLINE + 0 < 1024) MAXLINE = 8192
   miss = ""
 }
 {

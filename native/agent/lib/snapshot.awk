@@ -44,11 +44,19 @@ BEGIN {
       if (l ~ /^Gid:/) { split(l, u, /[ \t]+/); gid = u[2] }
     }
     close(pid "/status")
-    RS = "\0"; args = ""; na = 0
-    while ((getline a < (pid "/cmdline")) > 0) { args = args (na ? "," : "") jstr(a); na++ }
+    # argv within a budget so that the line stays short (the writer bounds every line):
+    # each argument at most 1 KiB, all of them at most ~5 KiB escaped; cut = marked
+    RS = "\0"; args = ""; na = 0; cut = 0
+    while ((getline a < (pid "/cmdline")) > 0) {
+      if (length(a) > 1024) { a = substr(a, 1, 1024); cut = 1 }
+      ja = jstr(a)
+      if (length(args) + length(ja) > 5000) { cut = 1; break }
+      args = args (na ? "," : "") ja; na++
+    }
     close(pid "/cmdline"); RS = "\n"
+    e = exe[pid]; if (length(e) > 512) e = substr(e, 1, 512)
     inscope_pid[pid] = 1; pstart[pid] = start
-    printf "proc {\"pid\":%d,\"ppid\":%d,\"start\":%.0f,\"uid\":%d,\"gid\":%d,\"comm\":%s,\"exe\":%s,\"args\":[%s],\"cgroup\":%s}\n", pid, ppid, start, uid, gid, jstr(comm), jstr(exe[pid]), args, jstr(cg)
+    printf "proc {\"pid\":%d,\"ppid\":%d,\"start\":%.0f,\"uid\":%d,\"gid\":%d,\"comm\":%s,\"exe\":%s,\"args\":[%s]%s,\"cgroup\":%s}\n", pid, ppid, start, uid, gid, jstr(comm), jstr(e), args, (cut ? ",\"argsTruncated\":true" : ""), jstr(cg)
     # one reader per network namespace
     ns = netns[pid]
     if (ns != "" && !(ns in nspid)) nspid[ns] = pid
