@@ -18,6 +18,7 @@ import type {
 } from '../../../main/common/contract';
 import { copyText, fmtCount } from './util';
 import { Icon } from './icons';
+import { CaptureBaselineFields, type CaptureBaselineOptions } from './BaselineMenu';
 
 /** The agent's probe groups (native/agent/probes: exec, net, file, priv). */
 export const PROBES: { id: string; label: string }[] = [
@@ -51,6 +52,7 @@ export function ClusterSheet(props: {
   const [namespaces, setNamespaces] = useState<Set<string>>(new Set());
   const [selector, setSelector] = useState('');
   const [duration, setDuration] = useState(30);
+  const [baselineOpts, setBaselineOpts] = useState<CaptureBaselineOptions>({});
   const [probes, setProbes] = useState<Set<string>>(new Set(PROBES.map((p) => p.id)));
   const [preflight, setPreflight] = useState<PreflightResult | null>(null);
   const [progress, setProgress] = useState<CaptureProgress | null>(null);
@@ -137,6 +139,7 @@ export function ClusterSheet(props: {
         targets: targets(),
         durationSec: duration,
         probes: [...probes],
+        ...baselineOpts,
       });
       setCaptureId(r.captureId);
       captureRef.current = r.captureId;
@@ -315,6 +318,12 @@ export function ClusterSheet(props: {
                     (the pods also stop on their own after this, even if this laptop goes away)
                   </span>
                 </div>
+                <CaptureBaselineFields
+                  api={api}
+                  durationSec={duration}
+                  value={baselineOpts}
+                  onChange={setBaselineOpts}
+                />
                 <label>Probes</label>
                 <div className="checks">
                   {PROBES.map((p) => (

@@ -4,6 +4,9 @@ import type { Finding, TriageStatus } from '../../../main/common/findings';
 import { SEVERITY_ORDER, type Severity } from '../../../main/common/graph';
 import { SEVERITY_COLORS } from '../graph/style';
 import { fmtTime } from './util';
+import type { LanternApi } from '../api';
+import type { SessionInfo } from '../../../main/common/contract';
+import { BaselineControl } from './BaselineMenu';
 
 const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 
@@ -23,6 +26,10 @@ export function FindingsPanel(props: {
   activeId: string | null;
   onPick(f: Finding): void;
   onTriage(f: Finding, status: TriageStatus, allowList?: boolean): void;
+  /** With these, the panel offers the baseline control (hunt against / learn / import / delete). */
+  api?: LanternApi;
+  session?: SessionInfo;
+  notify?(message: string, level?: 'info' | 'warning' | 'error'): void;
 }) {
   const [sev, setSev] = useState<Set<Severity>>(new Set());
   const [text, setText] = useState('');
@@ -51,6 +58,8 @@ export function FindingsPanel(props: {
     setSev(next);
   };
   const open = all.filter((f) => f.status !== 'benign').length;
+  const [activeBaseline, setActiveBaseline] = useState<string | null>(props.session?.baseline ?? null);
+  const fromBaseline = all.filter((f) => f.method === 'baseline' && f.status !== 'benign').length;
   return (
     <aside className="panel panel-left" aria-label="Findings" data-testid="findings-panel">
       <div className="panel-head">
@@ -61,6 +70,15 @@ export function FindingsPanel(props: {
           </span>
           {all.length !== open && <span className="muted">· {all.length - open} benign</span>}
         </h2>
+        {props.api && props.session && props.session.kind !== 'diff' && (
+          <BaselineControl
+            api={props.api}
+            session={props.session}
+            baselineFindings={fromBaseline}
+            onActiveChange={setActiveBaseline}
+            notify={props.notify ?? (() => {})}
+          />
+        )}
         <div className="chips" role="group" aria-label="Severity filter">
           {SEVERITIES.filter((s) => s !== 'info' || counts.get('info')).map((s) => (
             <button
@@ -106,8 +124,9 @@ export function FindingsPanel(props: {
         {props.findings && all.length === 0 && (
           <div className="empty" data-testid="findings-empty">
             <b>No findings.</b>
-            Nothing in this capture matched a rule or stood out from its peers. Explore the graph for what is normal
-            here.
+            {activeBaseline
+              ? `Nothing in this capture matched a rule, stood out from its peers, or is new to baseline "${activeBaseline}".`
+              : 'Nothing in this capture matched a rule or stood out from its peers. Explore the graph for what is normal here.'}
           </div>
         )}
         {props.findings && all.length > 0 && shown.length === 0 && (

@@ -548,6 +548,9 @@ export function Workbench({
             activeId={activeFinding}
             onPick={pickFinding}
             onTriage={(f, s, a) => void triage(f, s, a)}
+            api={api}
+            session={session}
+            notify={notify}
           />
           <GraphArea
             host={host}
