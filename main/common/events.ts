@@ -48,7 +48,10 @@ export interface ProcessInfo {
   args?: string[];
   /** True when argv was cut by the probe's limits. */
   argsTruncated?: boolean;
+  /** Working directory at exec. When not known whole it starts with "…/" and cwdTruncated is set. */
   cwd?: string;
+  /** cwd is only the tail of the path (the probe's walk hit its depth limit or another mount's root). */
+  cwdTruncated?: boolean;
 }
 
 /** Container identity, taken from the cgroup path on the node (no API credentials needed). */

@@ -154,7 +154,12 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
       `echo x > /etc/${tag}.conf; echo y >> /etc/${tag}.conf; cat /etc/${tag}.conf /etc/hostname > /dev/null; ` +
         `echo z > /etc/.${tag}.tmp && mv /etc/.${tag}.tmp /etc/${tag}.moved; ln -s /bin/true /usr/local/bin/${tag}-sym; ` +
         `echo w > "$W/plain-write.txt"; cat "$W/plain-write.txt" > /dev/null; mv "$W/plain-write.txt" "$W/plain-moved.txt"; ` +
-        `rm -f /etc/${tag}.conf /etc/${tag}.moved /usr/local/bin/${tag}-sym`,
+        `(cd /etc && echo r > ${tag}.rel); (cd /etc && /bin/cp hostname ${tag}.cp); ` +
+        `rm -f /etc/${tag}.conf /etc/${tag}.moved /usr/local/bin/${tag}-sym /etc/${tag}.rel /etc/${tag}.cp`,
+    );
+    // working directories: the test's own, one deeper than the probe walks, and the root
+    inContainer(
+      `mkdir -p "$W/deep/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16/d17" && cd "$W/deep/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16/d17" && /bin/true deep; cd / && /bin/true root; cd "$W/bin" && /bin/true here`,
     );
     // thousands of distinct paths: the aggregate map is far longer than one line may be
     inContainer(`perl -e 'for my $i (1..3000) { open(my $f, "<", "$ENV{W}/many/f$i") }'`);
@@ -205,7 +210,14 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
       }
     }
     rmSync(work, { recursive: true, force: true });
-    for (const f of [`/etc/${tag}.conf`, `/etc/${tag}.moved`, `/etc/.${tag}.tmp`, `/usr/local/bin/${tag}-sym`])
+    for (const f of [
+      `/etc/${tag}.rel`,
+      `/etc/${tag}.cp`,
+      `/etc/${tag}.conf`,
+      `/etc/${tag}.moved`,
+      `/etc/.${tag}.tmp`,
+      `/usr/local/bin/${tag}-sym`,
+    ])
       rmSync(f, { force: true });
   });
 
@@ -255,6 +267,18 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     const odd = mine().find((e) => e.kind === 'exec' && e.proc?.exe?.endsWith('/bin/q"\\ t'));
     expect(odd?.proc?.comm).toBe('q"\\ t');
     expect(mine().some((e) => e.kind === 'exit' && e.exit?.code === 7)).toBe(true);
+  });
+
+  it('puts the working directory on exec events, marked when only its tail is known', () => {
+    const t = (arg: string) => mine().find((e) => e.kind === 'exec' && e.proc?.args?.[1] === arg)?.proc;
+    expect(t('here')?.cwd).toBe(`${work}/bin`);
+    expect(t('here')?.cwdTruncated).toBeUndefined();
+    expect(t('root')?.cwd).toBe('/');
+    expect(t('deep')?.cwdTruncated).toBe(true);
+    // the walk stops after 16 components: the tail it has, marked
+    expect(t('deep')?.cwd).toBe('…/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16/d17');
+    const echo = mine().find((e) => e.kind === 'exec' && e.proc?.exe === '/bin/echo');
+    expect(echo?.proc?.cwd).toBe(work);
   });
 
   it('reports TCP listen/connect/accept on IPv4 and IPv6 with both ends, and the DNS query', () => {
@@ -314,6 +338,16 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     expect(opens.some((e) => e.file?.path?.endsWith('plain-moved.txt'))).toBe(false);
     expect(opens.some((e) => e.file?.aggregated && e.file.path === work && e.file.write)).toBe(true);
     expect(opens.some((e) => e.file?.aggregated && e.file.path === work && !e.file.write)).toBe(true);
+  });
+
+  it('resolves relative writes against the working directory (chdir, exec cwd): counted as writes in /etc', () => {
+    // the probe cannot match "x.rel" against /etc/ in the kernel: the count comes with the
+    // write bit and the laptop resolves it with the cwd it tracks (see README)
+    const rel = mine().filter((e) => e.kind === 'open' && e.file?.aggregated && e.file.path === '/etc' && e.file.write);
+    // cp (cwd from its exec) and the forked subshell (cwd from its chdir; a fork without exec
+    // has no comm in the aggregate)
+    expect(rel.length).toBe(2);
+    expect(rel.map((e) => e.proc?.comm)).toContain('cp');
   });
 
   it('reports kernel module load attempts (finit_module, init_module, delete_module) with their result', () => {

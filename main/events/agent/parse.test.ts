@@ -136,6 +136,37 @@ describe('AgentStreamParser', () => {
     ]);
   });
 
+  it('joins the cwd components (leaf first) onto the exec that follows, marking a tail', () => {
+    const p = new AgentStreamParser({ node: 'n' });
+    const head = (seq: number, pid: number) =>
+      line(seq, 'value', ['exec', 5, pid, pid, 1, 0, 0, 10, 9, 7, 'true', pid, 4, 0, '/bin/true']);
+    p.parseLine(line(1, 'value', ['cwd', 42, 0, 'b\uffffffc3\uffffffa9']));
+    p.parseLine(line(2, 'value', ['cwd', 42, 1, 'a']));
+    p.parseLine(line(3, 'value', ['cwdend', 42, 2, 0]));
+    expect(p.parseLine(head(4, 42)).events[0]!.proc).toMatchObject({ cwd: '/a/bé' });
+    p.parseLine(line(5, 'value', ['cwdend', 43, 0, 0]));
+    expect(p.parseLine(head(6, 43)).events[0]!.proc!.cwd).toBe('/');
+    p.parseLine(line(7, 'value', ['cwd', 44, 0, 'data']));
+    p.parseLine(line(8, 'value', ['cwdend', 44, 1, 2])); // stopped at the root of another mount
+    expect(p.parseLine(head(9, 44)).events[0]!.proc).toMatchObject({ cwd: '…/data', cwdTruncated: true });
+    // no cwd lines (an older agent): no cwd
+    expect(p.parseLine(head(10, 45)).events[0]!.proc!.cwd).toBeUndefined();
+  });
+
+  it('resolves relative aggregated paths against the cwd from exec and chdir', () => {
+    const p = new AgentStreamParser({ node: 'n' });
+    p.parseLine(line(1, 'value', ['cwdend', 50, 0, 0]));
+    p.parseLine(line(2, 'value', ['exec', 5, 50, 50, 1, 0, 0, 10, 9, 7, 'sh', 50, 4, 0, '/bin/sh']));
+    p.parseLine(line(3, 'value', ['chdir', 50, 'etc/./ssh/..']));
+    p.parseLine(line(4, 'value', ['chdir', 51, 'rel'])); // cwd never known: stays relative
+    const r = p.parseLine(line(5, 'map', { '@o0': { '7,50,1,passwd': 1, '7,50,0,../x/y': 2, '7,51,1,z': 1 } }));
+    expect(r.events.map((e) => [e.proc!.pid, e.file!.path, e.file!.write ?? false])).toEqual([
+      [50, '/etc', true],
+      [50, '/x', false],
+      [51, '.', true],
+    ]);
+  });
+
   it('decodes helpers', () => {
     expect(restoreBytes('\uffffffc3\uffffffa9')).toBe('é');
     expect(decodeProcNetAddr('0100007F:1F90', 4)).toEqual(['127.0.0.1', 8080]);

@@ -93,6 +93,17 @@ export function decodeDnsName(raw: string): string {
   return labels.join('.');
 }
 
+/** "/a/./b/../c" → "/a/c" (lexically: the kernel resolved the real thing). */
+export function normalisePath(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join('/')}`;
+}
+
 /** The start status's words on coverage: missing tracepoints and how module loads are watched. */
 function startMessage(d: Record<string, unknown>): string | undefined {
   const parts: string[] = [];
@@ -122,6 +133,10 @@ export class AgentStreamParser {
   private readonly awaiting = new Map<number, { e: LanternEvent; tick: number }>();
   private readonly sret = new Map<number, number>();
   private readonly renameFrom = new Map<number, string>();
+  private readonly cwdParts = new Map<number, string[]>();
+  private readonly cwd = new Map<number, { cwd: string; truncated: boolean }>();
+  /** Each process's working directory as last known (exec, snapshot, chdir), to resolve relative opens. */
+  private readonly procCwd = new Map<number, string>();
   private ticks = 0;
   private readonly mountExtra = new Map<number, { source?: string; fstype?: string }>();
   private readonly dnsPending = new Map<number, LanternEvent>();
@@ -292,7 +307,9 @@ export class AgentStreamParser {
           exe: str(d.exe) || undefined,
           args: Array.isArray(d.args) ? d.args.map(str) : undefined,
           ...(d.argsTruncated === true ? { argsTruncated: true } : {}),
+          ...(typeof d.cwd === 'string' && d.cwd.startsWith('/') ? { cwd: str(d.cwd) } : {}),
         };
+        this.setCwd(proc.pid, proc.cwd);
         this.procs.set(proc.pid, { comm: proc.comm, start: proc.start, exe: proc.exe });
         out.push({
           kind: 'snapshot.proc',
@@ -395,7 +412,13 @@ export class AgentStreamParser {
           if (!m) continue;
           const count = num((v as Record<string, unknown>)[key]);
           sum += count;
-          const path = restoreBytes(m[4]!);
+          let path = restoreBytes(m[4]!);
+          // a relative path is resolved against the process's working directory when known
+          // (as of this flush: a chdir since the open would mislead, rare for one process)
+          if (!path.startsWith('/')) {
+            const cwd = this.procCwd.get(Number(m[2]));
+            if (cwd) path = normalisePath(`${cwd}/${path}`);
+          }
           const cut = path.lastIndexOf('/');
           const dir = cut > 0 ? path.slice(0, cut) : cut === 0 ? '/' : '.';
           const id = `${m[1]},${m[2]},${m[3]},${dir}`;
@@ -434,6 +457,16 @@ export class AgentStreamParser {
       }
     }
     return;
+  }
+
+  private setCwd(pid: number, cwd: string | undefined): void {
+    if (cwd === undefined) {
+      this.procCwd.delete(pid);
+      return;
+    }
+    this.procCwd.delete(pid); // re-insert: the map is trimmed oldest first
+    this.procCwd.set(pid, cwd);
+    if (this.procCwd.size > 65536) this.procCwd.delete(this.procCwd.keys().next().value!);
   }
 
   /** Hold an event until its syscall's result arrives (or was already seen). */
@@ -488,6 +521,39 @@ export class AgentStreamParser {
       case 'exe':
         this.exe.set(num(d[1]), str(d[2]));
         return;
+      case 'cwd': {
+        // components leaf first, for the exec of this pid that follows
+        const pid = num(d[1]);
+        const i = num(d[2]);
+        let c = this.cwdParts.get(pid);
+        if (!c || i === 0) {
+          c = [];
+          this.cwdParts.set(pid, c);
+          if (this.cwdParts.size > 4096) this.cwdParts.delete(this.cwdParts.keys().next().value!);
+        }
+        if (i < 64) c[i] = str(d[3]);
+        return;
+      }
+      case 'chdir': {
+        const pid = num(d[1]);
+        const to = str(d[2]);
+        const from = this.procCwd.get(pid);
+        this.setCwd(pid, to.startsWith('/') ? normalisePath(to) : from ? normalisePath(`${from}/${to}`) : undefined);
+        return;
+      }
+      case 'cwdend': {
+        const pid = num(d[1]);
+        const n = num(d[2]);
+        const parts = (this.cwdParts.get(pid) ?? []).slice(0, n);
+        this.cwdParts.delete(pid);
+        // a component at the string limit may have been cut by the probe
+        const cut =
+          num(d[3]) !== 0 || parts.length < n || parts.some((p) => p === undefined || p.length >= this.strlen);
+        const path = parts.reverse().join('/');
+        this.cwd.set(pid, { cwd: cut ? `…/${path}` : `/${path}`, truncated: cut });
+        if (this.cwd.size > 4096) this.cwd.delete(this.cwd.keys().next().value!);
+        return;
+      }
       case 'exec': {
         const e = this.base('exec', d, seq);
         const oldTid = num(d[11]);
@@ -502,6 +568,13 @@ export class AgentStreamParser {
         const exeName = this.exe.get(e.proc!.pid);
         this.exe.delete(e.proc!.pid);
         e.proc!.exe = filename;
+        const cwd = this.cwd.get(e.proc!.pid);
+        this.cwd.delete(e.proc!.pid);
+        if (cwd) {
+          e.proc!.cwd = cwd.cwd;
+          if (cwd.truncated) e.proc!.cwdTruncated = true;
+        }
+        this.setCwd(e.proc!.pid, cwd && !cwd.truncated ? cwd.cwd : undefined);
         e.proc!.args = args.map((a) => a ?? '');
         if (more || args.length < argc || args.some((a) => a === undefined || a.length >= this.strlen))
           e.proc!.argsTruncated = true;

@@ -15,6 +15,7 @@ BEGIN {
   nr = 0; while ((getline l < roots) > 0) if (l != "") root[++nr] = l
   close(roots)
   pairs(tmp "/exe", exe, "/.*$")
+  pairs(tmp "/cwd", cwd, "/.*$")
   pairs(tmp "/netns", netns, "/.*$")
   # socket inode -> pid
   RS = "\0"
@@ -55,8 +56,9 @@ BEGIN {
     }
     close(pid "/cmdline"); RS = "\n"
     e = exe[pid]; if (length(e) > 512) e = substr(e, 1, 512)
+    w = cwd[pid]; if (length(w) > 512) w = ""
     inscope_pid[pid] = 1; pstart[pid] = start
-    printf "proc {\"pid\":%d,\"ppid\":%d,\"start\":%.0f,\"uid\":%d,\"gid\":%d,\"comm\":%s,\"exe\":%s,\"args\":[%s]%s,\"cgroup\":%s}\n", pid, ppid, start, uid, gid, jstr(comm), jstr(e), args, (cut ? ",\"argsTruncated\":true" : ""), jstr(cg)
+    printf "proc {\"pid\":%d,\"ppid\":%d,\"start\":%.0f,\"uid\":%d,\"gid\":%d,\"comm\":%s,\"exe\":%s,\"args\":[%s]%s,\"cwd\":%s,\"cgroup\":%s}\n", pid, ppid, start, uid, gid, jstr(comm), jstr(e), args, (cut ? ",\"argsTruncated\":true" : ""), jstr(w), jstr(cg)
     # one reader per network namespace
     ns = netns[pid]
     if (ns != "" && !(ns in nspid)) nspid[ns] = pid

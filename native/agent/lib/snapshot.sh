@@ -1,6 +1,6 @@
 #!/bin/sh
 # Start-of-capture snapshot: processes and TCP sockets in scope, one line each:
-#   proc {"pid":..,"ppid":..,"start":ns since boot,"uid":..,"gid":..,"comm":..,"exe":..,"args":[..],"cgroup":..}
+#   proc {"pid":..,"ppid":..,"start":ns since boot,"uid":..,"gid":..,"comm":..,"exe":..,"args":[..],["argsTruncated":true,]"cwd":..,"cgroup":..}
 #   sock {"pid":..,"start":..,"netns":..,"v":4|6,"st":"0A","local":"hex:port","remote":"hex:port","inode":..}
 # start = /proc/<pid>/stat starttime (clock ticks since boot) in ns, the same value
 # (start_boottime rounded to ticks) that the live probes report.
@@ -15,6 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 cd /proc || exit 0
 find . -maxdepth 1 -name '[0-9]*' -printf '%f\n' > "$tmp/pids" 2>/dev/null
 find . -maxdepth 2 -path './[0-9]*/exe' -printf '%h\0%l\0' > "$tmp/exe" 2>/dev/null
+find . -maxdepth 2 -path './[0-9]*/cwd' -printf '%h\0%l\0' > "$tmp/cwd" 2>/dev/null
 find . -maxdepth 3 -path './[0-9]*/ns/net' -printf '%h\0%l\0' > "$tmp/netns" 2>/dev/null
 find . -maxdepth 3 -path './[0-9]*/fd/*' -lname 'socket:*' -printf '%h\0%l\0' > "$tmp/socks" 2>/dev/null
 
