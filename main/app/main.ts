@@ -108,6 +108,21 @@ async function start() {
         : await dialog.showOpenDialog(options);
       return result.canceled || result.filePaths.length === 0 ? null : (result.filePaths[0] ?? null);
     },
+    // Baselines handed to the analyst (baseline.learn with exportFile, baseline.export).
+    showSaveDialog: async ({ title, defaultName }) => {
+      const options: Electron.SaveDialogOptions = {
+        title,
+        defaultPath: path.join(app.getPath('documents'), defaultName),
+        filters: [
+          { name: 'Lantern baselines', extensions: ['json'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      };
+      const result = mainWindow
+        ? await dialog.showSaveDialog(mainWindow, options)
+        : await dialog.showSaveDialog(options);
+      return result.canceled || !result.filePath ? null : result.filePath;
+    },
   });
 
   const ses = session.defaultSession;
