@@ -86,7 +86,8 @@ export function formatPreflight(r: PreflightResult): string {
 }
 
 function nodeLine(n: NodeProgress): string {
-  const state = n.state === 'failed' ? `failed: ${n.reason ?? '?'}` : n.state;
+  // A degraded node says what it does not watch, as a failed one says why.
+  const state = n.state === 'failed' || n.state === 'degraded' ? `${n.state}: ${n.reason ?? '?'}` : n.state;
   return `${n.node.padEnd(20)} ${state.padEnd(13)} events ${String(n.events).padStart(8)}  ${n.eventsPerSec.toFixed(1).padStart(7)}/s  lost ${n.lost}${n.reconnects ? `  reconnects ${n.reconnects}` : ''}`;
 }
 
@@ -118,7 +119,7 @@ export class ProgressPrinter {
     const total = p.nodes.reduce((a, n) => a + n.events, 0);
     const lost = p.nodes.reduce((a, n) => a + n.lost, 0);
     this.stream.write(
-      `[${p.elapsedSec > 0 || p.done ? `${p.elapsedSec.toFixed(0)}s/${p.durationSec}s` : 'starting'}] ${total} events, ${lost} lost | ${p.nodes.map((n) => `${n.node} ${n.state}${n.state === 'failed' && n.reason ? ` (${n.reason})` : ''} ${n.events}`).join(' | ')}\n`,
+      `[${p.elapsedSec > 0 || p.done ? `${p.elapsedSec.toFixed(0)}s/${p.durationSec}s` : 'starting'}] ${total} events, ${lost} lost | ${p.nodes.map((n) => `${n.node} ${n.state}${(n.state === 'failed' || n.state === 'degraded') && n.reason ? ` (${n.reason})` : ''} ${n.events}`).join(' | ')}\n`,
     );
   }
 }

@@ -15,7 +15,8 @@ import { kubeconfigYaml, makePki, tempDir } from '../cluster/test-support';
 import { readCapture } from '../events/capture-file';
 import { createCapture, openCluster, type OpenedCluster } from './engine';
 import { CAPTURE_LABELS } from './labels';
-import type { CaptureSession } from './session';
+import { CaptureSession } from './session';
+import { loadAgent } from './agent';
 import { createHandlers, type HandlerContext } from '../api/handlers';
 import type { CallName, CallRequest, CallResponse, StreamName } from '../common/contract';
 
@@ -333,6 +334,91 @@ describe.skipIf(!canRun)('capture against the lab', () => {
     expect(inScenario.some((e) => /(^|\/)(ba|da)?sh$/.test(e.proc?.exe ?? e.proc?.comm ?? ''))).toBe(true);
     expect(gapAndDuplicateProblems(file.events), result.warnings.slice(0, 5).join('\n')).toEqual([]);
   }, 300_000);
+
+  it('a node is "starting" until its agent reports its probes attached, then "streaming" (or "degraded", in words), with the probe lists in the progress', async () => {
+    cluster ??= await openCluster({ kubeconfigPath: lab.kubeconfigPath, context: lab.contexts.admin });
+    const out = join(tmp.dir, 'states.lantern');
+    const seen = new Map<string, { state: string; attached: boolean; probes?: string[]; reason?: string }[]>();
+    let session: CaptureSession | undefined = undefined;
+    session = await createCapture(cluster, {
+      targets: {},
+      durationSec: 8,
+      out,
+      graceSec: 30,
+      progressMs: 200,
+      agentStartTimeoutSec: 170,
+      onProgress: (p) => {
+        for (const n of p.nodes) {
+          const list = seen.get(n.node) ?? [];
+          const last = list[list.length - 1];
+          if (last?.state !== n.state)
+            list.push({
+              state: n.state,
+              // Whether the agent's start status had arrived when this state was shown.
+              attached: session?.attachedNodes().includes(n.node) ?? false,
+              ...(n.probesAttached ? { probes: n.probesAttached } : {}),
+              ...(n.reason ? { reason: n.reason } : {}),
+            });
+          seen.set(n.node, list);
+        }
+      },
+    });
+    await session.start();
+    const result = await session.done;
+    expect(result.ledger.clean).toBe(true);
+    expect([...seen.keys()].sort()).toEqual([...lab.nodes].sort());
+    for (const [node, states] of seen) {
+      const names = states.map((x) => x.state);
+      expect(names, node).toContain('starting');
+      const live = states.findIndex((x) => x.state === 'streaming' || x.state === 'degraded');
+      expect(live, `${node}: ${names.join(' → ')}`).toBeGreaterThan(names.indexOf('starting'));
+      // Never shown as watched before the agent said so, and never "starting" after it did.
+      for (const x of states.slice(0, live)) expect(x.attached, `${node}: ${x.state} before attach`).toBe(false);
+      expect(states[live]!.attached).toBe(true);
+      expect(states[live]!.probes).toEqual(['exec', 'net', 'file', 'priv']);
+      if (states[live]!.state === 'degraded') expect(states[live]!.reason).toMatch(/watched in part/);
+      expect(names.slice(live)).not.toContain('starting');
+      expect(names[names.length - 1]).toBe('finished');
+    }
+    for (const n of result.progress.nodes) {
+      expect(n.probesAttached).toEqual(['exec', 'net', 'file', 'priv']);
+      expect(Array.isArray(n.probesFailed)).toBe(true);
+    }
+  }, 300_000);
+
+  it('an agent that never reports its probes attached fails its node in words after the start timeout', async () => {
+    cluster ??= await openCluster({ kubeconfigPath: lab.kubeconfigPath, context: lab.contexts.admin });
+    const agent = await loadAgent();
+    const node = lab.nodes[0]!;
+    const session = new CaptureSession({
+      conn: cluster.conn,
+      inventory: cluster.inventory,
+      targets: { nodes: [node] },
+      namespace: 'default',
+      durationSec: 60,
+      out: join(tmp.dir, 'silent.lantern'),
+      preflight: 'skip',
+      agentStartTimeoutSec: 5,
+      // The real capture pod, but its container prints a line and then nothing an agent would.
+      buildPod: (a) => {
+        const pod = agent.buildPod(a);
+        pod.spec!.containers[0]!.command = ['/bin/sh', '-c', 'echo not an agent; exec sleep 300'];
+        delete pod.spec!.containers[0]!.args;
+        return pod;
+      },
+      parserFor: (n) => agent.parserFor(n),
+    });
+    await session.start();
+    const result = await session.done;
+    const n = result.progress.nodes.find((x) => x.node === node)!;
+    expect(n.state).toBe('failed');
+    expect(n.reason).toBe(
+      'the agent did not report its probes attached within 5 s of its pod running, so nothing on this node was watched.',
+    );
+    expect(result.trailer.status).toBe('failed');
+    expect(result.ledger.clean).toBe(true);
+    expect(result.warnings.join('\n')).toContain(`node ${node}: capture failed: the agent did not report`);
+  }, 120_000);
 
   it('the lab drops all log streams 10 times during a capture: no gap, no duplicate', async () => {
     cluster ??= await openCluster({ kubeconfigPath: lab.kubeconfigPath, context: lab.contexts.admin });

@@ -3,7 +3,13 @@
  * without gap or double, parse each line into normalised events, and keep the node's state and
  * counters for the progress display.
  *
- * State machine: pending → pulling → running → streaming ⇄ reconnecting → finished | failed(reason)
+ * State machine:
+ *   pending → pulling → starting → streaming | degraded(reason) ⇄ reconnecting → finished | failed(reason)
+ * "starting": the pod runs, the agent compiles and attaches its probes; nothing is watched yet,
+ * whatever lines (snapshot, cgroups) already arrive. Only the agent's start status (probes
+ * attached) makes the node "streaming" — or "degraded", with what is not watched in words, when
+ * some probes did not attach. An agent that never reports within the start timeout fails the
+ * node, in words. ("running" is no longer entered: it read as "watched" while it was not.)
  */
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { LanternEvent } from '../common/events';
@@ -12,6 +18,7 @@ import type { ClusterConnection } from '../cluster/connection';
 import { ClusterError, describeClusterError } from '../cluster/errors';
 import { ResumeGuard } from './dedupe';
 import { streamPodLog, type LogEnd, type LogLine } from './log-stream';
+import { agentStatusLine, type AgentStartReport } from './agent-start';
 
 /** The line number the agent gives every output line. */
 const LINE_SEQ = /^\s*\{\s*"seq"\s*:\s*(\d{1,15})\s*[,}]/;
@@ -51,7 +58,15 @@ export interface NodeStreamOptions {
   /** Give up after this many consecutive failed reconnects (each backs off up to maxBackoffMs). */
   maxReconnectFailures?: number;
   maxBackoffMs?: number;
+  /**
+   * How long the agent may take, once its pod runs, to report its probes attached before the
+   * node fails (bpftrace compiles its program first: seconds, up to a minute on a loaded node).
+   * Default 120 s.
+   */
+  startTimeoutMs?: number;
 }
+
+export const DEFAULT_AGENT_START_TIMEOUT_MS = 120_000;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -103,6 +118,11 @@ export class NodeStream {
   private split: string | undefined;
   /** When (ms) the agent said its probes are attached: the capture proper starts then. */
   attachedAt: number | undefined;
+  /** What the agent reported attached and not attached (its start status). */
+  probeReport: AgentStartReport | undefined;
+  /** The agent's last error output (bpftrace's stderr), to explain a failure. */
+  private lastAgentStderr: string | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
   readonly guard = new ResumeGuard();
   private lineNo = 0;
   private readonly abort = new AbortController();
@@ -124,6 +144,8 @@ export class NodeStream {
 
   private setState(s: NodeCaptureState, reason?: string): void {
     if (this.state === s && this.reason === reason) return;
+    // failed and finished are final; a late line or a stream end does not revive a node.
+    if (this.state === 'failed' || (this.state === 'finished' && s !== 'failed')) return;
     this.state = s;
     this.reason = reason;
     this.o.onState?.(this.o.node, s, reason);
@@ -145,6 +167,10 @@ export class NodeStream {
       reconnects: this.reconnects,
     };
     if (this.reason) p.reason = this.reason;
+    if (this.probeReport) {
+      p.probesAttached = [...this.probeReport.attached];
+      p.probesFailed = this.probeReport.failed.map((f) => ({ ...f }));
+    }
     return p;
   }
 
@@ -156,7 +182,59 @@ export class NodeStream {
   /** Stop now, whatever is in flight. */
   cancel(): void {
     this.stopping = true;
+    this.clearStartTimer();
     this.abort.abort();
+  }
+
+  /** The state of a node whose log is flowing: what its agent has reported so far. */
+  private liveState(): { state: NodeCaptureState; reason?: string } {
+    if (!this.probeReport) return { state: 'starting', reason: 'the agent is compiling and attaching its probes' };
+    if (this.probeReport.degraded) return { state: 'degraded', reason: this.probeReport.degraded };
+    return { state: 'streaming' };
+  }
+
+  private setLive(): void {
+    const l = this.liveState();
+    this.setState(l.state, l.reason);
+  }
+
+  private armStartTimer(): void {
+    if (this.startTimer || this.probeReport) return;
+    const ms = this.o.startTimeoutMs ?? DEFAULT_AGENT_START_TIMEOUT_MS;
+    this.startTimer = setTimeout(() => {
+      this.startTimer = undefined;
+      if (this.probeReport || this.state === 'failed' || this.state === 'finished') return;
+      const why = this.lastAgentStderr ? ` Its last error output: ${this.lastAgentStderr}` : '';
+      this.setState(
+        'failed',
+        `the agent did not report its probes attached within ${Math.round(ms / 1000)} s of its pod running, so nothing on this node was watched.${why}`,
+      );
+      // Nothing more from this node can be trusted as coverage: stop following it.
+      this.abort.abort();
+    }, ms);
+    this.startTimer.unref?.();
+  }
+
+  private clearStartTimer(): void {
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
+  }
+
+  /** The agent's own status line: the node's coverage (start) or its fatal error. */
+  private onAgentStatus(text: string): void {
+    const st = agentStatusLine(text);
+    if (!st) return;
+    if (st.phase === 'start') {
+      if (this.probeReport) return;
+      this.probeReport = st.report;
+      this.attachedAt ??= Date.now();
+      this.clearStartTimer();
+      if (this.state === 'starting' || this.state === 'running') this.setLive();
+    } else if (st.phase === 'error') {
+      this.agentError = this.lastAgentStderr ? `${st.message}: ${this.lastAgentStderr}` : st.message;
+      this.clearStartTimer();
+      this.setState('failed', this.agentError);
+    }
   }
 
   get signal(): AbortSignal {
@@ -230,15 +308,14 @@ export class NodeStream {
       this.o.onBadLine?.(this.o.node, this.lineNo, parsed.error);
     }
     g.lineDone(line.time);
+    for (const ev of parsed.events) {
+      if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') this.lost += ev.agent.lost;
+      if (ev.kind === 'agent.status' && ev.agent?.message?.startsWith('bpftrace: '))
+        this.lastAgentStderr = ev.agent.message.slice(0, 500);
+    }
+    // Coverage (probes attached or not) and fatal errors come from the agent's status line.
+    this.onAgentStatus(text);
     if (parsed.events.length) {
-      for (const ev of parsed.events) {
-        if (ev.kind === 'agent.lost' && typeof ev.agent?.lost === 'number') this.lost += ev.agent.lost;
-        // A fatal agent error (it could not start its probes): the node failed, say why.
-        if (ev.kind === 'agent.status' && ev.agent?.message?.startsWith('agent error'))
-          this.agentError = ev.agent.message;
-        // Probes attached: the capture proper starts now on this node.
-        if (ev.kind === 'agent.status' && ev.agent?.phase === 'start') this.attachedAt ??= Date.now();
-      }
       this.events += parsed.events.length;
       this.o.onEvents(parsed.events);
     }
@@ -268,6 +345,7 @@ export class NodeStream {
       const e = err instanceof ClusterError ? err : describeClusterError(err, this.o.conn.where());
       this.setState('failed', e.message);
     } finally {
+      this.clearStartTimer();
       if (this.state !== 'failed' && this.state !== 'finished') {
         this.setState(
           this.abort.signal.aborted ? 'finished' : 'failed',
@@ -302,7 +380,8 @@ export class NodeStream {
         phase === 'Failed' ||
         pod.status?.containerStatuses?.[0]?.state?.terminated
       ) {
-        this.setState('running');
+        this.setLive();
+        this.armStartTimer();
         return;
       }
       if (
@@ -338,7 +417,8 @@ export class NodeStream {
       this.split = undefined;
       let end: LogEnd;
       try {
-        this.setState(this.reconnects > 0 && failures > 0 ? 'reconnecting' : 'streaming');
+        if (this.reconnects > 0 && failures > 0) this.setState('reconnecting', this.reason);
+        else this.setLive();
         let sawLine = false;
         end = await streamPodLog(
           this.kc,
@@ -354,7 +434,7 @@ export class NodeStream {
           (line) => {
             if (!sawLine) {
               sawLine = true;
-              if (this.state !== 'streaming') this.setState('streaming');
+              if (this.state === 'reconnecting') this.setLive();
             }
             this.handleLine(line);
           },
@@ -392,6 +472,12 @@ export class NodeStream {
         if (pod) await this.drain();
         if (term.failed && !this.stopping) this.setState('failed', term.failed);
         else if (this.agentError) this.setState('failed', this.agentError);
+        else if (!this.probeReport && !this.stopping)
+          this.setState(
+            'failed',
+            `the agent ended without reporting its probes attached, so nothing on this node was watched${this.lastAgentStderr ? `. Its last error output: ${this.lastAgentStderr}` : ''}`,
+          );
+        else if (!this.probeReport) this.setState('finished', 'stopped before the agent attached its probes');
         else this.setState('finished');
         return;
       }

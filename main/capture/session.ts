@@ -60,6 +60,11 @@ export interface CaptureSessionOptions {
   graceSec?: number;
   /** Time an agent may take to attach its probes before the duration starts counting (default 60). */
   startupAllowanceSec?: number;
+  /**
+   * How long a node's agent may take, once its pod runs, to report its probes attached; past
+   * that the node fails with the reason in words (default 120).
+   */
+  agentStartTimeoutSec?: number;
   /** How long to wait for deleted pods to be gone. */
   deleteTimeoutMs?: number;
 }
@@ -224,6 +229,7 @@ export class CaptureSession {
             onBadLine: (n, lineNo, error) =>
               this.warn('warning', `node ${n}: agent line ${lineNo} not understood: ${error}`),
             onState: (n, state, reason) => this.stateChanged(n, state, reason),
+            ...(this.o.agentStartTimeoutSec ? { startTimeoutMs: this.o.agentStartTimeoutSec * 1000 } : {}),
           });
           this.streams.set(node, stream);
         } catch (err) {
@@ -257,12 +263,21 @@ export class CaptureSession {
   }
 
   private warn(level: 'info' | 'warning' | 'error', message: string): void {
-    if (this.warnings.length < 1000) this.warnings.push(message);
+    if (level !== 'info' && this.warnings.length < 1000) this.warnings.push(message);
     this.o.onNotice?.(level, message);
   }
 
+  private readonly announced = new Set<string>();
+
   private stateChanged(node: string, state: NodeCaptureState, reason?: string): void {
     if (state === 'failed') this.warn('error', `node ${node}: capture failed: ${reason ?? 'unknown reason'}`);
+    // Coverage is said once per node, when its agent first reports it.
+    if ((state === 'streaming' || state === 'degraded') && !this.announced.has(node)) {
+      this.announced.add(node);
+      const attached = this.streams.get(node)?.probeReport?.attached ?? [];
+      if (state === 'degraded') this.warn('warning', `node ${node}: ${reason ?? 'watched in part'}`);
+      else this.warn('info', `node ${node}: probes attached (${attached.join(', ') || 'none named'}); capturing`);
+    }
     this.publish(false);
   }
 

@@ -51,7 +51,13 @@ class FakeKubeletLog {
         // A line whose payload is long enough that drops often land mid-line.
         // Every 97th line is long (40 kB): the runtime splits it into 16 KiB entries.
         const padLen = seq % 97 === 0 ? 40_000 : 200 + (seq % 50);
-        const l = { ns, ts: fmt(ns), text: JSON.stringify({ seq, pad: 'x'.repeat(padLen) }) };
+        // The agent's first line here is its start status (probes attached): only from it on is
+        // the node watched, and only a watched node can end as "finished".
+        const text =
+          seq === 1
+            ? JSON.stringify({ seq, type: 'status', data: { phase: 'start', probes: ['exec'] } })
+            : JSON.stringify({ seq, pad: 'x'.repeat(padLen) });
+        const l = { ns, ts: fmt(ns), text };
         this.lines.push(l);
         for (const f of this.follows) f(l);
       }
@@ -169,6 +175,7 @@ describe('resumable pod log stream (real HTTPS, dropped 10 times, long lines spl
     await run;
     expect(drops).toBe(10);
     expect(stream.state).toBe('finished');
+    expect(stream.progress().probesAttached).toEqual(['exec']);
     expect(stream.reconnects).toBeGreaterThanOrEqual(10);
     expect(seqs.length).toBe(TOTAL);
     expect(seqs).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
