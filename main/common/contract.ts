@@ -181,8 +181,8 @@ export interface SessionInfo {
   complete: boolean;
   /** The baseline this session is hunted against (catalog name), if any. */
   baseline?: string;
-  /** Live learning mode: the first `minutes` are learned, until `until` (epoch ns). */
-  learning?: { minutes: number; until: number; done: boolean };
+  /** Live learning mode: the first `minutes` from the first event are learned, until `until` (epoch ns; known once events arrive). */
+  learning?: { minutes: number; until?: number; done: boolean };
 }
 export interface BaselineInfo {
   name: string;

@@ -87,6 +87,25 @@ describe('baselines', () => {
     expect(fs[0]!.explanation).toContain('learned during the first minutes');
   });
 
+  it('learning mode counted from the first event (live captures: agents attach after the start)', () => {
+    const late = T0 + 20e9;
+    const shop = benignShop(late, 3);
+    shop.webs[0]!.exec(901, '/bin/sh', ['sh', '-c', 'id'], 100);
+    const d = createDetector({
+      inventory: invWithDbIp([...shop.webs, shop.db]),
+      learnFor: 60e9,
+      methods: { rules: false, peers: false, rarity: false },
+    });
+    expect(d.learningUntil()).toBeUndefined();
+    const evs = merge(...shop.webs, shop.db);
+    d.ingest(evs, 0);
+    expect(d.learningUntil()).toBe(evs[0]!.time + 60e9);
+    expect(d.findings().map((f) => f.title)).toEqual([expect.stringContaining('ran /bin/sh')]);
+    const learned = d.learnedBaseline('first minute');
+    expect(learned.to).toBeLessThanOrEqual(evs[0]!.time + 60e9);
+    expect(learned.workloads['shop/Deployment/web']!.exes).not.toContain('/bin/sh');
+  });
+
   it('refuses a corrupt or foreign baseline file in words', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(

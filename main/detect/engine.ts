@@ -239,9 +239,11 @@ export function createEngine(opts: EngineOptions): Detector {
   const baseFeatures = new Map<string, Set<string>>();
   if (opts.baseline)
     for (const [k, prof] of Object.entries(opts.baseline.workloads)) baseFeatures.set(k, profileToFeatures(prof));
-  const learnUntil = opts.learnUntil;
+  let learnUntil = opts.learnUntil;
+  const learnFor = learnUntil === undefined ? opts.learnFor : undefined;
   const learned = new Map<string, { features: Set<string>; pods: Set<string>; events: number }>();
-  const huntOn = methods.baseline && (opts.baseline !== undefined || learnUntil !== undefined);
+  const huntOn =
+    methods.baseline && (opts.baseline !== undefined || learnUntil !== undefined || learnFor !== undefined);
 
   function containerKey(ev: LanternEvent): string {
     const c = ev.container;
@@ -816,6 +818,7 @@ export function createEngine(opts: EngineOptions): Detector {
       const ev = batch[i]!;
       const index = firstIndex + i;
       events++;
+      if (learnUntil === undefined && learnFor !== undefined) learnUntil = ev.time + learnFor;
       if (ev.time < firstTime) firstTime = ev.time;
       if (ev.time > lastTime) lastTime = ev.time;
       const kind = ev.kind;
@@ -1249,6 +1252,7 @@ export function createEngine(opts: EngineOptions): Detector {
       incidentsDirty = true;
       return dropped;
     },
+    learningUntil: () => learnUntil,
     learnedBaseline(name) {
       // From what was learned in learning mode, or (no learning mode) from everything seen.
       const src = new Map<string, { features: Set<string>; pods: Set<string>; events: number }>();

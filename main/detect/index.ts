@@ -90,9 +90,7 @@ export function detectorForSession(header: CaptureHeader, cfg: SessionDetectConf
   if (cfg.baseline) opts.baseline = cfg.baseline;
   if (statuses)
     opts.triage = { get: (id) => (Object.prototype.hasOwnProperty.call(statuses, id) ? statuses[id] : undefined) };
-  if (cfg.learnMinutes && cfg.learnMinutes > 0) {
-    const start = Date.parse(header.created);
-    if (Number.isFinite(start)) opts.learnUntil = start * 1e6 + cfg.learnMinutes * 60e9;
-  }
+  // From the first event, not the capture's start: the agents attach some seconds later.
+  if (cfg.learnMinutes && cfg.learnMinutes > 0) opts.learnFor = cfg.learnMinutes * 60e9;
   return createDetector(opts);
 }

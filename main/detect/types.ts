@@ -167,6 +167,11 @@ export interface DetectorOptions {
    * against; after it, the learned profile is hunted against like a loaded baseline.
    */
   learnUntil?: number;
+  /**
+   * Learning mode counted from the first event seen (ns): a live capture's agents start some
+   * seconds after the capture does, and those seconds hold nothing to learn.
+   */
+  learnFor?: number;
   /** Turn methods off (e.g. rules only for a quick look). Default: all on. */
   methods?: { rules?: boolean; baseline?: boolean; peers?: boolean; rarity?: boolean };
   /** Max event refs kept per finding (default 25: first ones plus the latest). */
@@ -186,6 +191,8 @@ export interface Detector {
   setStatus(id: string, status: TriageStatus): Finding | undefined;
   /** Add an allow-list entry at runtime: matching findings are dropped. Returns how many. */
   allow(entry: AllowEntry): number;
+  /** Learning mode: until when (epoch ns) behaviour is learned; undefined before the first event or without it. */
+  learningUntil(): number | undefined;
   /** The profile learned so far (learning mode, or `learnBaseline`). */
   learnedBaseline(name: string): Baseline;
   /** Counters for the CLI and the benchmark. */

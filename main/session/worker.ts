@@ -3,7 +3,7 @@
  * parsing, graph building and detection off the main event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { detectorForSession, type SessionDetectConfig } from '../detect/index';
+import { detectorForSession, type Detector, type SessionDetectConfig } from '../detect/index';
 import type { SessionInfo } from '../common/contract';
 import { EngineFailure, SessionEngine, type SinkFactory } from './engine';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol';
@@ -14,22 +14,14 @@ const init = workerData as WorkerInit;
 
 // The detection configuration in force; session.setBaseline replaces it and re-runs detection.
 let detectConfig: SessionDetectConfig = init.detectConfig ?? {};
-/** Learning mode: when it ends (epoch ns, from the capture's start), and whether we said so. */
-let learnEnd: { until: number; announced: boolean } | undefined;
+/** The detector in force, and the one the sink factory made last (in force once its run succeeds). */
+let detector: Detector | undefined;
+let building: Detector | undefined;
+/** Live learning mode: whether the end of learning was announced. */
+let learningAnnounced = false;
 
 const sinksFor = (cfg: SessionDetectConfig): SinkFactory[] =>
-  init.detect === false
-    ? []
-    : [
-        (h) => {
-          const start = Date.parse(h.created);
-          learnEnd =
-            cfg.learnMinutes && cfg.learnMinutes > 0 && Number.isFinite(start)
-              ? { until: start * 1e6 + cfg.learnMinutes * 60e9, announced: false }
-              : undefined;
-          return detectorForSession(h, cfg);
-        },
-      ];
+  init.detect === false ? [] : [(h) => (building = detectorForSession(h, cfg))];
 
 const engine = new SessionEngine({
   sessionId: init.sessionId,
@@ -43,20 +35,24 @@ const engine = new SessionEngine({
 function withDetect(info: SessionInfo): SessionInfo {
   const out: SessionInfo = { ...info };
   if (detectConfig.baseline) out.baseline = detectConfig.baseline.name;
-  if (learnEnd && detectConfig.learnMinutes)
+  if (detectConfig.learnMinutes) {
+    // Counted from the first event the agents sent: unknown until one arrives.
+    const until = detector?.learningUntil();
     out.learning = {
       minutes: detectConfig.learnMinutes,
-      until: learnEnd.until,
-      done: info.endTime >= learnEnd.until,
+      ...(until !== undefined ? { until } : {}),
+      done: until !== undefined && info.endTime >= until,
     };
+  }
   return out;
 }
 
 /** Live learning mode: say once when the learned part is over and hunting starts. */
 function announceLearningEnd(): void {
-  if (!learnEnd || learnEnd.announced) return;
-  if (engine.info().endTime < learnEnd.until) return;
-  learnEnd.announced = true;
+  if (learningAnnounced || !detectConfig.learnMinutes) return;
+  const until = detector?.learningUntil();
+  if (until === undefined || engine.info().endTime < until) return;
+  learningAnnounced = true;
   engine.emitNotice(
     'info',
     `Learning finished after ${detectConfig.learnMinutes} min: behaviour from now on is hunted against what was learned. Save it as a baseline from the findings panel.`,
@@ -64,11 +60,17 @@ function announceLearningEnd(): void {
 }
 
 const methods: Record<WorkerRequest['method'], (...args: never[]) => unknown> = {
-  open: async (src: Parameters<SessionEngine['open']>[0], o: Parameters<SessionEngine['open']>[1]) =>
-    withDetect(await engine.open(src, o)),
+  open: async (src: Parameters<SessionEngine['open']>[0], o: Parameters<SessionEngine['open']>[1]) => {
+    const info = await engine.open(src, o);
+    detector = building;
+    return withDetect(info);
+  },
   openDiff: (a: string, b: string, o: { force?: boolean }) => engine.openDiff(a, b, o),
-  startLive: async (h: Parameters<SessionEngine['startLive']>[0], name: string, path?: string) =>
-    withDetect(await engine.startLive(h, name, path)),
+  startLive: async (h: Parameters<SessionEngine['startLive']>[0], name: string, path?: string) => {
+    const info = await engine.startLive(h, name, path);
+    detector = building;
+    return withDetect(info);
+  },
   appendLive: (events: Parameters<SessionEngine['appendLive']>[0]) => {
     engine.appendLive(events);
     announceLearningEnd();
@@ -80,16 +82,10 @@ const methods: Record<WorkerRequest['method'], (...args: never[]) => unknown> = 
       given.learnMinutes === undefined && detectConfig.learnMinutes
         ? { ...given, learnMinutes: detectConfig.learnMinutes }
         : given;
-    const before = learnEnd;
-    try {
-      const info = await engine.redetect(sinksFor(cfg));
-      detectConfig = cfg;
-      if (learnEnd && before) learnEnd.announced = before.announced;
-      return withDetect(info);
-    } catch (e) {
-      learnEnd = before;
-      throw e;
-    }
+    const info = await engine.redetect(sinksFor(cfg));
+    detector = building;
+    detectConfig = cfg;
+    return withDetect(info);
   },
   learnBaseline: (name: string) => engine.learnBaseline(name),
   snapshot: (level: Parameters<SessionEngine['snapshot']>[0]) => engine.snapshot(level),

@@ -322,8 +322,10 @@ export function BaselineControl(props: {
         ) : learning ? (
           learning.done ? (
             `Learned the first ${learning.minutes} min as normal; hunting against them since ${fmtTime(learning.until)}.`
-          ) : (
+          ) : learning.until ? (
             `Learning mode: what happens until ${fmtTime(learning.until)} is learned as normal, then hunted against.`
+          ) : (
+            `Learning mode: the first ${learning.minutes} min from the first events are learned as normal (waiting for events).`
           )
         ) : list && list.length === 0 ? (
           'No baseline yet. Learn one from a known-good capture.'
