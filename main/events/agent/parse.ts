@@ -109,7 +109,9 @@ function startMessage(d: Record<string, unknown>): string | undefined {
   const parts: string[] = [];
   if (d.modules === 'raw_syscalls')
     parts.push(
-      'kernel module loads watched through raw_syscalls (this kernel has no per-syscall module tracepoints; it has no module support, so loads fail with ENOSYS, but attempts are reported)',
+      d.moduleSyscalls === 'absent'
+        ? 'kernel module loads watched through raw_syscalls (this kernel has no module support: every load fails with ENOSYS, but attempts are reported)'
+        : 'kernel module loads watched through raw_syscalls (this kernel has no per-syscall module tracepoints)',
     );
   else if (d.modules === 'none' && d.phase === 'start') parts.push('kernel module loads are not watched on this node');
   if (Array.isArray(d.missing) && d.missing.length)

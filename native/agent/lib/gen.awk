@@ -34,7 +34,7 @@ skip { if ($0 ~ /^}/ || $0 ~ /}[ \t]*$/) skip = 0; next }
   l = subst(l, "TICK", TICK); l = subst(l, "FLUSH", FLUSH); l = subst(l, "DFL_ROOT", DFL_ROOT)
   l = subst(l, "MKDIR_MATCH", MKDIR_MATCH)
   l = subst(l, "NR_INIT_MODULE", NR_INIT_MODULE); l = subst(l, "NR_FINIT_MODULE", NR_FINIT_MODULE)
-  l = subst(l, "NR_DELETE_MODULE", NR_DELETE_MODULE)
+  l = subst(l, "NR_DELETE_MODULE", NR_DELETE_MODULE); l = subst(l, "MOD_RESULT", MOD_RESULT)
   if (index(l, "@@") > 0) { print "gen.awk: unknown placeholder in " FILENAME ": " l > "/dev/stderr"; bad = 1 }
   print l
 }

@@ -73,7 +73,7 @@ function list(s,   a, n, i, out) {
 function status(phase, extra) {
   emit("status", "{\"phase\":\"" phase "\",\"node\":" jstr(node) ",\"agentVersion\":" jstr(agent) \
     ",\"kernel\":" jstr(kernel) ",\"bpftrace\":" jstr(bpftrace) ",\"bootTimeNs\":" boot_off ",\"startedNs\":" started \
-    ",\"probes\":" list(probes) ",\"modules\":" jstr(modwatch) ",\"scope\":" jstr(scope) ",\"duration\":" duration extra "}")
+    ",\"probes\":" list(probes) ",\"modules\":" jstr(modwatch) ",\"moduleSyscalls\":" jstr(modsys) ",\"scope\":" jstr(scope) ",\"duration\":" duration extra "}")
 }
 BEGIN {
   seq = 0; err_seen = 0; attached = 0
