@@ -143,6 +143,11 @@ export interface Lab {
   waitReady(timeoutMs?: number): Promise<void>;
   /** Count of API requests served (benchmarks). */
   requestCount(): number;
+  /**
+   * Problems of the lab network daemon (Services, DNS, fake hosts) so far: empty while it is
+   * healthy. A dead daemon is listed here (and logged) the moment it exits.
+   */
+  networkErrors(): string[];
   stop(): Promise<void>;
 }
 
@@ -395,7 +400,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     mkdirSync('/run/secrets/kubernetes.io/serviceaccount', { recursive: true });
     const apiSocket = join(tmpDir, 'api.sock');
     if (withNetwork) {
-      network = new LabNetwork(systemCg, apiSocket);
+      network = new LabNetwork(systemCg, apiSocket, log);
       await network.start(nodeCount);
     }
     if (opts.failAfter === 'network') throw new Error('lab start failed on purpose after the network step (failAfter)');
@@ -680,6 +685,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       pod: podRef,
       waitReady,
       requestCount: () => a.requestCount.total,
+      networkErrors: () => [...(network?.errors ?? [])],
       stop,
     };
   } catch (e) {

@@ -9,6 +9,11 @@
 //   - a minimal DNS server on the gateway (:53/udp) for <svc>.<ns>.svc.cluster.local names;
 //   - the kubelet's HTTP readiness probes (the host cannot reach pod addresses).
 // Control: JSON lines on stdin; replies as JSON lines on stdout.
+//
+// Every socket here belongs to a pod, and pods misbehave on purpose (scenarios reset connections,
+// kill clients mid-reply): no socket error may escape. One unhandled 'error' ends this process,
+// and with it every Service, DNS and the fake hosts of the whole lab. Note that a readline
+// interface re-emits its input's errors as its own 'error' event: it needs its own handler.
 import net from 'node:net';
 import http from 'node:http';
 import dgram from 'node:dgram';
@@ -135,6 +140,8 @@ listenTcp(EXT, 4444, (c) => {
 listenTcp(EXT, 3333, (c) => {
   c.on('error', () => {});
   const rl = readline.createInterface({ input: c });
+  // A miner that hangs up with a reply unread sends a reset: readline re-emits it here.
+  rl.on('error', () => c.destroy());
   rl.on('line', (line) => {
     let id = null;
     try {
@@ -190,7 +197,10 @@ dns.on('message', (msg, rinfo) => {
 });
 dns.bind(53, cfg.gateway);
 
-readline.createInterface({ input: process.stdin }).on('line', (line) => {
+const control = readline.createInterface({ input: process.stdin });
+// A broken control pipe means the lab is gone: the 'end' handler below exits.
+control.on('error', () => process.exit(0));
+control.on('line', (line) => {
   let m;
   try {
     m = JSON.parse(line);

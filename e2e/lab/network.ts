@@ -41,11 +41,14 @@ export class LabNetwork {
   private vethSeq = 0;
   private pending = new Map<number, (m: { ok: boolean; status?: number; error?: string }) => void>();
   private reqId = 0;
+  private stopping = false;
+  /** What went wrong in the network daemon (its stderr, its own error reports, its death). */
   errors: string[] = [];
 
   constructor(
     private systemCgroup: string,
     private apiSocket: string,
+    private log: (msg: string) => void = () => {},
   ) {
     this.x = 1 + Math.floor(Math.random() * 250);
     this.gateway = `10.244.${this.x}.1`;
@@ -127,6 +130,14 @@ export class LabNetwork {
       });
     });
     await ready;
+    // netd serves every Service, DNS and the fake hosts: if it dies, pods lose all of them at
+    // once (connection refused everywhere). That must be loud, never a mystery later.
+    this.netd.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      const msg = `lab network daemon exited (${signal ?? `code ${code}`}): Services, DNS and the fake hosts are gone. ${this.errors.join(' ').slice(-2000)}`;
+      this.errors.push(msg);
+      this.log(msg);
+    });
   }
 
   private send(m: object): void {
@@ -192,6 +203,7 @@ export class LabNetwork {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const c of [this.netd, this.router]) {
       if (c && c.exitCode === null && c.signalCode === null) {
         const gone = new Promise((r) => c.once('exit', r));
