@@ -10,7 +10,7 @@
  *   npx tsx e2e/bench/ui.ts [--nodes 20000] [--edges 60000] [--keep]
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -134,21 +134,79 @@ async function profiled<T>(page: Page, label: string, fn: () => Promise<T>): Pro
   console.log(`profile ${label}:`);
   for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
     console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+  // Long tasks: runs of consecutive non-idle samples. For each run over 150 ms, what it was made of
+  // (inclusive time per function along the sampled stacks), so a stall can be named.
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes as { id: number; children?: number[] }[])
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (id: number) => {
+    const n = byId.get(id)!;
+    return `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+  };
+  let run: { ids: number[]; ms: number; at: number } | null = null;
+  let t = 0;
+  const runs: { ids: number[]; ms: number; at: number }[] = [];
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    t += dt;
+    const idle = byId.get(id)!.callFrame.functionName === '(idle)';
+    if (idle) {
+      if (run && run.ms > 150) runs.push(run);
+      run = null;
+      return;
+    }
+    run ??= { ids: [], ms: 0, at: t };
+    run.ids.push(id);
+    run.ms += dt;
+  });
+  if (run && (run as { ms: number }).ms > 150) runs.push(run);
+  for (const r of runs) {
+    const incl = new Map<string, number>();
+    const per = r.ms / r.ids.length;
+    for (const id of r.ids) {
+      const seen = new Set<string>();
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const k = name(cur);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        incl.set(k, (incl.get(k) ?? 0) + per);
+      }
+    }
+    console.log(`  busy run at +${r.at.toFixed(0)} ms of the profile, ${r.ms.toFixed(0)} ms:`);
+    for (const [k, ms] of [...incl]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, Number(process.env.UI_BENCH_PROFILE_TOP ?? 22)))
+      console.log(`    ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+  }
   await cdp.detach();
   return out;
 }
 
 async function measure(page: Page, origin: string, nodes: number, edges: number): Promise<Figures> {
-  if (process.env.UI_BENCH_PROFILE === 'clicks' || process.env.UI_BENCH_PROFILE === 'layout')
+  if (['clicks', 'layout', 'load'].includes(process.env.UI_BENCH_PROFILE ?? ''))
     return measureInner(page, origin, nodes, edges);
   return profiled(page, `${nodes}/${edges}`, () => measureInner(page, origin, nodes, edges));
 }
 
 async function measureInner(page: Page, origin: string, nodes: number, edges: number): Promise<Figures> {
-  await page.goto(
-    `${origin}/src/bench/index.html?nodes=${nodes}&edges=${edges}${process.env.UI_BENCH_SHOTS ? '&debug' : ''}`,
-  );
-  await page.waitForFunction(() => window.__lanternBench?.firstFrameMs != null, null, { timeout: 120_000 });
+  const load = async () => {
+    await page.goto(
+      `${origin}/src/bench/index.html?nodes=${nodes}&edges=${edges}${process.env.UI_BENCH_SHOTS ? '&debug' : ''}`,
+    );
+    await page.waitForFunction(() => window.__lanternBench?.firstFrameMs != null, null, { timeout: 120_000 });
+  };
+  // UI_BENCH_PROFILE=load: from opening the page to the first frame.
+  if (process.env.UI_BENCH_PROFILE === 'load') await profiled(page, `load ${nodes}/${edges}`, load);
+  else if (process.env.UI_BENCH_TRACE && nodes >= 20_000) {
+    // UI_BENCH_TRACE=file.json: a Chrome trace of the load (open it in chrome://tracing or Perfetto).
+    const browser = page.context().browser()!;
+    await browser.startTracing(page, {
+      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'gpu', 'blink', 'cc', 'v8'],
+    });
+    await load();
+    await page.waitForTimeout(2000);
+    writeFileSync(process.env.UI_BENCH_TRACE, await browser.stopTracing());
+  } else await load();
   const startedAt = await page.evaluate(() => window.__lanternBench.layoutStartedAt!);
   // The first 10 s of layout.
   if (process.env.UI_BENCH_PROFILE === 'layout')
@@ -316,16 +374,27 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
     await page.addInitScript('globalThis.__name = (f) => f;');
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    if (process.env.UI_BENCH_SHOTS) page.on('console', (m) => console.log(`page: ${m.text()}`));
-    const base = await measure(page, origin, Math.round(nodes / 10), Math.round(edges / 10));
+    if (process.env.UI_BENCH_SHOTS || process.env.UI_BENCH_CONSOLE)
+      page.on('console', (m) => console.log(`page: ${m.text()}`));
+    // UI_BENCH_SKIP_BASELINE=1 while iterating on a fix: the ratios then compare the target with itself.
+    const base = process.env.UI_BENCH_SKIP_BASELINE
+      ? null
+      : await measure(page, origin, Math.round(nodes / 10), Math.round(edges / 10));
     const big = await measure(page, origin, nodes, edges);
     if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
     const row = (f: Figures) =>
       `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms)`;
-    console.log(`baseline ${row(base)}`);
+    if (base) console.log(`baseline ${row(base)}`);
     console.log(`target   ${row(big)}`);
+    if (base)
+      console.log(
+        `ratios vs baseline: first frame ×${(big.firstFrameMs / Math.max(1, base.firstFrameMs)).toFixed(1)}, click→details ×${(median(big.clickToDetailsMs) / Math.max(1, median(base.clickToDetailsMs))).toFixed(1)}`,
+      );
     console.log(
-      `ratios vs baseline: first frame ×${(big.firstFrameMs / Math.max(1, base.firstFrameMs)).toFixed(1)}, click→details ×${(median(big.clickToDetailsMs) / Math.max(1, median(base.clickToDetailsMs))).toFixed(1)}`,
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${os.cpus().length} cores`,
     );
     const ok = big.firstFrameMs < 3000 && big.tasksOver200 === 0 && median(big.clickToDetailsMs) < 100;
     console.log(

@@ -46,6 +46,31 @@ describe('applyDelta', () => {
     expect(Math.hypot(b.x - 1000, b.y - 1000)).toBeLessThan(20);
   });
 
+  it('places a big snapshot as clusters: every node beside a neighbour, existing positions kept', () => {
+    const g = createMirror();
+    const s = createMirrorState();
+    // 3,000 new nodes in one delta take the indexed path; two of them are pinned by the engine.
+    const delta = generateGraph(3000, 6000, 3);
+    delta.nodes![0]!.attributes.x = 500;
+    delta.nodes![0]!.attributes.y = -500;
+    applyDelta(g, s, delta);
+    expect(g.getNodeAttributes(delta.nodes![0]!.key)).toMatchObject({ x: 500, y: -500 });
+    let far = 0;
+    g.forEachNode((k, a) => {
+      expect(Number.isFinite(a.x) && Number.isFinite(a.y)).toBe(true);
+      // Placed within 12 units (8 × 1.5) of some neighbour, or a component's seed.
+      const near = g.someNeighbor(k, (_nb, b) => Math.hypot(a.x - b.x, a.y - b.y) <= 12.01);
+      if (!near) far++;
+    });
+    expect(far).toBeLessThan(g.order / 50);
+    // Then a small delta (the per-node path): the newcomer lands beside its neighbour.
+    const anchor = delta.nodes![5]!.key;
+    const at = g.getNodeAttributes(anchor);
+    applyDelta(g, s, { seq: 1, nodes: [n('newcomer')], edges: [e(anchor, 'newcomer')] });
+    const b = g.getNodeAttributes('newcomer');
+    expect(Math.hypot(b.x - at.x, b.y - at.y)).toBeLessThan(8);
+  });
+
   it('applies partial updates without touching positions, and recomputes size from count', () => {
     const g = createMirror();
     const s = createMirrorState();

@@ -223,8 +223,105 @@ function rememberPositions(graph: MirrorGraph, state: MirrorState): void {
  * Give positions to nodes that have none. Breadth-first from each unplaced node's placed
  * neighbours, so a new process lands beside its container and a fresh snapshot starts as
  * clusters (ForceAtlas2 then converges quickly instead of untangling a random cloud).
+ *
+ * The walk runs over a compact adjacency built from one pass over the edge list: graphology's
+ * per-node edge iteration in a multi graph walks objects keyed by neighbour, which dominated the
+ * placement of a 20k-node snapshot.
  */
 export function placeNodes(graph: MirrorGraph, keys: string[], random: () => number): void {
+  if (keys.length < 500 && keys.length * 8 < graph.order) {
+    placeFew(graph, keys, random);
+    return;
+  }
+  const n = Math.max(1, graph.order);
+  const spread = Math.sqrt(n) * 10;
+  // Index every node; `x`/`y` hold placed positions (NaN: not placed).
+  const index = new Map<string, number>();
+  const attrs: MirrorNode[] = [];
+  graph.forEachNode((key, a) => {
+    index.set(key, attrs.length);
+    attrs.push(a);
+  });
+  const count = attrs.length;
+  const pending = new Uint8Array(count);
+  for (const key of keys) {
+    const i = index.get(key);
+    if (i !== undefined) pending[i] = 1;
+  }
+  // Compressed adjacency (both directions), only for edges that touch a pending node.
+  const degree = new Uint32Array(count + 1);
+  const ends: number[] = [];
+  graph.forEachEdge((_e, _a, source, target) => {
+    const s = index.get(source)!;
+    const t = index.get(target)!;
+    if (!pending[s] && !pending[t]) return;
+    ends.push(s, t);
+    degree[s]!++;
+    degree[t]!++;
+  });
+  const offset = new Uint32Array(count + 1);
+  for (let i = 0; i < count; i++) offset[i + 1] = offset[i]! + degree[i]!;
+  const fill = offset.slice(0, count);
+  const adj = new Uint32Array(offset[count]!);
+  for (let k = 0; k < ends.length; k += 2) {
+    const s = ends[k]!;
+    const t = ends[k + 1]!;
+    adj[fill[s]!++] = t;
+    adj[fill[t]!++] = s;
+  }
+  const queue = new Uint32Array(count);
+  let tail = 0;
+  // Positions are written straight into the attribute objects of nodes added in this same batch:
+  // the renderer refreshes once after the delta, and one event per node would cost more than the
+  // placement itself on a 20k-node snapshot.
+  const placeNear = (i: number, x: number, y: number, r: number) => {
+    const angle = random() * Math.PI * 2;
+    const dist = r * (0.5 + random());
+    const a = attrs[i]!;
+    a.x = x + Math.cos(angle) * dist;
+    a.y = y + Math.sin(angle) * dist;
+    pending[i] = 0;
+    queue[tail++] = i;
+  };
+  // First: anything next to an already placed node.
+  if (count > keys.length) {
+    for (const key of keys) {
+      const i = index.get(key);
+      if (i === undefined || !pending[i]) continue;
+      for (let k = offset[i]!; k < offset[i + 1]!; k++) {
+        const nb = adj[k]!;
+        const a = attrs[nb]!;
+        if (pending[nb] || !finite(a.x) || !finite(a.y)) continue;
+        placeNear(i, a.x, a.y, 5);
+        break;
+      }
+    }
+  }
+  let head = 0;
+  const drain = () => {
+    while (head < tail) {
+      const cur = queue[head++]!;
+      const a = attrs[cur]!;
+      for (let k = offset[cur]!; k < offset[cur + 1]!; k++) {
+        const nb = adj[k]!;
+        if (pending[nb]) placeNear(nb, a.x, a.y, 8);
+      }
+    }
+  };
+  drain();
+  // Then: components with no placed node at all start somewhere in a disc and grow from there.
+  for (const key of keys) {
+    const i = index.get(key);
+    if (i === undefined || !pending[i]) continue;
+    const angle = random() * Math.PI * 2;
+    const r = spread * Math.sqrt(random());
+    placeNear(i, Math.cos(angle) * r, Math.sin(angle) * r, 1);
+    drain();
+  }
+}
+
+/** Few new nodes (a live delta): walk from each through graphology, without indexing the graph. */
+function placeFew(graph: MirrorGraph, keys: string[], random: () => number): void {
   const pending = new Set(keys);
   const n = Math.max(1, graph.order);
   const spread = Math.sqrt(n) * 10;

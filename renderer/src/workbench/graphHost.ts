@@ -7,10 +7,12 @@ import Graph from 'graphology';
 import Sigma from 'sigma';
 import FA2LayoutSupervisor from 'graphology-layout-forceatlas2/worker';
 import { inferSettings, type ForceAtlas2Settings } from 'graphology-layout-forceatlas2';
+import { EdgeArrowProgram, EdgeRectangleProgram, NodeCircleProgram } from 'sigma/rendering';
 import { NodeSquareProgram } from '@sigma/node-square';
 import { createNodeBorderProgram } from '@sigma/node-border';
 import { toBlob } from '@sigma/export-image';
 import { installJsPicking } from './picking';
+import { attachEdges, detachEdges, edgeGate, indexCurrent, pushNodePositions, withoutPicking } from './sigmaFast';
 import type { GraphDelta } from '../../../main/common/graph';
 import {
   applyDelta,
@@ -48,6 +50,13 @@ const LABEL_SETTINGS: Record<
 
 /** Above this many items a delta is applied with the renderer and layout detached, then re-attached once. */
 const BULK_THRESHOLD = 3000;
+/**
+ * Above this many nodes + edges, layout steps move sigma's nodes in place (sigmaFast.ts) instead of
+ * through graphology attribute events, which make sigma re-index the whole graph on every step.
+ */
+const BIG_GRAPH = 20_000;
+/** How often a big graph's layout positions are drawn (the worker keeps iterating in between). */
+const LAYOUT_DRAW_MS = 200;
 
 export interface LayoutSettings extends ForceAtlas2Settings {
   /** Stop on its own after this many seconds (0: never). */
@@ -61,6 +70,8 @@ type Listener = () => void;
 export class GraphHost {
   readonly graph: MirrorGraph = createMirror();
   readonly mirror: MirrorState = createMirrorState();
+  /** What sigma draws: the mirror, with its edges held back while a big graph is laid out. */
+  private readonly edgeGate = edgeGate(this.graph);
   sigma: Sigma<MirrorNode, MirrorEdge> | null = null;
   view: ViewState = emptyViewState('dark');
   filters: Filters = defaultFilters();
@@ -82,6 +93,11 @@ export class GraphHost {
   /** Rebuilt on each view change; sigma always calls through the stable wrappers below. */
   private nodeReducerFn = nodeReducer(this.view);
   private edgeReducerFn = edgeReducer(this.view, this.graph);
+  /** Layout positions written to the graph but not drawn yet (big graphs). */
+  private positionsDirty = false;
+  private labelGridAt = 0;
+  /** Cancels the slice-by-slice return of edges after a big layout. */
+  private cancelAttach: ((reopen?: boolean) => void) | null = null;
 
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
@@ -110,8 +126,14 @@ export class GraphHost {
         { size: { fill: true }, color: { attribute: 'color' } },
       ],
     });
-    const s = new Sigma<MirrorNode, MirrorEdge>(this.graph, container, {
-      nodeProgramClasses: { square: NodeSquareProgram, border: BorderProgram },
+    const s = new Sigma<MirrorNode, MirrorEdge>(this.edgeGate.view, container, {
+      // Picking is done in JavaScript (picking.ts): no program needs its picking twin.
+      nodeProgramClasses: withoutPicking({
+        circle: NodeCircleProgram,
+        square: NodeSquareProgram,
+        border: BorderProgram,
+      }),
+      edgeProgramClasses: withoutPicking({ line: EdgeRectangleProgram, arrow: EdgeArrowProgram }),
       defaultNodeType: 'circle',
       defaultEdgeType: 'line',
       zIndex: true,
@@ -129,7 +151,7 @@ export class GraphHost {
       defaultDrawNodeHover: (ctx, data, settings) => this.drawHover(ctx, data, settings),
     });
     // Picking is done in JavaScript (picking.ts), so sigma's picking framebuffers are never read:
-    // shrink them to almost nothing instead of rasterising the whole graph twice per frame.
+    // shrink them to almost nothing (it still clears them each frame).
     (s as unknown as { pickingDownSizingRatio: number }).pickingDownSizingRatio = 64;
     this.sigma = s;
     installJsPicking(this.sigma as unknown as Sigma);
@@ -138,6 +160,8 @@ export class GraphHost {
   }
 
   unmount(): void {
+    this.cancelAttach?.(false);
+    this.cancelAttach = null;
     this.killLayout();
     this.sigma?.kill();
     this.sigma = null;
@@ -226,6 +250,8 @@ export class GraphHost {
     const wasRunning = this.layout?.isRunning() ?? false;
     if (bulk) {
       this.killLayout();
+      this.cancelAttach?.(false);
+      this.cancelAttach = null;
       this.sigma?.setGraph(new Graph() as unknown as MirrorGraph);
     }
     const res = applyDelta(this.graph, this.mirror, delta);
@@ -237,17 +263,25 @@ export class GraphHost {
     this.view.hoverDims = this.graph.order + this.graph.size < 15_000;
     const willLayout = res.structural && (wasRunning || this.layoutWanted || res.reset);
     // Decide before the first draw whether edges wait for the layout, so that frame is not wasted.
-    if (willLayout && bulk) {
-      const hide = this.layoutSettings.hideEdgesAbove > 0 && this.graph.size > this.layoutSettings.hideEdgesAbove;
+    if (bulk) {
+      const hide =
+        willLayout && this.layoutSettings.hideEdgesAbove > 0 && this.graph.size > this.layoutSettings.hideEdgesAbove;
       this.view = { ...this.view, edgesHiddenForLayout: hide };
+      // Hidden edges are not even given to sigma: its first frame indexes the nodes only.
+      this.edgeGate.set(!hide);
     }
     // While detached, refreshing costs nothing; re-attaching indexes and draws the mirror once.
     if (bulk) {
       this.refreshView(null, false);
-      this.sigma?.setGraph(this.graph);
+      this.sigma?.setGraph(this.edgeGate.view);
     } else this.refreshView();
     // A growing graph settles its newcomers for a few seconds; the rest of it barely moves.
-    if (willLayout) this.startLayout(res.reset ? undefined : 4);
+    if (willLayout && bulk && typeof requestAnimationFrame === 'function') {
+      // The big graph's first frame first: building the layout's matrices and starting its
+      // worker would compete with it for the CPU, and nothing moves before it is on screen.
+      this.layoutWanted = true;
+      this.deferLayoutStart(res.reset ? undefined : 4);
+    } else if (willLayout) this.startLayout(res.reset ? undefined : 4);
     this.notify();
     return res;
   }
@@ -385,6 +419,8 @@ export class GraphHost {
   showPath(): boolean | null {
     const [a, b] = this.view.selected;
     if (!a || !b) return null;
+    // A path is drawn with its edges: a big graph's layout holding them back stops here.
+    if (!this.edgeGate.open()) this.stopLayout();
     const p = shortestPath(this.graph, a, b, this.view.hidden);
     if (!p) {
       this.setView({ path: null });
@@ -438,6 +474,52 @@ export class GraphHost {
     return this.layout?.isRunning() ?? false;
   }
 
+  private bigGraph(): boolean {
+    return this.graph.order + this.graph.size > BIG_GRAPH;
+  }
+
+  /**
+   * Hide or show the edges for a layout. Hidden edges are detached from sigma (not indexed,
+   * drawn or picked); they come back a slice at a time, as one re-index of 60k edges is a long task.
+   */
+  private hideEdgesForLayout(hide: boolean) {
+    if (hide === this.view.edgesHiddenForLayout && hide !== this.edgeGate.open()) return;
+    if (!hide && this.cancelAttach) return;
+    this.view = { ...this.view, edgesHiddenForLayout: hide };
+    this.refreshView(null, false);
+    const s = this.sigma;
+    this.cancelAttach?.(false);
+    this.cancelAttach = null;
+    if (!s) this.edgeGate.set(!hide);
+    else if (hide) detachEdges(s, this.edgeGate);
+    else
+      this.cancelAttach = attachEdges(s, this.edgeGate, () => {
+        this.cancelAttach = null;
+        this.notify();
+      });
+  }
+
+  private layoutStartFrame = 0;
+  private layoutStartTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Start the layout once sigma has drawn the next frame (and the browser has had a turn). */
+  private deferLayoutStart(seconds?: number) {
+    cancelAnimationFrame(this.layoutStartFrame);
+    clearTimeout(this.layoutStartTimer);
+    const start = () => {
+      this.layoutStartTimer = setTimeout(() => {
+        if (this.layoutWanted && !this.isLayoutRunning()) this.startLayout(seconds);
+      }, 0);
+    };
+    this.layoutStartFrame = requestAnimationFrame(() => {
+      this.layoutStartFrame = 0;
+      const s = this.sigma;
+      if (!s) return start();
+      s.once('afterRender', start);
+      s.scheduleRender();
+    });
+  }
+
   startLayout(seconds?: number): void {
     this.layoutWanted = true;
     if (!this.graph.order || typeof Worker === 'undefined') return;
@@ -448,11 +530,11 @@ export class GraphHost {
         settings: { ...inferred, ...fa2, barnesHutOptimize: this.graph.order > 1500 },
         getEdgeWeight: null,
       });
-      this.throttleLayout(this.layout);
+      this.wireLayout(this.layout);
     }
     if (!this.layout.isRunning()) this.layout.start();
     const hide = this.layoutSettings.hideEdgesAbove > 0 && this.graph.size > this.layoutSettings.hideEdgesAbove;
-    if (hide !== this.view.edgesHiddenForLayout) this.setView({ edgesHiddenForLayout: hide });
+    this.hideEdgesForLayout(hide);
     clearTimeout(this.layoutTimer);
     const limit = seconds ?? this.layoutSettings.autoStopSec;
     if (limit > 0) this.layoutTimer = setTimeout(() => this.stopLayout(), limit * 1000);
@@ -462,10 +544,16 @@ export class GraphHost {
   stopLayout(): void {
     this.layoutWanted = false;
     clearTimeout(this.layoutTimer);
-    this.flushSkippedPositions?.();
     this.layout?.stop();
-    if (this.view.edgesHiddenForLayout) this.setView({ edgesHiddenForLayout: false });
+    const s = this.sigma;
+    if (this.positionsDirty && s) this.drawPositions();
+    this.hideEdgesForLayout(false);
     this.notify();
+  }
+
+  /** True while edges are still coming back after a big layout. */
+  isAttachingEdges(): boolean {
+    return this.cancelAttach !== null;
   }
 
   setLayoutSettings(s: Partial<LayoutSettings>): void {
@@ -476,15 +564,30 @@ export class GraphHost {
     this.notify();
   }
 
-  private flushSkippedPositions: (() => void) | null = null;
+  /** Draw the positions the layout wrote into the graph (big graphs). */
+  private drawPositions() {
+    const s = this.sigma;
+    if (!s) return;
+    this.positionsDirty = false;
+    // A re-index is pending anyway (structure or view changed): it reads the new positions.
+    if (!indexCurrent(s)) {
+      s.scheduleRender();
+      return;
+    }
+    // The label grid (which labels fit) is re-sorted every ~0.6 s, and on the last step.
+    const now = performance.now();
+    const labels = !this.isLayoutRunning() || now - this.labelGridAt > 600;
+    if (labels) this.labelGridAt = now;
+    pushNodePositions(s, { edges: this.edgeGate.open() && !this.cancelAttach, labels });
+  }
 
   /**
-   * On big graphs, hand ForceAtlas2's positions to the graph (and so to sigma, which then
-   * re-processes every node and edge) at most every 250 ms, while the worker keeps iterating at
-   * full speed. Reaches into the supervisor (graphology-layout-forceatlas2 0.10): it has no
-   * throttle of its own, and every step re-drawn meant main-thread tasks of hundreds of ms.
+   * On big graphs, ForceAtlas2's positions go straight into the node attribute objects (no
+   * graphology event: sigma would re-index every node and edge on each step) and are drawn at
+   * most every LAYOUT_DRAW_MS, while the worker keeps iterating at full speed. Reaches into the
+   * supervisor (graphology-layout-forceatlas2 0.10), which has no hook for this.
    */
-  private throttleLayout(layout: FA2LayoutSupervisor) {
+  private wireLayout(layout: FA2LayoutSupervisor) {
     const sup = layout as unknown as {
       worker: Worker;
       handleMessage: (e: MessageEvent<{ nodes: ArrayBuffer }>) => void;
@@ -494,46 +597,44 @@ export class GraphHost {
     };
     const original = sup.handleMessage;
     let last = 0;
-    let skipped: Float32Array | null = null;
-    const big = () => this.graph.order + this.graph.size > 20_000;
-    const throttled = (event: MessageEvent<{ nodes: ArrayBuffer }>) => {
+    const onStep = (event: MessageEvent<{ nodes: ArrayBuffer }>) => {
       if (!sup.running || !sup.matrices) return;
-      const now = performance.now();
-      if (!big() || now - last >= 250) {
-        last = now;
-        skipped = null;
+      if (!this.bigGraph() || !this.sigma) {
         original(event);
         return;
       }
       const matrix = new Float32Array(event.data.nodes);
-      skipped = matrix.slice();
+      // The matrix follows the graph's node order; after a structural change the worker is
+      // respawned with a new one, and a step of the old size is dropped.
+      if (matrix.length === this.graph.order * 10) {
+        let i = 0;
+        this.graph.forEachNode((_k, a) => {
+          a.x = matrix[i]!;
+          a.y = matrix[i + 1]!;
+          i += 10;
+        });
+        this.positionsDirty = true;
+      }
       sup.matrices.nodes = matrix;
       sup.askForIterations();
+      const now = performance.now();
+      if (now - last >= LAYOUT_DRAW_MS) {
+        last = now;
+        this.drawPositions();
+      }
     };
     sup.worker.removeEventListener('message', original as EventListener);
-    sup.worker.addEventListener('message', throttled as EventListener);
+    sup.worker.addEventListener('message', onStep as EventListener);
     // The supervisor re-registers `this.handleMessage` when it respawns its worker.
-    sup.handleMessage = throttled;
-    this.flushSkippedPositions = () => {
-      const m = skipped;
-      skipped = null;
-      if (!m || m.length !== this.graph.order * 10) return;
-      let i = 0;
-      this.graph.updateEachNodeAttributes(
-        (_k, a) => {
-          a.x = m[i]!;
-          a.y = m[i + 1]!;
-          i += 10;
-          return a;
-        },
-        { attributes: ['x', 'y'] },
-      );
-    };
+    sup.handleMessage = onStep;
   }
 
   private killLayout() {
     clearTimeout(this.layoutTimer);
-    this.flushSkippedPositions = null;
+    clearTimeout(this.layoutStartTimer);
+    if (this.layoutStartFrame && typeof cancelAnimationFrame === 'function')
+      cancelAnimationFrame(this.layoutStartFrame);
+    this.layoutStartFrame = 0;
     this.layout?.kill();
     this.layout = null;
   }
