@@ -251,5 +251,14 @@ describe('baseline handlers', () => {
       code: 'invalid-request',
     });
     expect(await fails('baseline.export', { name: 'nope' })).toMatchObject({ code: 'not-found' });
+
+    // capture.start: an unknown baseline fails before anything touches a cluster; learning is 1..1440 min.
+    const start = { context: 'no-such-context', targets: {}, durationSec: 60 };
+    expect(await fails('capture.start', { ...start, baseline: 'nope' })).toMatchObject({
+      code: 'not-found',
+      message: 'There is no baseline named "nope" in the catalog.',
+    });
+    expect(await fails('capture.start', { ...start, learnMinutes: 0 })).toMatchObject({ code: 'invalid-request' });
+    expect(await fails('capture.start', { ...start, learnMinutes: 1.5 })).toMatchObject({ code: 'invalid-request' });
   });
 });
