@@ -245,6 +245,21 @@ describe.skipIf(!!why)('lab', () => {
         (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
       ).length;
     await until(async () => (await pods()) === 2, '2 replicas');
+    // The update path: kubectl computes a three-way patch (the lab's /openapi/v3 has no schemas,
+    // so kubectl falls back to its built-in types) and the server applies it.
+    const changed = manifest.replace('"labels":{"app":"applied"}}', '"labels":{"app":"applied","tier":"lab"}}');
+    expect(changed).not.toBe(manifest);
+    const diff = await run(kubectl, ['diff', '-f', '-'], env, changed);
+    expect(diff.code, diff.stderr).toBe(1); // 1 = differences found
+    expect(diff.stdout).toContain('+        tier: lab');
+    const again = await run(kubectl, ['apply', '-f', '-'], env, changed);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('deployment.apps/applied configured');
+    const live = await kc
+      .makeApiClient(k8s.AppsV1Api)
+      .readNamespacedDeployment({ name: 'applied', namespace: 'default' });
+    expect(live.spec?.template.metadata?.labels).toEqual({ app: 'applied', tier: 'lab' });
+    expect(live.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain('"tier":"lab"');
     expect((await run(kubectl, ['scale', 'deploy/applied', '--replicas=1'], env)).code).toBe(0);
     await until(async () => (await pods()) === 1, '1 replica');
     expect((await run(kubectl, ['delete', 'deploy/applied'], env)).code).toBe(0);
