@@ -119,6 +119,11 @@ test('a whole hunt on the demo capture', async ({ page }) => {
   await expect(page.getByTestId('workbench')).toHaveAttribute('data-theme', 'light');
   await page.getByTestId('finding').first().click();
   await page.waitForTimeout(800);
+  // Overlays take the theme's text colour (a global banner style once made this one pink on white).
+  const banner = page.getByTestId('focus-banner');
+  await expect(banner).toBeVisible();
+  // --text of the light theme, #1b2130.
+  expect(await banner.evaluate((el) => getComputedStyle(el).color)).toBe('rgb(27, 33, 48)');
   await shot(page, '09-light-theme');
   await page.getByTestId('theme').click();
 

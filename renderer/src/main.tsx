@@ -23,7 +23,7 @@ function ConnectionBanner() {
   }, [state]);
   if (state === 'no-token') {
     return (
-      <p className="banner" role="alert" data-testid="banner-no-token">
+      <p className="app-alert" role="alert" data-testid="banner-no-token">
         This page was opened without its access token, so it cannot reach Lantern. Open the full URL that Lantern
         printed when it started (it ends with #token=…).
       </p>
@@ -31,7 +31,7 @@ function ConnectionBanner() {
   }
   if (state === 'closed') {
     return (
-      <p className="banner" role="alert" data-testid="banner-disconnected">
+      <p className="app-alert" role="alert" data-testid="banner-disconnected">
         Lost the connection to Lantern; retrying. If Lantern was stopped, start it again and open the new URL.
       </p>
     );

@@ -69,6 +69,8 @@ export function GraphArea(props: GraphAreaProps) {
   }, [host]);
 
   const empty = props.state.status === 'ready' && host.graph.order === 0;
+  // Everything there is hidden: by the replay cursor (nothing had happened yet) or by filters.
+  const allHidden = props.state.status === 'ready' && host.graph.order > 0 && host.view.hidden.size >= host.graph.order;
   return (
     <section className="centre" aria-label="Behaviour graph" data-testid="graph">
       <div className="sigma-box" ref={box} data-testid="sigma" />
@@ -97,6 +99,39 @@ export function GraphArea(props: GraphAreaProps) {
           </div>
         </div>
       )}
+      {allHidden && (
+        <div className="centre-state" data-testid="graph-all-hidden">
+          <div className="overlay">
+            {host.filters.cursor !== null ? (
+              <>
+                <b>Nothing had happened yet at {fmtTime(host.filters.cursor)}.</b>
+                <p className="muted">Move the timeline cursor to the right, or press play.</p>
+              </>
+            ) : (
+              <>
+                <b>The filters hide every node.</b>
+                <p className="muted">{fmtCount(host.graph.order)} nodes are in the graph.</p>
+                <button
+                  type="button"
+                  onClick={() =>
+                    host.setFilters({
+                      hiddenKinds: new Set(),
+                      namespaces: new Set(),
+                      workloads: new Set(),
+                      minSeverity: null,
+                      timeWindow: null,
+                      hideHubs: false,
+                      hideInternet: false,
+                    })
+                  }
+                >
+                  Clear the filters
+                </button>
+              </>
+            )}
+          </div>
+        </div>
+      )}
       {empty && (
         <div className="centre-state" data-testid="graph-empty">
           <div className="overlay">
@@ -114,18 +149,33 @@ export function GraphArea(props: GraphAreaProps) {
 
 function Stats({ host }: { host: GraphHost }) {
   const hidden = host.view.hidden.size;
+  // Edges between visible nodes (what is on screen), recounted when the structure or filters change.
+  const edges = useMemo(() => {
+    const h = host.view.hidden;
+    if (!h.size) return host.graph.size;
+    let n = 0;
+    host.graph.forEachEdge((_e, _a, s, t) => {
+      if (!h.has(s) && !h.has(t)) n++;
+    });
+    return n;
+  }, [host, host.structureVersion, host.view.hidden]); // eslint-disable-line react-hooks/exhaustive-deps
   return (
     <div className="overlay stats" data-testid="graph-stats">
       <span>
         <b data-testid="node-count">{fmtCount(host.graph.order - hidden)}</b> <span className="muted">nodes</span>
       </span>
       <span>
-        <b data-testid="edge-count">{fmtCount(host.graph.size)}</b> <span className="muted">edges</span>
+        <b data-testid="edge-count">{fmtCount(edges)}</b> <span className="muted">edges</span>
       </span>
       {hidden > 0 && <span className="muted">{fmtCount(hidden)} hidden by filters</span>}
       {host.isLayoutRunning() && (
         <span className="muted" data-testid="layout-running">
           ● laying out{host.view.edgesHiddenForLayout ? ' (edges shown when it stops)' : ''}
+        </span>
+      )}
+      {!host.isLayoutRunning() && host.isAttachingEdges() && (
+        <span className="muted" data-testid="edges-coming">
+          ● drawing edges…
         </span>
       )}
     </div>

@@ -47,6 +47,18 @@ export function Timeline(props: {
   const speed = props.replay?.speed ?? 1;
   const win = pending ?? props.window;
 
+  // No time span (a diff compares whole captures; a capture with no events yet): say so instead of
+  // drawing an axis of zeros.
+  if (!(start > 0 && end > start) && !props.live)
+    return (
+      <footer className="timeline" aria-label="Timeline" data-testid="timeline">
+        <div className="timeline-empty muted" data-testid="timeline-empty">
+          {h
+            ? 'No events on a time axis in this view: a diff compares whole captures, and a capture shows its timeline once it has events.'
+            : 'Loading the timeline…'}
+        </div>
+      </footer>
+    );
   return (
     <footer className="timeline" aria-label="Timeline" data-testid="timeline">
       <div className="controls" style={{ gridRow: 'span 2' }}>

@@ -149,10 +149,19 @@ export class GraphHost {
       ...LABEL_SETTINGS[this.labelDensity],
       ...this.themeSettings(),
       defaultDrawNodeHover: (ctx, data, settings) => this.drawHover(ctx, data, settings),
+      defaultDrawNodeLabel: (ctx, data, settings) => this.drawLabel(ctx, data, settings),
     });
     // Picking is done in JavaScript (picking.ts), so sigma's picking framebuffers are never read:
     // shrink them to almost nothing (it still clears them each frame).
     (s as unknown as { pickingDownSizingRatio: number }).pickingDownSizingRatio = 64;
+    // Every node shape draws its label and hover the same, themed way (node-square brings its own
+    // white hover box), and labels go through the overlap check below.
+    for (const p of Object.values((s as unknown as { nodePrograms: Record<string, object> }).nodePrograms))
+      Object.assign(p, { drawLabel: undefined, drawHover: undefined });
+    s.on('beforeRender', () => {
+      this.labelBoxes.length = 0;
+      this.labelFrameStarted = false;
+    });
     this.sigma = s;
     installJsPicking(this.sigma as unknown as Sigma);
     this.refreshView();
@@ -171,6 +180,62 @@ export class GraphHost {
     this.unmount();
     if (this.notifyFrame && typeof cancelAnimationFrame === 'function') cancelAnimationFrame(this.notifyFrame);
     this.listeners.clear();
+  }
+
+  /** Label boxes drawn in the current frame (viewport pixels: x0, y0, x1, y1). */
+  private labelBoxes: number[] = [];
+  private labelFrameStarted = false;
+
+  private labelBox(ctx: CanvasRenderingContext2D, x: number, y: number, nodeSize: number, label: string, size: number) {
+    const w = ctx.measureText(label).width;
+    const x0 = x + nodeSize + 3;
+    return [x0 - 2, y - size / 2 - 2, x0 + w + 2, y + size / 2 + 2] as const;
+  }
+
+  /**
+   * Node labels that never overlap: a label is drawn only where no label drawn before it in this
+   * frame sits, except forced ones (selection, evidence, path), which are reserved first and
+   * always drawn. A halo in the background colour keeps text legible over edges. Canvas text only.
+   */
+  private drawLabel(
+    ctx: CanvasRenderingContext2D,
+    data: { key?: string; x: number; y: number; size: number; label?: string | null; forceLabel?: boolean },
+    settings: { labelSize: number; labelFont: string; labelWeight: string; labelColor: { color?: string } },
+  ) {
+    if (typeof data.label !== 'string' || !data.label) return;
+    const size = settings.labelSize;
+    ctx.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    const boxes = this.labelBoxes;
+    const s = this.sigma;
+    if (!this.labelFrameStarted && s) {
+      this.labelFrameStarted = true;
+      // sigma draws the label grid's picks first and forced labels last: reserve the forced ones.
+      const internals = s as unknown as {
+        nodesWithForcedLabels: Set<string>;
+        nodeDataCache: Record<string, { x: number; y: number; size: number; hidden?: boolean; label?: string | null }>;
+      };
+      for (const k of internals.nodesWithForcedLabels) {
+        const d = internals.nodeDataCache[k];
+        if (!d || d.hidden || typeof d.label !== 'string') continue;
+        const p = s.framedGraphToViewport(d);
+        boxes.push(...this.labelBox(ctx, p.x, p.y, s.scaleSize(d.size), d.label, size));
+      }
+    }
+    const box = this.labelBox(ctx, data.x, data.y, data.size, data.label, size);
+    if (!data.forceLabel) {
+      for (let i = 0; i < boxes.length; i += 4)
+        if (box[0] < boxes[i + 2]! && box[2] > boxes[i]! && box[1] < boxes[i + 3]! && box[3] > boxes[i + 1]!) return;
+      boxes.push(...box);
+    }
+    const dark = this.theme === 'dark';
+    const x = data.x + data.size + 3;
+    const y = data.y + size / 3;
+    ctx.lineJoin = 'round';
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = dark ? 'rgba(15,19,26,0.85)' : 'rgba(255,255,255,0.9)';
+    ctx.strokeText(data.label, x, y);
+    ctx.fillStyle = settings.labelColor.color ?? (dark ? '#d7dce5' : '#1d2330');
+    ctx.fillText(data.label, x, y);
   }
 
   /** Hover label in the theme's colours (sigma's default is a white box, glaring on dark). Canvas text: never HTML. */
