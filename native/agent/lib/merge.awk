@@ -8,18 +8,21 @@
 # map that bpftrace prints as one line is split into several map lines of bounded size
 # (same shape, a subset of the entries each); any other line that would be longer is
 # replaced by an "oversize" line that says so (never silent).
+# Each line is written with ONE printf "%s": under -W interactive mawk writes stdout
+# unbuffered, and a printf format is written piece by piece (one write(2) per literal
+# character), which cost ~10 system calls per line and limited the event rate.
 function emit(type, data,   l) {
   l = "{\"seq\":" (seq + 1) ",\"type\":\"" type "\",\"data\":" data "}"
   if (length(l) > MAXLINE) { oversize(type, length(l)); return }
-  seq++; print l; fflush()
+  seq++; printf "%s", l "\n"; fflush()
 }
 function oversize(type, n) {
-  seq++; printf "{\"seq\":%d,\"type\":\"oversize\",\"data\":{\"type\":%s,\"bytes\":%d}}\n", seq, jstr(substr(type, 1, 40)), n; fflush()
+  seq++; printf "%s", sprintf("{\"seq\":%d,\"type\":\"oversize\",\"data\":{\"type\":%s,\"bytes\":%d}}\n", seq, jstr(substr(type, 1, 40)), n); fflush()
 }
 function pass(line) {
   # bpftrace lines are {"type": ...}: splice the seq in front, keep the rest verbatim.
   if (substr(line, 1, 8) == "{\"type\":") {
-    if (length(line) + 20 <= MAXLINE) { seq++; printf "{\"seq\":%d,%s\n", seq, substr(line, 2); fflush() }
+    if (length(line) + 20 <= MAXLINE) { seq++; printf "%s", sprintf("{\"seq\":%d,%s\n", seq, substr(line, 2)); fflush() }
     else if (!split_map(line)) oversize(substr(line, 11, index(substr(line, 11), "\"") - 1), length(line))
   }
   else if (line != "") emit("text", jstr(substr(line, 1, 512)))
@@ -50,7 +53,7 @@ function split_map(line,   rest, i, name, body, n, parts, k, ent, chunk) {
   return 1
 }
 function map_line(name, entries) {
-  seq++; printf "{\"seq\":%d,\"type\": \"map\", \"data\": {\"%s\": {%s}}}\n", seq, name, entries; fflush()
+  seq++; printf "%s", sprintf("{\"seq\":%d,\"type\": \"map\", \"data\": {\"%s\": {%s}}}\n", seq, name, entries); fflush()
 }
 function read_err(   l, n) {
   n = 0
