@@ -174,6 +174,44 @@ test.describe('on captures', () => {
     await page.waitForTimeout(300);
     await shot(page, '55-baseline-import-refused');
 
+    // A baseline whose name and workloads carry markup: shown literally, nothing runs (the
+    // dialog and pageerror listeners above would catch it).
+    const evilName = '<img src=x onerror=alert(1)>';
+    const evil = path.join(dir, 'evil.baseline.json');
+    const profile = {
+      exes: ['<script>alert(2)</script>'],
+      spawns: [],
+      connects: [],
+      listens: [],
+      files: [],
+      privs: [],
+      dns: [],
+      pods: 1,
+      events: 1,
+    };
+    writeFileSync(
+      evil,
+      JSON.stringify({
+        format: 'lantern-baseline',
+        version: 1,
+        name: evilName,
+        created: new Date().toISOString(),
+        source: '"><svg onload=alert(3)>',
+        workloads: { 'shop/Deployment/<b>web</b>': profile },
+      }),
+    );
+    await page.getByTestId('baseline-file').setInputFiles(evil);
+    await expect(page.getByTestId('toasts')).toContainText(`Imported baseline "${evilName}" (1 workload)`);
+    await page.getByTestId('baseline-menu-button').click();
+    const evilItem = page.getByTestId('baseline-item').filter({ hasText: evilName });
+    await expect(evilItem).toContainText('from "><svg onload=alert(3)>');
+    expect(await page.locator('.bl-menu img, .bl-menu svg, .bl-menu script').count()).toBe(0);
+    await shot(page, '55b-baseline-markup-literal');
+    await evilItem.getByTestId('baseline-delete').click();
+    await evilItem.getByTestId('baseline-delete-confirm').click();
+    await expect(page.getByTestId('baseline-item').filter({ hasText: evilName })).toHaveCount(0);
+    await page.getByTestId('baseline-menu-button').click();
+
     // 6. Back to no baseline: the baseline findings go.
     await page.getByTestId('baseline-select').selectOption('');
     await expect(status).toHaveText('Not hunted against a baseline.', { timeout: 120_000 });

@@ -133,7 +133,7 @@ export function BaselineControl(props: {
       const text = await file.text();
       const r = await api.call('baseline.import', { fileName: file.name.slice(0, 255) || 'baseline.json', text });
       notify(
-        `Imported baseline "${r.baseline.name}" (${r.baseline.workloads} workloads)${r.replaced ? ', replacing the one with that name' : ''}.`,
+        `Imported baseline "${r.baseline.name}" (${r.baseline.workloads} workload${r.baseline.workloads === 1 ? '' : 's'})${r.replaced ? ', replacing the one with that name' : ''}.`,
       );
       setPanel(null);
       await refresh();
