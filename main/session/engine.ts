@@ -275,11 +275,12 @@ export class SessionEngine {
    * session got: read it up to the events held, waiting for the writer's next flush if needed).
    */
   async redetect(factories: SinkFactory[]): Promise<SessionInfo> {
+    if (this.kind === 'diff')
+      throw new EngineFailure('unsupported', 'a diff is not hunted against a baseline: open one of its captures');
     const b = this.need();
     const header = this.header;
     const src = this.source;
-    if (this.staticGraph || this.kind === 'diff' || !header)
-      throw new EngineFailure('unsupported', 'a diff has no detection to re-run');
+    if (!header) throw new EngineFailure('not-found', 'no capture is open in this session');
     if (this.redetecting) throw new EngineFailure('unsupported', 'detection is already re-running in this session');
     if (!src && b.events > 0)
       throw new EngineFailure('unsupported', 'this session has no capture file to re-read, so detection cannot re-run');
@@ -354,6 +355,8 @@ export class SessionEngine {
 
   /** The detection sinks' learned profile as a baseline named `name` (tagged with this capture). */
   learnBaseline(name: string): Baseline {
+    if (this.kind === 'diff')
+      throw new EngineFailure('unsupported', 'a diff has nothing to learn a baseline from: open one of its captures');
     this.need();
     const sink = this.sinks.find((s) => s.learnedBaseline);
     if (!sink?.learnedBaseline) throw new EngineFailure('unsupported', 'detection is off in this session');

@@ -252,6 +252,18 @@ describe('baseline handlers', () => {
     });
     expect(await fails('baseline.export', { name: 'nope' })).toMatchObject({ code: 'not-found' });
 
+    // A diff session has no single capture to learn from or to hunt.
+    const diff = await call('diff.open', { a: monday, b: tuesday });
+    expect(diff.comparable).toBe(true);
+    expect(await fails('baseline.learn', { sessionId: diff.sessionId, name: 'x' })).toMatchObject({
+      code: 'unsupported',
+      message: 'a diff has nothing to learn a baseline from: open one of its captures',
+    });
+    expect(await fails('session.setBaseline', { sessionId: diff.sessionId, name: null })).toMatchObject({
+      code: 'unsupported',
+    });
+    await call('session.close', { sessionId: diff.sessionId });
+
     // capture.start: an unknown baseline fails before anything touches a cluster; learning is 1..1440 min.
     const start = { context: 'no-such-context', targets: {}, durationSec: 60 };
     expect(await fails('capture.start', { ...start, baseline: 'nope' })).toMatchObject({
