@@ -442,6 +442,11 @@ function EdgeView(props: Props & { edgeKey: string }) {
 
 function FindingView(props: Props & { finding: Finding }) {
   const { finding: f, host } = props;
+  // The raw events of the most specific evidence node in the graph (the process rather than its
+  // workload): the fewest events, so the finding's own are near the top.
+  const rawNode = f.evidence.nodes
+    .filter((k) => host.graph.hasNode(k))
+    .sort((a, b) => (host.graph.getNodeAttribute(a, 'count') ?? 0) - (host.graph.getNodeAttribute(b, 'count') ?? 0))[0];
   return (
     <>
       <div className="panel-head">
@@ -560,11 +565,12 @@ function FindingView(props: Props & { finding: Finding }) {
             </div>
           )}
         </div>
-        {f.evidence.nodes[0] && host.graph.hasNode(f.evidence.nodes[0]) && (
+        {rawNode && (
           <RawEvents
             api={props.api}
             sessionId={props.session.sessionId}
-            nodeKey={f.evidence.nodes[f.evidence.nodes.length - 1]}
+            nodeKey={rawNode}
+            title={`Raw events of ${String(host.graph.getNodeAttribute(rawNode, 'label'))}`}
           />
         )}
       </div>
@@ -611,11 +617,13 @@ function RawEvents({
   sessionId,
   nodeKey,
   edgeKey,
+  title = 'Raw events',
 }: {
   api: LanternApi;
   sessionId: string;
   nodeKey?: string;
   edgeKey?: string;
+  title?: string;
 }) {
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<{ events: LanternEvent[]; total: number } | null>(null);
@@ -635,7 +643,7 @@ function RawEvents({
   return (
     <div className="section" data-testid="raw-events">
       <h3>
-        Raw events {page && <span className="muted">{fmtCount(page.total)}</span>}
+        {title} {page && <span className="muted">{fmtCount(page.total)}</span>}
         <span className="right">
           <button
             type="button"

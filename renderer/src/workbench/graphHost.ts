@@ -12,7 +12,15 @@ import { NodeSquareProgram } from '@sigma/node-square';
 import { createNodeBorderProgram } from '@sigma/node-border';
 import { toBlob } from '@sigma/export-image';
 import { installJsPicking } from './picking';
-import { attachEdges, detachEdges, edgeGate, indexCurrent, pushNodePositions, withoutPicking } from './sigmaFast';
+import {
+  attachEdges,
+  detachEdges,
+  edgeGate,
+  indexCurrent,
+  pushNodePositions,
+  rebuildLabelGrid,
+  withoutPicking,
+} from './sigmaFast';
 import type { GraphDelta } from '../../../main/common/graph';
 import {
   applyDelta,
@@ -96,6 +104,7 @@ export class GraphHost {
   /** Layout positions written to the graph but not drawn yet (big graphs). */
   private positionsDirty = false;
   private labelGridAt = 0;
+  private labelGridTimer: ReturnType<typeof setTimeout> | undefined;
   /** Cancels the slice-by-slice return of edges after a big layout. */
   private cancelAttach: ((reopen?: boolean) => void) | null = null;
 
@@ -169,6 +178,7 @@ export class GraphHost {
   }
 
   unmount(): void {
+    clearTimeout(this.labelGridTimer);
     this.cancelAttach?.(false);
     this.cancelAttach = null;
     this.killLayout();
@@ -283,6 +293,8 @@ export class GraphHost {
   }
 
   setTheme(theme: 'dark' | 'light'): void {
+    // The saved theme arrives as the graph loads: the same theme must not re-index a big graph.
+    if (theme === this.theme) return;
     this.theme = theme;
     this.view = { ...this.view, ...themeColors(theme) };
     if (this.sigma)
@@ -639,11 +651,17 @@ export class GraphHost {
       s.scheduleRender();
       return;
     }
-    // The label grid (which labels fit) is re-sorted every ~0.6 s, and on the last step.
+    pushNodePositions(s, { edges: this.edgeGate.open() && !this.cancelAttach, labels: false });
+    // The label grid (which labels fit) is re-sorted in a task of its own, every ~0.6 s and after
+    // the last step, so that no single task does both on a big graph.
     const now = performance.now();
-    const labels = !this.isLayoutRunning() || now - this.labelGridAt > 600;
-    if (labels) this.labelGridAt = now;
-    pushNodePositions(s, { edges: this.edgeGate.open() && !this.cancelAttach, labels });
+    if (!this.isLayoutRunning() || now - this.labelGridAt > 600) {
+      this.labelGridAt = now;
+      clearTimeout(this.labelGridTimer);
+      this.labelGridTimer = setTimeout(() => {
+        if (this.sigma === s && indexCurrent(s)) rebuildLabelGrid(s);
+      }, 0);
+    }
   }
 
   /**

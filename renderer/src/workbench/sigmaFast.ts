@@ -84,7 +84,7 @@ export function indexCurrent(sigma: AnySigma): boolean {
 
 /**
  * The layout moved the nodes (their x/y attributes were written in place): re-normalise, refill
- * the node programs (and the edge programs when `edges`), rebuild the label grid, draw.
+ * the node programs (and the edge programs when `edges`), rebuild the label grid when `labels`, draw.
  */
 export function pushNodePositions(sigma: AnySigma, opts: { edges: boolean; labels: boolean }): void {
   const s = internals(sigma);
@@ -105,17 +105,6 @@ export function pushNodePositions(sigma: AnySigma, opts: { edges: boolean; label
   s.nodeExtent = { x: [minX, maxX], y: [minY, maxY] };
   s.normalizationFunction = createNormalizationFunction(s.customBBox ?? s.nodeExtent);
   const cache = s.nodeDataCache;
-  const grid = opts.labels;
-  const dims = sigma.getDimensions();
-  const cellSize = sigma.getSetting('labelGridCellSize') as number;
-  if (grid) s.labelGrid.resizeAndClear(dims, cellSize);
-  // Label grid cells are computed for the camera at rest, as sigma does.
-  const nullMatrix = matrixFromCamera(
-    new Camera().getState(),
-    dims,
-    sigma.getGraphDimensions(),
-    sigma.getStagePadding(),
-  );
   graph.forEachNode((key, a: Attributes) => {
     const d = cache[key];
     if (!d) return;
@@ -124,10 +113,8 @@ export function pushNodePositions(sigma: AnySigma, opts: { edges: boolean; label
     s.normalizationFunction.applyTo(d);
     const slot = s.nodeProgramIndex[key];
     if (slot !== undefined) s.nodePrograms[d.type]?.process(s.nodeIndices[key], slot, d);
-    if (grid && typeof d.label === 'string' && !d.hidden)
-      s.labelGrid.add(key, d.size, sigma.framedGraphToViewport(d, { matrix: nullMatrix }));
   });
-  if (grid) s.labelGrid.organize();
+  if (opts.labels) rebuildLabelGrid(sigma);
   if (opts.edges) {
     graph.forEachEdge((e, _a, source, target) => {
       const slot = s.edgeProgramIndex[e];
@@ -137,6 +124,27 @@ export function pushNodePositions(sigma: AnySigma, opts: { edges: boolean; label
       if (slot !== undefined && d && src && dst) s.edgePrograms[d.type]?.process(s.edgeIndices[e], slot, src, dst, d);
     });
   }
+  sigma.scheduleRender();
+}
+
+/** Re-sort which labels fit where (sigma does it in process(), for the camera at rest). */
+export function rebuildLabelGrid(sigma: AnySigma): void {
+  const s = internals(sigma);
+  const dims = sigma.getDimensions();
+  s.labelGrid.resizeAndClear(dims, sigma.getSetting('labelGridCellSize') as number);
+  const nullMatrix = matrixFromCamera(
+    new Camera().getState(),
+    dims,
+    sigma.getGraphDimensions(),
+    sigma.getStagePadding(),
+  );
+  const cache = s.nodeDataCache;
+  for (const key in cache) {
+    const d = cache[key]!;
+    if (typeof d.label === 'string' && !d.hidden)
+      s.labelGrid.add(key, d.size, sigma.framedGraphToViewport(d, { matrix: nullMatrix }));
+  }
+  s.labelGrid.organize();
   sigma.scheduleRender();
 }
 
