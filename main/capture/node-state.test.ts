@@ -256,6 +256,50 @@ describe('capture node state: streaming only once the agent reports its probes a
   });
 });
 
+describe('capture node state: stopped while starting', () => {
+  let pki: Pki;
+  const t = tempDir('lantern-node-state-stop-');
+  beforeAll(() => {
+    pki = makePki();
+  });
+  afterAll(() => {
+    pki.cleanup();
+    t.cleanup();
+  });
+
+  it('ends "finished", saying the agent had not attached yet, not "failed" by the start timeout', async () => {
+    const kubelet = new ScriptedKubelet();
+    await kubelet.start(pki);
+    try {
+      const f = join(t.dir, 'kc.yaml');
+      writeFileSync(f, kubeconfigYaml([{ context: 'k', server: kubelet.url, ca: pki.ca, token: 't' }]));
+      const { kc, context } = kubeConfigFor(loadKubeconfig({ path: f }), 'k');
+      const s = new NodeStream({
+        conn: makeConnection(kc, context),
+        node: 'n',
+        namespace: 'ns',
+        pod: 'agent',
+        parser: new AgentStreamParser({ node: 'n' }),
+        onEvents: () => undefined,
+        pollMs: 20,
+        startTimeoutMs: 800,
+      });
+      const run = s.run();
+      kubelet.push(sample[0]!);
+      await until('starting', () => s.state === 'starting' && s.guard.lastSeq === 1);
+      s.finishSoon(); // the analyst pressed stop; the pod is being deleted
+      await new Promise((r) => setTimeout(r, 1200)); // past the start timeout
+      expect(s.state).toBe('starting');
+      kubelet.end();
+      await run;
+      expect(s.state).toBe('finished');
+      expect(s.reason).toBe('stopped before the agent attached its probes');
+    } finally {
+      await kubelet.stop();
+    }
+  });
+});
+
 describe('agent start report', () => {
   it('reads the recorded start status; ignores lines that are not status lines', () => {
     const st = agentStatusLine(sample[startIdx]!);

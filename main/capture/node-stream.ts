@@ -203,7 +203,8 @@ export class NodeStream {
     const ms = this.o.startTimeoutMs ?? DEFAULT_AGENT_START_TIMEOUT_MS;
     this.startTimer = setTimeout(() => {
       this.startTimer = undefined;
-      if (this.probeReport || this.state === 'failed' || this.state === 'finished') return;
+      // Stopped while starting: it ends as "finished, stopped before the agent attached".
+      if (this.probeReport || this.stopping || this.state === 'failed' || this.state === 'finished') return;
       const why = this.lastAgentStderr ? ` Its last error output: ${this.lastAgentStderr}` : '';
       this.setState(
         'failed',
