@@ -7,27 +7,35 @@
  * doing the same capture (execsnoop + tcpstates + opensnoop). Rounds are interleaved and
  * repeated; medians are reported as throughput ratios against the baseline of the same run.
  * Also counts the agent's lost events at (d)'s rate and under an exec storm.
- * Needs root and bpftrace; prints why not otherwise. Options: --rounds N --seconds S.
+ *
+ * Like with like: both captures write their stdout straight into a file (as a container
+ * runtime writes a pod's log), and the CPU that the capture processes themselves use during
+ * each workload is measured too, so that the CPU table shows the whole cost per operation
+ * (workload + capture), which the 1-minute load average (printed per round) does not move much.
+ * Needs root and bpftrace; prints why not otherwise. Options: --rounds N --seconds S;
+ * env LANTERN_BENCH_AGENT=path/to/lantern-agent measures another build of the agent.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   mkdirSync,
+  openSync,
   readFileSync,
   rmdirSync,
   mkdtempSync,
   rmSync,
   readdirSync,
   writeFileSync,
-  createWriteStream,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { AgentStreamParser } from '../../main/events/agent/parse';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const AGENT = join(here, '..', '..', 'native', 'agent', 'lantern-agent');
+// LANTERN_BENCH_AGENT: another build of the agent (e.g. a checkout of an older commit) to compare against
+const AGENT = process.env.LANTERN_BENCH_AGENT || join(here, '..', '..', 'native', 'agent', 'lantern-agent');
 const argv = process.argv.slice(2);
 const opt = (k: string, d: number) => {
   const i = argv.indexOf(k);
@@ -163,33 +171,51 @@ function procCpu(pid: number): number {
   }
 }
 
+/** CPU seconds (user+sys) used so far by a process and all its live descendants. */
+function treeCpu(root: number): number {
+  const kids = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(d)]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let sum = 0;
+  const todo = [root];
+  while (todo.length) {
+    const p = todo.pop()!;
+    sum += procCpu(p);
+    todo.push(...(kids.get(p) ?? []));
+  }
+  return sum;
+}
+
 interface Capture {
-  /** Lost and captured events since the previous call (parsed from the agent's output so far). */
+  /** Lost and captured events since the previous call (parsed from the capture's output so far). */
   mark(): { lost: number; events: number };
+  /** CPU seconds used so far by the capture's own processes. */
+  cpu(): number;
   stop(): Promise<{ lost: number; events: number }>;
 }
 
 async function startLantern(): Promise<Capture> {
   const out = join(work, `agent-${Date.now()}.ndjson`);
-  const file = createWriteStream(out);
+  const fd = openSync(out, 'w');
   const p = spawn(AGENT, ['--duration', '600', '--node', 'bench'], {
     env: { ...process.env, LANTERN_CGROUP_ROOT: `${TOP}/kubepods.slice` },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', fd, 'inherit'],
   });
-  p.stdout!.pipe(file);
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    const on = (d: Buffer) => {
-      buf += d;
-      if (buf.includes('"phase":"start"')) {
-        p.stdout!.off('data', on);
-        resolve();
-      }
-    };
-    p.stdout!.on('data', on);
-    p.on('exit', () => reject(new Error('agent exited before it started')));
-  });
-  p.removeAllListeners('exit');
+  closeSync(fd);
+  let exited = false;
+  const exit = new Promise((r) => p.on('exit', r)).then(() => (exited = true));
+  for (let i = 0; !readFileSync(out, 'utf8').includes('"phase":"start"'); i++) {
+    if (exited || i > 600) throw new Error('agent did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const parser = new AgentStreamParser({ node: 'bench' });
   let done = 0;
   let lineNo = 0;
@@ -211,11 +237,10 @@ async function startLantern(): Promise<Capture> {
   };
   return {
     mark,
+    cpu: () => treeCpu(p.pid!),
     async stop() {
-      const exited = new Promise((r) => p.on('exit', r));
       p.kill('SIGINT');
-      await exited;
-      await new Promise((r) => file.end(r));
+      await exit;
       const r = mark();
       rmSync(out, { force: true });
       return r;
@@ -224,23 +249,51 @@ async function startLantern(): Promise<Capture> {
 }
 
 async function startLibbpf(): Promise<Capture> {
-  const procs: ChildProcess[] = ['execsnoop', 'tcpstates', 'opensnoop'].map((t) =>
-    spawn(`/usr/sbin/${t}`, [], { stdio: ['ignore', 'ignore', 'ignore'] }),
-  );
+  const tools = ['execsnoop', 'tcpstates', 'opensnoop'].map((t) => {
+    const out = join(work, `${t}-${Date.now()}.txt`);
+    const err = `${out}.err`;
+    const [o, e] = [openSync(out, 'w'), openSync(err, 'w')];
+    // execsnoop can be scoped to a cgroup like Lantern; tcpstates and opensnoop cannot
+    const args = t === 'execsnoop' ? ['--cgroup', `${MNT}${TOP}/kubepods.slice`] : [];
+    const p = spawn(`/usr/sbin/${t}`, args, { stdio: ['ignore', o, e] });
+    closeSync(o);
+    closeSync(e);
+    return { p, out, err, lines: 0, lost: 0 };
+  });
   await new Promise((r) => setTimeout(r, 2500)); // CO-RE load + attach
+  const mark = () => {
+    let lost = 0,
+      events = 0;
+    for (const t of tools) {
+      const lines = readFileSync(t.out, 'utf8').split('\n').length - 1;
+      // libbpf-tools report a perf buffer overflow on stderr: "lost N events on CPU #C"
+      const l = [...readFileSync(t.err, 'utf8').matchAll(/lost (\d+) events/gi)].reduce((a, m) => a + Number(m[1]), 0);
+      events += lines - t.lines;
+      lost += l - t.lost;
+      t.lines = lines;
+      t.lost = l;
+    }
+    return { lost, events };
+  };
   return {
-    mark: () => ({ lost: 0, events: 0 }),
+    mark,
+    cpu: () => tools.reduce((a, t) => a + procCpu(t.p.pid!), 0),
     async stop() {
       await Promise.all(
-        procs.map(
-          (p) =>
+        tools.map(
+          (t) =>
             new Promise((r) => {
-              p.on('exit', r);
-              p.kill('SIGINT');
+              t.p.on('exit', r);
+              t.p.kill('SIGINT');
             }),
         ),
       );
-      return { lost: 0, events: 0 };
+      const r = mark();
+      for (const t of tools) {
+        rmSync(t.out, { force: true });
+        rmSync(t.err, { force: true });
+      }
+      return r;
     },
   };
 }
@@ -253,25 +306,45 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const hasLibbpf = spawnSync('/usr/sbin/execsnoop', ['--help']).status === 0;
   const modes = ['none', 'lantern', ...(hasLibbpf ? ['libbpf-tools'] : [])] as const;
+  const names = Object.keys(workloads);
   const results: Record<string, Record<string, Result[]>> = {};
-  for (const w of Object.keys(workloads)) results[w] = Object.fromEntries(modes.map((m) => [m, [] as Result[]]));
-  const lost: Record<string, number> = Object.fromEntries(Object.keys(workloads).map((w) => [w, 0]));
+  /** per workload and mode: CPU microseconds per operation, workload + capture processes */
+  const whole: Record<string, Record<string, number[]>> = {};
+  for (const w of names) {
+    results[w] = Object.fromEntries(modes.map((m) => [m, [] as Result[]]));
+    whole[w] = Object.fromEntries(modes.map((m) => [m, [] as number[]]));
+  }
+  const lost: Record<string, Record<string, number>> = Object.fromEntries(
+    modes.map((m) => [m, Object.fromEntries(names.map((w) => [w, 0]))]),
+  );
+  const events: Record<string, Record<string, number>> = JSON.parse(JSON.stringify(lost));
+  const loads: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // rotate the order of the modes each round so that no mode always runs first
     const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
     for (const mode of order) {
       const cap = mode === 'lantern' ? await startLantern() : mode === 'libbpf-tools' ? await startLibbpf() : undefined;
+      const load0 = loadavg()[0]!;
+      cap?.mark();
       for (const [name, run] of Object.entries(workloads)) {
-        results[name]![mode]!.push(await run());
+        const c0 = cap?.cpu() ?? 0;
+        const r = await run();
+        results[name]![mode]!.push(r);
+        // the capture drains what the workload left in its buffers: count that CPU too
+        if (cap) await new Promise((res) => setTimeout(res, 1000));
+        const capCpu = (cap?.cpu() ?? 0) - c0;
+        const ops = r[0] * SECONDS;
+        whole[name]![mode]!.push(((ops / r[1] + capCpu) / ops) * 1e6);
         // the agent reports a loss on its next tick/flush: give it one before the next workload
-        if (mode === 'lantern') {
-          await new Promise((r) => setTimeout(r, 5500));
-          lost[name]! += cap!.mark().lost;
-        }
+        if (mode === 'lantern') await new Promise((res) => setTimeout(res, 4500));
+        const m = cap?.mark();
+        lost[mode]![name]! += m?.lost ?? 0;
+        events[mode]![name]! += m?.events ?? 0;
       }
       const st = await cap?.stop();
+      loads.push(load0, loadavg()[0]!);
       process.stderr.write(
-        `round ${round + 1}/${ROUNDS} ${mode} done${st && mode === 'lantern' ? ` (events ${st.events}, lost ${st.lost})` : ''}\n`,
+        `round ${round + 1}/${ROUNDS} ${mode} done${st ? ` (events ${Object.values(events[mode]!).reduce((a, b) => a + b, 0)}, lost ${Object.values(lost[mode]!).reduce((a, b) => a + b, 0)})` : ''}, load average ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}\n`,
       );
     }
   }
@@ -282,20 +355,51 @@ async function main(): Promise<void> {
 
   const col = (w: string, m: string, i: 0 | 1) => median(results[w]![m]!.map((r) => r[i]));
   const pad = (s: string, n: number) => s.padEnd(n);
-  const table = (i: 0 | 1, title: string) => {
-    console.log(`\n${title} (median of ${ROUNDS} rounds x ${SECONDS}s; ratio = with capture / without)`);
-    console.log(`${pad('workload', 28)}${pad('no capture', 13)}${pad('lantern', 22)}${pad('libbpf-tools', 22)}`);
-    for (const w of Object.keys(workloads)) {
-      const base = col(w, 'none', i);
-      const lan = col(w, 'lantern', i);
-      const lib = hasLibbpf ? col(w, 'libbpf-tools', i) : NaN;
-      console.log(
-        `${pad(w, 28)}${pad(base.toFixed(0), 13)}${pad(`${lan.toFixed(0)} (${(lan / base).toFixed(3)})`, 22)}${pad(hasLibbpf ? `${lib.toFixed(0)} (${(lib / base).toFixed(3)})` : 'n/a', 22)}`,
-      );
-    }
+  const row = (w: string, f: (m: string) => number, digits: number) => {
+    const base = f('none');
+    const cell = (m: string) => {
+      if (m === 'libbpf-tools' && !hasLibbpf) return 'n/a';
+      const v = f(m);
+      return `${v.toFixed(digits)} (${(v / base).toFixed(3)})`;
+    };
+    console.log(
+      `${pad(w, 28)}${pad(base.toFixed(digits), 13)}${pad(cell('lantern'), 22)}${pad(cell('libbpf-tools'), 22)}`,
+    );
   };
-  table(0, 'Throughput, ops/s');
-  table(1, 'Ops per CPU-second of the workload (robust to other load on the machine)');
+  const head = (title: string, ratio: string) => {
+    console.log(`\n${title}, median of ${ROUNDS} rounds x ${SECONDS}s; (ratio) = ${ratio}, same run`);
+    console.log(
+      `${pad('workload', 28)}${pad('no capture', 13)}${pad('lantern (ratio)', 22)}${pad('libbpf-tools (ratio)', 22)}`,
+    );
+  };
+  const sorted = [...loads].sort((a, b) => a - b);
+  console.log(
+    `\nload average (1 min) during the rounds: min ${sorted[0]!.toFixed(1)}, median ${median(loads).toFixed(1)}, max ${sorted[sorted.length - 1]!.toFixed(1)} on ${availableCpus()} CPUs`,
+  );
+  head('Throughput, ops/s (higher is better)', 'with capture / without');
+  for (const w of names) row(w, (m) => col(w, m, 0), 0);
+  head('Ops per CPU-second of the workload processes alone (in-kernel probe cost; higher is better)', 'with / without');
+  for (const w of names) row(w, (m) => col(w, m, 1), 0);
+  head(
+    "CPU us per op, workload + the capture's own processes (whole cost, robust to other load; lower is better)",
+    'with / without',
+  );
+  for (const w of names) row(w, (m) => median(whole[w]![m]!), 1);
+  console.log(
+    `\nlines/events written by each capture, all rounds: ${modes
+      .filter((m) => m !== 'none')
+      .map((m) => `${m}: ${names.map((w) => `${w.slice(0, 3)} ${events[m]![w]}`).join(', ')}`)
+      .join('; ')}`,
+  );
+  console.log(
+    `events lost (counted and reported), all rounds: ${modes
+      .filter((m) => m !== 'none')
+      .map((m) => `${m}: ${names.map((w) => `${w.slice(0, 3)} ${lost[m]![w]}`).join(', ')}`)
+      .join('; ')}`,
+  );
+  console.log(
+    'scope: Lantern and execsnoop capture the bench cgroup (kubepods); tcpstates and opensnoop have no cgroup filter and capture the whole machine',
+  );
   const dw = '(d) HTTP server under load';
   const d = {
     base: col(dw, 'none', 0),
@@ -304,16 +408,17 @@ async function main(): Promise<void> {
     clan: col(dw, 'lantern', 1),
   };
   console.log(
-    `\nevents lost by the agent (counted and reported), all rounds: ${Object.entries(lost)
-      .map(([w, n]) => `${w.slice(0, 3)} ${n}`)
-      .join(', ')}`,
-  );
-  console.log(
-    `(d) slowdown with Lantern: throughput ${((1 - d.lan / d.base) * 100).toFixed(1)}%, CPU per request ${((d.cbase / d.clan - 1) * 100).toFixed(1)}% (target <= 3%), lost at (d): ${lost[dw]}`,
+    `(d) slowdown with Lantern: throughput ${((1 - d.lan / d.base) * 100).toFixed(1)}%, CPU per request ${((d.cbase / d.clan - 1) * 100).toFixed(1)}% (target <= 3%), lost at (d): ${lost.lantern![dw]}`,
   );
   console.log(
     `exec storm (2 parallel exec loops, ${(storm[0]! + storm[1]!).toFixed(0)} execs/s): agent events ${st.events}, lost (counted and reported) ${st.lost}`,
   );
+}
+
+function availableCpus(): number {
+  return readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('processor')).length;
 }
 
 main()

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { AgentStreamParser, restoreBytes, decodeProcNetAddr, decodeDnsName } from './parse';
+import { AgentStreamParser, restoreBytes, decodeProcNetAddr, decodeDnsName, decodeRawAddr } from './parse';
 
 const P = (tag: string, rest: unknown[]) => [
   tag,
@@ -165,6 +165,43 @@ describe('AgentStreamParser', () => {
       [50, '/x', false],
       [51, '.', true],
     ]);
+  });
+
+  it('reads connect/accept/listen with numeric addresses (c4/a4/l4, c6/a6/l6) like the ntop shapes', () => {
+    // 127.0.0.1 and ::1 as the kernel stores them, read as little-endian u32 words
+    const lo4 = 0x0100007f;
+    const lo6 = [0, 0, 0, 0x01000000];
+    const mapped = [0, 0, 0xffff0000, 0x0200000a]; // ::ffff:10.0.0.2
+    const doc = [0xb80d0120, 0, 0, 0x05000000]; // 2001:db8::5
+    const net = (tuples: unknown[][]) => {
+      const p = new AgentStreamParser({ node: 'n' });
+      return tuples.map((t, i) => {
+        const [e] = p.parseLine(line(i + 1, 'value', t)).events;
+        return [e!.kind, e!.ret, e!.net];
+      });
+    };
+    const raw = net([
+      P('l4', [0, 6, 8080, lo4]),
+      P('c4', [-115, 6, 40000, 8080, lo4, lo4]),
+      P('a4', [6, 8080, 40000, lo4, lo4]),
+      P('l6', [0, 6, 8443, ...lo6]),
+      P('c6', [0, 6, 40001, 8443, ...mapped, ...doc]),
+      P('a6', [17, 53, 40002, ...doc, ...lo6]),
+    ]);
+    const text = net([
+      P('lis4', [0, 6, 8080, '127.0.0.1']),
+      P('conn4', [-115, 6, 40000, 8080, '127.0.0.1', '127.0.0.1']),
+      P('acc4', [6, 8080, 40000, '127.0.0.1', '127.0.0.1']),
+      P('lis6', [0, 6, 8443, '::1']),
+      P('conn6', [0, 6, 40001, 8443, '::ffff:10.0.0.2', '2001:db8::5']),
+      P('acc6', [17, 53, 40002, '2001:db8::5', '::1']),
+    ]);
+    expect(raw).toEqual(text);
+    expect(raw[4]![2]).toMatchObject({ family: 6, saddr: '::ffff:10.0.0.2', daddr: '2001:db8::5', sport: 40001 });
+    expect(raw[5]![2]).toMatchObject({ proto: 'udp', saddr: '2001:db8::5', daddr: '::1' });
+    expect(decodeRawAddr([0], 4)).toBe('0.0.0.0');
+    expect(decodeRawAddr([0, 0, 0, 0], 6)).toBe('::');
+    expect(decodeRawAddr(['x', null, -1, 2 ** 40], 6)).toMatch(/^[0-9a-f:]+$/); // never throws on odd input
   });
 
   it('decodes helpers', () => {

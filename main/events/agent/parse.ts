@@ -42,6 +42,12 @@ function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
+/** An address as the agent prints it (c4/a4/l4: one u32, c6/a6/l6: four u32, in the kernel's byte order) → text. */
+export function decodeRawAddr(words: unknown[], v: 4 | 6): string {
+  const hex = words.map((w) => (num(w) >>> 0).toString(16).padStart(8, '0')).join('');
+  return decodeProcNetAddr(`${hex}:0`, v)[0];
+}
+
 /** /proc/net/tcp hex address ("0100007F:1F90") → [ip, port]. */
 export function decodeProcNetAddr(hex: string, v: 4 | 6): [string, number] {
   const [a = '', p = '0'] = hex.split(':');
@@ -613,6 +619,44 @@ export class AgentStreamParser {
         const dport = num(d[o + 2]);
         e.net = { proto, family: tag.endsWith('6') ? 6 : 4, saddr: str(d[o + 3]), sport, daddr: str(d[o + 4]), dport };
         // a UDP connect to port 53 stays a connect: the query itself comes as a dns event
+        out.push(e);
+        return;
+      }
+      case 'c4':
+      case 'c6':
+      case 'a4':
+      case 'a6': {
+        // same as conn4/acc4 below, with addresses as numbers (formatted here, not in the agent)
+        const isConn = tag[0] === 'c';
+        const v = tag[1] === '6' ? 6 : 4;
+        const e = this.base(isConn ? 'connect' : 'accept', d, seq);
+        const o = isConn ? 12 : 11;
+        if (isConn) e.ret = num(d[11]);
+        const w = v === 6 ? 4 : 1;
+        e.net = {
+          proto: num(d[o]) === 17 ? 'udp' : 'tcp',
+          family: v,
+          saddr: decodeRawAddr(d.slice(o + 3, o + 3 + w), v),
+          sport: num(d[o + 1]),
+          daddr: decodeRawAddr(d.slice(o + 3 + w, o + 3 + 2 * w), v),
+          dport: num(d[o + 2]),
+        };
+        out.push(e);
+        return;
+      }
+      case 'l4':
+      case 'l6': {
+        const v = tag === 'l6' ? 6 : 4;
+        const e = this.base('listen', d, seq);
+        e.ret = num(d[11]);
+        e.net = {
+          proto: num(d[12]) === 17 ? 'udp' : 'tcp',
+          family: v,
+          saddr: decodeRawAddr(d.slice(14, v === 6 ? 18 : 15), v),
+          sport: num(d[13]),
+          daddr: '',
+          dport: 0,
+        };
         out.push(e);
         return;
       }
