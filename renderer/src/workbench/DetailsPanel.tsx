@@ -442,11 +442,19 @@ function EdgeView(props: Props & { edgeKey: string }) {
 
 function FindingView(props: Props & { finding: Finding }) {
   const { finding: f, host } = props;
-  // The raw events of the most specific evidence node in the graph (the process rather than its
-  // workload): the fewest events, so the finding's own are near the top.
+  // The raw events of the most specific evidence node in the graph: the process rather than its
+  // pod or workload, then the one with the fewest events, so the finding's own are near the top.
+  const specificity = (k: string) =>
+    ({ process: 0, container: 2, pod: 3, workload: 4, namespace: 5, 'cluster-node': 6 })[
+      host.graph.getNodeAttribute(k, 'kind') as string
+    ] ?? 1;
   const rawNode = f.evidence.nodes
     .filter((k) => host.graph.hasNode(k))
-    .sort((a, b) => (host.graph.getNodeAttribute(a, 'count') ?? 0) - (host.graph.getNodeAttribute(b, 'count') ?? 0))[0];
+    .sort(
+      (a, b) =>
+        specificity(a) - specificity(b) ||
+        (host.graph.getNodeAttribute(a, 'count') ?? 0) - (host.graph.getNodeAttribute(b, 'count') ?? 0),
+    )[0];
   return (
     <>
       <div className="panel-head">

@@ -183,7 +183,8 @@ export function Workbench({
     const load = () =>
       api.call('timeline.histogram', { sessionId: sid, buckets: HISTOGRAM_BUCKETS }).then(
         (h) => live_ && setHistogram(h),
-        () => {},
+        // No time axis for this session (a diff): an empty span, which the timeline explains.
+        () => live_ && setHistogram((cur) => cur ?? { start: 0, end: 0, counts: [], findings: [] }),
       );
     void load();
     // A live capture's timeline and counts keep growing.
