@@ -88,7 +88,10 @@ async function main(): Promise<void> {
       nodes,
       workloads,
       network,
-      log: verbose ? (m) => process.stderr.write(`lab: ${m}\n`) : undefined,
+      // A dead network daemon breaks every Service at once: said even without --verbose.
+      log: (m) => {
+        if (verbose || m.startsWith('lab network daemon')) process.stderr.write(`lab: ${m}\n`);
+      },
     });
   } catch (e) {
     fail(`could not start: ${(e as Error).message}`);
