@@ -116,6 +116,8 @@ export function Workbench({
         const d = await api.call('graph.snapshot', { sessionId: sid, collapse });
         if (token !== loadToken.current) return;
         host.apply({ ...d, reset: true });
+        // A new view (opening, another collapse level) starts framed; catching up keeps the camera.
+        if (!why) host.zoomToFit();
         setGraphState({ status: 'ready' });
         const keep = pendingSelection.current.filter((k) => host.graph.hasNode(k));
         pendingSelection.current = [];
