@@ -51,7 +51,9 @@ test('connect, preflight, capture 30 s, stop, see the ledger', async ({ page }) 
   // Capture: per-node state and counters; the graph grows behind the sheet.
   await page.getByTestId('start-capture').click();
   await expect(page.getByTestId('node-progress')).toBeVisible({ timeout: 90_000 });
-  await expect(page.getByTestId('node-progress')).toContainText(/streaming|running/, { timeout: 90_000 });
+  await expect(page.getByTestId('node-progress')).toContainText(/streaming|degraded/, { timeout: 90_000 });
+  // A streaming node says which probes its agent attached.
+  await expect(page.getByTestId('node-probes').first()).toContainText(/exec/);
   await page.waitForTimeout(12_000);
   await shot(page, '31-capturing');
   await page.getByRole('button', { name: 'Close' }).first().click();

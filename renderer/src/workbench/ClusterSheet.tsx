@@ -524,6 +524,7 @@ function CaptureView({
                 <th>Node</th>
                 <th>Pod</th>
                 <th>State</th>
+                <th>Watching</th>
                 <th>Events</th>
                 <th>Events/s</th>
                 <th>Lost</th>
@@ -538,6 +539,14 @@ function CaptureView({
                   <td>
                     <span className={`state-pill state-${n.state}`}>{n.state}</span>{' '}
                     {n.reason && <span className="muted">{n.reason}</span>}
+                  </td>
+                  <td data-testid="node-probes">
+                    {n.probesAttached ? n.probesAttached.join(', ') || 'nothing' : <span className="muted">—</span>}
+                    {n.probesFailed?.map((f) => (
+                      <div key={f.probe} className="bad" title={f.reason}>
+                        not watched: {f.probe} ({f.reason})
+                      </div>
+                    ))}
                   </td>
                   <td>{fmtCount(n.events)}</td>
                   <td>{n.eventsPerSec.toFixed(0)}</td>
