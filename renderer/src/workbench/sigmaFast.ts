@@ -242,7 +242,9 @@ export function attachEdges<G extends object>(
   const step = () => {
     if (over) return;
     const start = performance.now();
-    const spent = () => performance.now() - start > sliceMs;
+    // Yield at once when the analyst clicks or types (Chromium's isInputPending).
+    const input = (navigator as { scheduling?: { isInputPending?: () => boolean } }).scheduling;
+    const spent = () => performance.now() - start > sliceMs || !!input?.isInputPending?.();
     if (phase === 'data') {
       for (; next < edges.length; next++) {
         if ((next & 127) === 0 && spent()) break;
