@@ -13,7 +13,9 @@
  * each workload is measured too, so that the CPU table shows the whole cost per operation
  * (workload + capture), which the 1-minute load average (printed per round) does not move much.
  * Needs root and bpftrace; prints why not otherwise. Options: --rounds N --seconds S;
- * env LANTERN_BENCH_AGENT=path/to/lantern-agent measures another build of the agent.
+ * env LANTERN_BENCH_AGENT=path/to/lantern-agent measures another build of the agent instead;
+ * LANTERN_BENCH_AGENT_B=path/to/lantern-agent adds a column "lantern-b" for a second build in
+ * the same run (before/after comparisons under the same load).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -36,6 +38,7 @@ import { AgentStreamParser } from '../../main/events/agent/parse';
 const here = dirname(fileURLToPath(import.meta.url));
 // LANTERN_BENCH_AGENT: another build of the agent (e.g. a checkout of an older commit) to compare against
 const AGENT = process.env.LANTERN_BENCH_AGENT || join(here, '..', '..', 'native', 'agent', 'lantern-agent');
+const AGENT_B = process.env.LANTERN_BENCH_AGENT_B;
 const argv = process.argv.slice(2);
 const opt = (k: string, d: number) => {
   const i = argv.indexOf(k);
@@ -91,9 +94,10 @@ function inCtr(cmd: string[], timeoutMs = 60_000): Promise<string> {
 const S = SECONDS;
 /** [ops per second, ops per CPU-second of the workload's own processes] */
 type Result = [number, number];
+/** "ops/s ops-per-CPU-second"; a starved run can show 0 CPU ticks: its CPU figure is then NaN and left out */
 const pair = (out: string): Result => {
   const [a, b] = out.trim().split(/\s+/).map(Number);
-  return [a!, b!];
+  return [a!, b! > 0 ? b! : NaN];
 };
 const workloads: Record<string, () => Promise<Result>> = {
   '(a) exec loop': async () =>
@@ -101,7 +105,7 @@ const workloads: Record<string, () => Promise<Result>> = {
       await inCtr([
         'perl',
         '-e',
-        `$e=time+${S}; while(time<$e){ system("/bin/true"); $n++ } @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", $n/$c`,
+        `$e=time+${S}; while(time<$e){ system("/bin/true"); $n++ } @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", ($c > 0 ? $n/$c : 0)`,
       ]),
     ),
   '(b) TCP connect/accept': async () =>
@@ -114,7 +118,7 @@ const workloads: Record<string, () => Promise<Result>> = {
     socket(S,PF_INET,SOCK_STREAM,0); setsockopt(S,SOL_SOCKET,SO_REUSEADDR,1); bind(S,sockaddr_in(0,INADDR_LOOPBACK)) or die; listen(S,128);
     my ($port) = sockaddr_in(getsockname(S)); my $a = sockaddr_in($port, INADDR_LOOPBACK); $e = time + ${S};
     while (time < $e) { for (1..100) { socket(C,PF_INET,SOCK_STREAM,0); setsockopt(C,SOL_SOCKET,SO_LINGER,pack("ii",1,0)); connect(C,$a) or die; accept(A,S); close A; close C; $n++ } }
-    @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", $n/$c`,
+    @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", ($c > 0 ? $n/$c : 0)`,
       ]),
     ),
   '(c) open/close loop': async () =>
@@ -122,7 +126,7 @@ const workloads: Record<string, () => Promise<Result>> = {
       await inCtr([
         'perl',
         '-e',
-        `$e=time+${S}; while(time<$e){ for(1..1000){ open(F,"<","${join(work, 'f')}"); close F } $n+=1000 } @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", $n/$c`,
+        `$e=time+${S}; while(time<$e){ for(1..1000){ open(F,"<","${join(work, 'f')}"); close F } $n+=1000 } @t=times; $c=$t[0]+$t[1]+$t[2]+$t[3]; print $n/${S}, " ", ($c > 0 ? $n/$c : 0)`,
       ]),
     ),
   '(d) HTTP server under load': async () => {
@@ -202,10 +206,10 @@ interface Capture {
   stop(): Promise<{ lost: number; events: number }>;
 }
 
-async function startLantern(): Promise<Capture> {
+async function startLantern(agent = AGENT): Promise<Capture> {
   const out = join(work, `agent-${Date.now()}.ndjson`);
   const fd = openSync(out, 'w');
-  const p = spawn(AGENT, ['--duration', '600', '--node', 'bench'], {
+  const p = spawn(agent, ['--duration', '600', '--node', 'bench'], {
     env: { ...process.env, LANTERN_CGROUP_ROOT: `${TOP}/kubepods.slice` },
     stdio: ['ignore', fd, 'inherit'],
   });
@@ -299,13 +303,13 @@ async function startLibbpf(): Promise<Capture> {
 }
 
 const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
 };
 
 async function main(): Promise<void> {
   const hasLibbpf = spawnSync('/usr/sbin/execsnoop', ['--help']).status === 0;
-  const modes = ['none', 'lantern', ...(hasLibbpf ? ['libbpf-tools'] : [])] as const;
+  const modes = ['none', 'lantern', ...(AGENT_B ? ['lantern-b'] : []), ...(hasLibbpf ? ['libbpf-tools'] : [])];
   const names = Object.keys(workloads);
   const results: Record<string, Record<string, Result[]>> = {};
   /** per workload and mode: CPU microseconds per operation, workload + capture processes */
@@ -323,7 +327,14 @@ async function main(): Promise<void> {
     // rotate the order of the modes each round so that no mode always runs first
     const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
     for (const mode of order) {
-      const cap = mode === 'lantern' ? await startLantern() : mode === 'libbpf-tools' ? await startLibbpf() : undefined;
+      const cap =
+        mode === 'lantern'
+          ? await startLantern()
+          : mode === 'lantern-b'
+            ? await startLantern(AGENT_B)
+            : mode === 'libbpf-tools'
+              ? await startLibbpf()
+              : undefined;
       const load0 = loadavg()[0]!;
       cap?.mark();
       for (const [name, run] of Object.entries(workloads)) {
@@ -336,7 +347,7 @@ async function main(): Promise<void> {
         const ops = r[0] * SECONDS;
         whole[name]![mode]!.push(((ops / r[1] + capCpu) / ops) * 1e6);
         // the agent reports a loss on its next tick/flush: give it one before the next workload
-        if (mode === 'lantern') await new Promise((res) => setTimeout(res, 4500));
+        if (mode.startsWith('lantern')) await new Promise((res) => setTimeout(res, 4500));
         const m = cap?.mark();
         lost[mode]![name]! += m?.lost ?? 0;
         events[mode]![name]! += m?.events ?? 0;
@@ -358,18 +369,23 @@ async function main(): Promise<void> {
   const row = (w: string, f: (m: string) => number, digits: number) => {
     const base = f('none');
     const cell = (m: string) => {
-      if (m === 'libbpf-tools' && !hasLibbpf) return 'n/a';
       const v = f(m);
       return `${v.toFixed(digits)} (${(v / base).toFixed(3)})`;
     };
     console.log(
-      `${pad(w, 28)}${pad(base.toFixed(digits), 13)}${pad(cell('lantern'), 22)}${pad(cell('libbpf-tools'), 22)}`,
+      `${pad(w, 28)}${pad(base.toFixed(digits), 13)}${modes
+        .slice(1)
+        .map((m) => pad(cell(m), 22))
+        .join('')}`,
     );
   };
   const head = (title: string, ratio: string) => {
     console.log(`\n${title}, median of ${ROUNDS} rounds x ${SECONDS}s; (ratio) = ${ratio}, same run`);
     console.log(
-      `${pad('workload', 28)}${pad('no capture', 13)}${pad('lantern (ratio)', 22)}${pad('libbpf-tools (ratio)', 22)}`,
+      `${pad('workload', 28)}${pad('no capture', 13)}${modes
+        .slice(1)
+        .map((m) => pad(`${m} (ratio)`, 22))
+        .join('')}`,
     );
   };
   const sorted = [...loads].sort((a, b) => a - b);
