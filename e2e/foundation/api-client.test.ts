@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createBrowserApi, LanternApiError } from '../../renderer/src/api/index';
 import { createHost, type Host } from '../../main/api/host';
@@ -73,9 +73,12 @@ describe('renderer API module over the browser-mode transport', () => {
     });
     const states: string[] = [];
     api.onStateChange((s) => states.push(s));
-    await new Promise((r) => setTimeout(r, 600));
+    // Wait for a retry rather than a fixed time: a loaded machine (CI) can take long to refuse.
+    await vi.waitFor(() => expect(states.filter((s) => s === 'connecting').length).toBeGreaterThan(1), {
+      timeout: 20_000,
+      interval: 50,
+    });
     api.close();
     expect(states).not.toContain('open');
-    expect(states.filter((s) => s === 'connecting').length).toBeGreaterThan(1);
   });
 });

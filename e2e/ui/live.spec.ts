@@ -71,4 +71,7 @@ test('connect, preflight, capture 30 s, stop, see the ledger', async ({ page }) 
   await expect(ledger).toContainText(/created/);
   await expect(ledger).toContainText(/nothing left/);
   await shot(page, '33-ledger');
+  // The capture's end reaches its live session: the overview says the capture is complete.
+  await page.getByRole('button', { name: 'Close' }).first().click();
+  await expect(page.locator('dt:text-is("Complete") + dd')).toHaveText('yes', { timeout: 20_000 });
 });

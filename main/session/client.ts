@@ -3,7 +3,7 @@
  * and `terminate()` as the stop for everything the worker holds.
  */
 import { Worker } from 'node:worker_threads';
-import type { CaptureHeader } from '../common/capture';
+import type { CaptureHeader, CaptureTrailer } from '../common/capture';
 import type { ExportResult, NodeDetails, ReplayState, SessionInfo, TimelineHistogram } from '../common/contract';
 import type { LanternEvent } from '../common/events';
 import type { Finding } from '../common/findings';
@@ -91,6 +91,9 @@ export class EngineClient {
   }
   appendLive(events: LanternEvent[]) {
     return this.call<void>('appendLive', events);
+  }
+  endLive(trailer: CaptureTrailer) {
+    return this.call<SessionInfo>('endLive', trailer);
   }
   info() {
     return this.call<SessionInfo>('info');

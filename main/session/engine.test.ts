@@ -127,6 +127,17 @@ describe('session engine in a worker thread', () => {
     expect(mirror.size).toBe(snap.edges!.length);
     expect((await mgr.get(info.sessionId).info()).events).toBe(5000);
     expect(msgs.some((m) => m.name === 'findings.changed')).toBe(true);
+    // Until the capture ends the session is not complete; its end marks it so.
+    expect((await mgr.get(info.sessionId).info()).complete).toBe(false);
+    await mgr.endLive(info.sessionId, {
+      lantern: 'trailer',
+      ended: new Date().toISOString(),
+      events: all.length,
+      counts: {},
+      lost: {},
+      status: 'complete',
+    });
+    expect((await mgr.get(info.sessionId).info()).complete).toBe(true);
     await mgr.close(info.sessionId);
   });
 

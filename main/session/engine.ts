@@ -204,6 +204,18 @@ export class SessionEngine {
     }
   }
 
+  /**
+   * The live capture ended (its file has its trailer): the session is complete, and the
+   * whole-capture methods (peer groups, rarity), which ran on a slow tick, run once more on all of it.
+   */
+  endLive(trailer: CaptureTrailer): SessionInfo {
+    this.need();
+    this.trailer = trailer;
+    for (const s of this.sinks) s.finish?.();
+    this.collectFindings();
+    return this.info();
+  }
+
   /** A diff session: both captures built in this engine, the union graph marked added/removed/changed. */
   async openDiff(
     a: string,

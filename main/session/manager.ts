@@ -3,7 +3,7 @@
  * engine messages into the API's streams ('graph.delta', 'replay.state', 'findings.changed').
  */
 import { randomUUID } from 'node:crypto';
-import type { CaptureHeader } from '../common/capture';
+import type { CaptureHeader, CaptureTrailer } from '../common/capture';
 import type { DiffSummary, SessionInfo, StreamName, StreamPayloads } from '../common/contract';
 import type { LanternEvent } from '../common/events';
 import { EngineClient } from './client';
@@ -99,6 +99,11 @@ export class SessionManager {
 
   async appendLive(sessionId: string, events: LanternEvent[]): Promise<void> {
     await this.get(sessionId).appendLive(events);
+  }
+
+  /** The live capture behind a session ended: mark it complete and finish detection on all of it. */
+  async endLive(sessionId: string, trailer: CaptureTrailer): Promise<void> {
+    await this.get(sessionId).endLive(trailer);
   }
 
   get(sessionId: string): EngineClient {

@@ -27,6 +27,7 @@ export type EngineMethod =
   | 'findings'
   | 'setDetectConfig'
   | 'learnBaseline'
+  | 'endLive'
   | 'diff'
   | 'seekToIndex'
   | 'replayMemory'

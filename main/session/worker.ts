@@ -75,6 +75,7 @@ const methods: Record<WorkerRequest['method'], (...args: never[]) => unknown> = 
     engine.appendLive(events);
     announceLearningEnd();
   },
+  endLive: (trailer: Parameters<SessionEngine['endLive']>[0]) => withDetect(engine.endLive(trailer)),
   info: () => withDetect(engine.info()),
   setDetectConfig: async (given: SessionDetectConfig) => {
     // Learning mode belongs to the live capture: it stays when the baseline changes.

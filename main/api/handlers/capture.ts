@@ -40,11 +40,23 @@ async function viewLive(
   const unsubscribe = live.subscribe((evs) => {
     for (const e of evs) pending.push(e);
   });
-  live.done.finally(() => {
-    unsubscribe();
-    clearInterval(timer);
-    flush();
-  });
+  live.done
+    .finally(() => {
+      unsubscribe();
+      clearInterval(timer);
+      flush();
+    })
+    .then(
+      // After the last batch: the session says complete, and peers/rarity see the whole capture.
+      (result) =>
+        chain.then(() => {
+          if (!failed && sessions.has(info.sessionId)) return sessions.endLive(info.sessionId, result.trailer);
+        }),
+      () => {},
+    )
+    .catch(() => {
+      // The analyst closed the view meanwhile: nothing to finish.
+    });
   return info.sessionId;
 }
 
