@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { ROOT } from '../fixtures';
 
-test('npm start -- --browser prints the URL with its token and why there is no window, then stops on SIGTERM', async ({
+test('npm start -- --browser prints the URL with its token and why there is no window, opens the demo when there is no cluster, then stops on SIGTERM', async ({
   page,
 }) => {
   // the real entry loads every handler through tsx: slow on a loaded machine
@@ -19,7 +19,12 @@ test('npm start -- --browser prints the URL with its token and why there is no w
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'main/app/start.ts', '--browser', '--no-build', '--user-data-dir', dataDir],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    // No kubeconfig anywhere: a newcomer without a cluster.
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBECONFIG: path.join(dataDir, 'no-such-kubeconfig'), HOME: dataDir },
+    },
   );
   let out = '';
   try {
@@ -40,7 +45,17 @@ test('npm start -- --browser prints the URL with its token and why there is no w
     expect(out).toContain('Not opening a window because browser mode was asked for (--browser).');
     expect(out).toContain(`User data: ${dataDir}`);
     await page.goto(url);
+    // No cluster: the demo capture opens by itself, saying why.
+    await expect(page.getByTestId('workbench')).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('session-name')).toContainText(/demo/i);
+    await expect(page.getByText('No kubeconfig context was found, so Lantern opened its demo capture')).toBeVisible();
+    // Back to the start screen: it stays there, also after a reload (once per tab).
+    await page.getByTitle('Back to the start screen').click();
     await expect(page.getByTestId('start-screen')).toBeVisible();
+    await page.reload();
+    await expect(page.getByTestId('start-screen')).toBeVisible();
+    await expect(page.getByText('No kubeconfig found')).toBeVisible();
+    await expect(page.getByTestId('workbench')).toHaveCount(0);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

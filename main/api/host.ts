@@ -14,6 +14,7 @@ export interface HostOptions {
   mode: HandlerContext['mode'];
   userDataDir: string;
   assetsDir: string;
+  demoWhenNoCluster?: boolean;
   showOpenDialog?: HandlerContext['showOpenDialog'];
   showSaveDialog?: HandlerContext['showSaveDialog'];
   log?: (message: string, err?: unknown) => void;
@@ -38,6 +39,7 @@ export function createHost(opts: HostOptions): Host {
     mode: opts.mode,
     userDataDir: opts.userDataDir,
     assetsDir: opts.assetsDir,
+    ...(opts.demoWhenNoCluster ? { demoWhenNoCluster: true } : {}),
     publish<S extends StreamName>(name: S, payload: StreamPayloads[S]) {
       for (const l of listeners) {
         try {

@@ -29,7 +29,9 @@ describe('app shell pieces', () => {
       port: 8080,
       userDataDir: '/tmp/x',
       noBuild: false,
+      demoWhenNoCluster: false,
     });
+    expect(parseAppArgs(['--demo-when-no-cluster']).demoWhenNoCluster).toBe(true);
     expect(() => parseAppArgs(['--port', 'abc'])).toThrow(/--port must be a number/);
   });
 

@@ -7,6 +7,8 @@ export interface AppArgs {
   userDataDir: string | undefined;
   /** Skip the "build if needed" step of `npm start`. */
   noBuild: boolean;
+  /** Open the bundled demo capture on its own when no kubeconfig context is found (`npm start` asks for it). */
+  demoWhenNoCluster: boolean;
 }
 
 export function parseAppArgs(argv: string[]): AppArgs {
@@ -20,6 +22,7 @@ export function parseAppArgs(argv: string[]): AppArgs {
       port: { type: 'string' },
       'user-data-dir': { type: 'string' },
       'no-build': { type: 'boolean' },
+      'demo-when-no-cluster': { type: 'boolean' },
     },
   });
   let port: number | undefined;
@@ -34,5 +37,6 @@ export function parseAppArgs(argv: string[]): AppArgs {
     port,
     userDataDir: typeof values['user-data-dir'] === 'string' ? values['user-data-dir'] : undefined,
     noBuild: values['no-build'] === true,
+    demoWhenNoCluster: values['demo-when-no-cluster'] === true,
   };
 }

@@ -26,13 +26,19 @@ export async function startBrowserMode(opts: {
   port?: number;
   /** Default: dist/renderer under root. */
   staticDir?: string;
+  demoWhenNoCluster?: boolean;
 }): Promise<BrowserMode> {
   const paths = appPaths(opts.root);
   const staticDir = opts.staticDir ?? paths.rendererDist;
   if (!existsSync(path.join(staticDir, 'index.html'))) {
     throw new Error(`The renderer is not built (${staticDir}/index.html is missing). Run \`npm run build\` first.`);
   }
-  const host = createHost({ mode: 'browser', userDataDir: opts.userDataDir, assetsDir: paths.assetsDir });
+  const host = createHost({
+    mode: 'browser',
+    userDataDir: opts.userDataDir,
+    assetsDir: paths.assetsDir,
+    ...(opts.demoWhenNoCluster ? { demoWhenNoCluster: true } : {}),
+  });
   const server = await startBrowserServer({ host, staticDir, port: opts.port });
   let stopping: Promise<void> | null = null;
   return {
@@ -72,7 +78,12 @@ export async function runBrowserMode(argv: string[], why?: string): Promise<Brow
   const args = parseAppArgs(argv);
   const root = findAppRoot(path.dirname(fileURLToPath(import.meta.url)));
   const userDataDir = resolveUserDataDir(args.userDataDir);
-  const mode = await startBrowserMode({ root, userDataDir, port: args.port });
+  const mode = await startBrowserMode({
+    root,
+    userDataDir,
+    port: args.port,
+    demoWhenNoCluster: args.demoWhenNoCluster,
+  });
   stopOnSignals(mode.stop);
   // one write, so that whoever reads our output gets all of it at once
   console.log(

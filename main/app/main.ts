@@ -92,6 +92,7 @@ async function start() {
   host = createHost({
     mode: 'electron',
     userDataDir,
+    demoWhenNoCluster: args.demoWhenNoCluster,
     assetsDir: paths.assetsDir,
     showOpenDialog: async () => {
       const options: Electron.OpenDialogOptions = {

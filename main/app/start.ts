@@ -13,7 +13,12 @@ import { runBrowserMode } from './browser';
 import { appPaths, findAppRoot, findElectronBinary } from './paths';
 
 async function main() {
-  const argv = process.argv.slice(2);
+  // A newcomer without a cluster lands in the demo capture rather than on an empty screen
+  // (`--no-demo` to land on the start screen instead).
+  const given = process.argv.slice(2);
+  const argv = given.includes('--no-demo')
+    ? given.filter((a) => a !== '--no-demo')
+    : [...given, '--demo-when-no-cluster'];
   const args = parseAppArgs(argv);
   const root = findAppRoot(path.dirname(fileURLToPath(import.meta.url)));
   const electron = findElectronBinary(root);

@@ -154,6 +154,8 @@ export interface AppInfo {
   version: string;
   mode: 'electron' | 'browser';
   platform: string;
+  /** Started by `npm start`: the start screen opens the demo capture when no kubeconfig context is found. */
+  demoWhenNoCluster?: boolean;
 }
 export interface Settings {
   theme: 'dark' | 'light';

@@ -8,11 +8,8 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, type ConnectionState } from './api';
-import type { ClusterSummary, SessionInfo } from './api/types';
 import { StartScreen } from './start/StartScreen';
-import { Workbench } from './workbench/Workbench';
-
-export type Opened = { kind: 'session'; session: SessionInfo } | { kind: 'cluster'; cluster: ClusterSummary };
+import { Workbench, type Opened } from './workbench/Workbench';
 
 function ConnectionBanner() {
   const [state, setState] = useState<ConnectionState>(() => api.state());
@@ -52,7 +49,7 @@ export function App() {
         <Workbench api={api} opened={opened} close={() => setOpened(null)} />
       ) : (
         <StartScreen
-          onSession={(session) => setOpened({ kind: 'session', session })}
+          onSession={(session, note) => setOpened({ kind: 'session', session, ...(note ? { note } : {}) })}
           onCluster={(cluster) => setOpened({ kind: 'cluster', cluster })}
         />
       )}

@@ -17,6 +17,8 @@ export interface HandlerContext {
   mode: 'electron' | 'browser';
   /** Where lowdb files, recent captures and exports live. */
   userDataDir: string;
+  /** The start screen opens the demo capture by itself when no kubeconfig context is found. */
+  demoWhenNoCluster?: boolean;
   /** The repo's assets/ folder (bundled demo capture, rule pack, icons), resolved for both front doors. */
   assetsDir?: string;
   /** Push a stream message to every connected renderer. */

@@ -11,8 +11,12 @@ import './start.css';
 /** Largest capture the browser mode upload accepts (session.openUpload's limit). */
 export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 
+/** Set once the demo was opened by itself in this tab: going back to the start screen stays there. */
+const AUTO_DEMO_KEY = 'lantern.autoDemoOpened';
+
 export interface StartScreenProps {
-  onSession(info: SessionInfo): void;
+  /** `note`: a line for the workbench to show once (why this capture was opened). */
+  onSession(info: SessionInfo, note?: string): void;
   onCluster(summary: ClusterSummary): void;
 }
 
@@ -25,6 +29,7 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
   const [contextsError, setContextsError] = useState<string | null>(null);
   const [recents, setRecents] = useState<RecentItems | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [demoWhenNoCluster, setDemoWhenNoCluster] = useState(false);
   /** The kubeconfig in use: null = the default ($KUBECONFIG or ~/.kube/config). Remembered in settings. */
   const [kubeconfigPath, setKubeconfigPath] = useState<string | null>(null);
   const [kubeconfigDraft, setKubeconfigDraft] = useState('');
@@ -56,6 +61,10 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
     api.call('recent.list', {}).then(
       (r) => live && setRecents(r),
       () => live && setRecents(null),
+    );
+    api.call('app.info', {}).then(
+      (info) => live && setDemoWhenNoCluster(info.demoWhenNoCluster === true),
+      () => {},
     );
     return () => {
       live = false;
@@ -94,6 +103,21 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
 
   const openDemo = () =>
     run('Opening the demo capture…', async () => onSession(await api.call('session.openDemo', {})));
+
+  // `npm start` without a cluster: land in the demo capture, once per tab (the start screen stays
+  // reachable, and coming back to it does not reopen the demo).
+  const noContexts = contextsError !== null || (contexts !== null && contexts.contexts.length === 0);
+  useEffect(() => {
+    if (!demoWhenNoCluster || !noContexts || busy !== null) return;
+    if (sessionStorage.getItem(AUTO_DEMO_KEY)) return;
+    sessionStorage.setItem(AUTO_DEMO_KEY, '1');
+    void run('No cluster found: opening the demo capture…', async () =>
+      onSession(
+        await api.call('session.openDemo', {}),
+        'No kubeconfig context was found, so Lantern opened its demo capture. The start screen (Lantern, top left) connects to a cluster or opens a file.',
+      ),
+    );
+  }, [demoWhenNoCluster, noContexts, busy, run, onSession]);
 
   const openPath = (path: string) =>
     run('Opening the capture…', async () => onSession(await api.call('session.openFile', { path })));

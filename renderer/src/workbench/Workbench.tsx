@@ -27,7 +27,8 @@ import { Icon } from './icons';
 import { base64ToBytes, downloadBlob, fmtCount, typingIn, useHost, useKey } from './util';
 import './workbench.css';
 
-export type Opened = { kind: 'session'; session: SessionInfo } | { kind: 'cluster'; cluster: ClusterSummary };
+export type Opened =
+  { kind: 'session'; session: SessionInfo; note?: string } | { kind: 'cluster'; cluster: ClusterSummary };
 
 const LEVELS: CollapseLevel[] = ['process', 'pod', 'workload', 'namespace'];
 const HISTOGRAM_BUCKETS = 240;
@@ -83,11 +84,17 @@ export function Workbench({
   const loadToken = useRef(0);
   const pendingSelection = useRef<string[]>([]);
 
-  const notify = useCallback((message: string, level: Notice['level'] = 'info') => {
+  const notify = useCallback((message: string, level: Notice['level'] = 'info', ms?: number) => {
     const id = Date.now() + Math.random();
     setNotices((n) => [...n.slice(-3), { id, level, message }]);
-    setTimeout(() => setNotices((n) => n.filter((x) => x.id !== id)), level === 'error' ? 12_000 : 5_000);
+    setTimeout(() => setNotices((n) => n.filter((x) => x.id !== id)), ms ?? (level === 'error' ? 12_000 : 5_000));
   }, []);
+
+  // Why this capture was opened (e.g. the demo, opened by itself without a cluster): said once.
+  const openedNote = opened.kind === 'session' ? opened.note : undefined;
+  useEffect(() => {
+    if (openedNote) notify(openedNote, 'info', 15_000);
+  }, [openedNote, notify]);
 
   // Theme: remembered by the main side.
   useEffect(() => {
