@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../main/detect/analyze';
 import { captureAround, evalUnavailableReason, judge, openLab, sleep, type LabHandle } from './harness';
 
-const SUBSET = ['interactive-shell', 'read-shadow', 'reverse-shell', 'cloud-metadata'];
+const SUBSET = [
+  'interactive-shell',
+  'read-shadow',
+  'reverse-shell',
+  'cloud-metadata',
+  'kernel-module',
+  'write-below-etc',
+];
 
 async function agentMissing(): Promise<string | undefined> {
   try {

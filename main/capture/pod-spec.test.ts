@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Pod } from 'kubernetes-models/v1';
-import { buildCapturePod, imageRef, capturePodName, labelValue, DEFAULT_PROBES } from './pod-spec';
+import { readFileSync } from 'node:fs';
+import { buildCapturePod, imageRef, capturePodName, labelValue, DEFAULT_PROBES, AGENT_VERSION } from './pod-spec';
 import { isLanternPod } from './labels';
 
 const base = {
@@ -12,6 +13,11 @@ const base = {
 };
 
 describe('capture pod spec', () => {
+  it("asks for the image of the agent version in this tree (the tag follows native/agent's version)", () => {
+    const entry = readFileSync(new URL('../../native/agent/lantern-agent', import.meta.url), 'utf8');
+    expect(/^AGENT_VERSION=(\S+)$/m.exec(entry)?.[1]).toBe(AGENT_VERSION);
+  });
+
   it('validates against the Kubernetes schema', () => {
     const pod = buildCapturePod(base);
     expect(() => new Pod(JSON.parse(JSON.stringify(pod))).validate()).not.toThrow();

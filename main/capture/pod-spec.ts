@@ -17,7 +17,7 @@
 import type { V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { CAPTURE_LABELS } from './labels';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = '0.2.0';
 export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/lantern-dev/lantern-agent';
 export const DEFAULT_IMAGE = `${DEFAULT_IMAGE_REPOSITORY}:${AGENT_VERSION}`;
 export const DEFAULT_PROBES = ['exec', 'net', 'file', 'priv'];
