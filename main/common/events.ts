@@ -87,6 +87,14 @@ export interface NetPayload {
   sport: number;
   daddr: string;
   dport: number;
+  /**
+   * connect/accept only: this event stands for 1 + `repeats` connections. The agent
+   * folds identical connections within one flush interval (same process, remote address
+   * and port, result; for accept: same local port and remote address) into a count, and
+   * the parser turns the count into a copy of the interval's first full event of that key.
+   * The repeats' source ports and exact times are not kept. Absent = one connection.
+   */
+  repeats?: number;
 }
 
 export interface FilePayload {

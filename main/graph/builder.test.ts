@@ -119,6 +119,28 @@ describe('GraphBuilder', () => {
     expect(b.graph.order).toBeLessThan(15);
   });
 
+  it('counts connections the agent folded (net.repeats) on the connected/accepted edge', () => {
+    const b = new GraphBuilder({ inventory });
+    const nginx = keys.process(SCOPE, '/usr/sbin/nginx');
+    b.ingest(ev('connect', 102, 5002, '/usr/sbin/nginx', { net: tcp('10.244.0.5', 40000, '10.244.0.9', 8080) }));
+    // the flush's count entry: one event standing for 1 + 198 connections
+    b.ingest(
+      ev('connect', 102, 5002, '/usr/sbin/nginx', {
+        net: { ...tcp('10.244.0.5', 40000, '10.244.0.9', 8080), repeats: 198 },
+      }),
+    );
+    expect(b.graph.getEdgeAttribute(keys.edge('connected', nginx, keys.endpoint('10.244.0.9', 8080)), 'count')).toBe(
+      200,
+    );
+    b.ingest(ev('accept', 102, 5002, '/usr/sbin/nginx', { net: tcp('10.244.0.5', 80, '10.244.0.9', 33000) }));
+    b.ingest(
+      ev('accept', 102, 5002, '/usr/sbin/nginx', {
+        net: { ...tcp('10.244.0.5', 80, '10.244.0.9', 33000), repeats: 9 },
+      }),
+    );
+    expect(b.graph.getEdgeAttribute(keys.edge('accepted', keys.endpoint('10.244.0.9', 0), nginx), 'count')).toBe(11);
+  });
+
   it('keeps process identity across pid reuse: same pid, new start time = new process instance', () => {
     const b = new GraphBuilder({ inventory, log: true });
     b.ingest(ev('snapshot.proc', 100, 5000, '/usr/sbin/nginx'));

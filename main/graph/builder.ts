@@ -564,7 +564,10 @@ export class GraphBuilder {
         const n = ev.net;
         if (!n) break;
         const ep = this.endpoint(n.daddr, n.dport);
-        this.touchEdge(this.edge('connected', pr, ep) ?? this.edgeRec('connected', pr, ep, { proto: n.proto }));
+        const c = this.edge('connected', pr, ep) ?? this.edgeRec('connected', pr, ep, { proto: n.proto });
+        this.touchEdge(c);
+        // connections the agent folded into this one (same process, destination, result)
+        if (n.repeats && n.repeats > 0) c.attrs.count += n.repeats;
         return;
       }
       case 'accept': {
@@ -572,9 +575,11 @@ export class GraphBuilder {
         if (!n) break;
         // s* is the local (listening) side, d* the remote peer whose port is ephemeral.
         const peer = this.endpoint(n.daddr, 0);
-        this.touchEdge(
-          this.edge('accepted', peer, pr) ?? this.edgeRec('accepted', peer, pr, { proto: n.proto, port: n.sport }),
-        );
+        const a =
+          this.edge('accepted', peer, pr) ?? this.edgeRec('accepted', peer, pr, { proto: n.proto, port: n.sport });
+        this.touchEdge(a);
+        // accepts the agent folded into this one (same process, listening port, peer address)
+        if (n.repeats && n.repeats > 0) a.attrs.count += n.repeats;
         return;
       }
       case 'listen': {

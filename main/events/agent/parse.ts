@@ -402,10 +402,85 @@ export class AgentStreamParser {
   private lastOpenTotal = new Map<string, number>();
   private lastOpenSum = new Map<string, number>();
 
+  // ---- net: folded repeats of connect/accept (agent net.bt, @ccN/@acN) ----
+  /** The last full connect/accept printed per fold key, to stand for the key's repeats. */
+  private readonly netFirst = new Map<string, LanternEvent>();
+
+  /** Fold key as the agent writes it: cgroup,pid,family*256+proto,[ret,]port,addr words (4). */
+  private rememberNet(d: Tuple, isConn: boolean, v: 4 | 6, w: number, o: number, e: LanternEvent): void {
+    const words = d.slice(o + 3 + w, o + 3 + 2 * w).map((x) => num(x));
+    while (words.length < 4) words.push(0);
+    const fp = (v === 6 ? 10 : 2) * 256 + num(d[o]);
+    const key = isConn
+      ? `c:${num(d[9])},${num(d[2])},${fp},${num(d[11])},${num(d[o + 2])},${words.join(',')}`
+      : `a:${num(d[9])},${num(d[2])},${fp},${num(d[o + 1])},${words.join(',')}`;
+    this.netFirst.delete(key); // re-insert: trimmed oldest first
+    this.netFirst.set(key, e);
+    if (this.netFirst.size > 65536) this.netFirst.delete(this.netFirst.keys().next().value!);
+  }
+
+  /** A count map of folded connects (@ccN) or accepts (@acN) → one event per key with net.repeats. */
+  private netRepeats(isConn: boolean, v: Record<string, unknown>, seq: number, out: LanternEvent[]): void {
+    const re = isConn
+      ? /^(\d+),(\d+),(\d+),(-?\d+),(\d+),(\d+),(\d+),(\d+),(\d+)$/
+      : /^(\d+),(\d+),(\d+)(),(\d+),(\d+),(\d+),(\d+),(\d+)$/;
+    for (const key of Object.keys(v)) {
+      const m = re.exec(key);
+      // the entry counts c folded connections; its event stands for one of them plus
+      // `repeats` more (NetPayload.repeats: 1 + repeats connections per event)
+      const c = num(v[key]);
+      if (!m || c < 1 || !Number.isInteger(c)) continue;
+      const repeats = c - 1;
+      const first = this.netFirst.get((isConn ? 'c:' : 'a:') + key);
+      if (first?.net) {
+        out.push({
+          ...first,
+          seq,
+          time: this.now(),
+          proc: first.proc ? { ...first.proc } : undefined,
+          container: first.container ? { ...first.container } : undefined,
+          net: repeats > 0 ? { ...first.net, repeats } : { ...first.net },
+        });
+        continue;
+      }
+      // the full event is not known (parser started after it, or forgotten): what the key says
+      const cg = Number(m[1]);
+      const pid = Number(m[2]);
+      const fp = Number(m[3]);
+      const fam = fp >> 8 === 10 ? 6 : 4;
+      const addr = decodeRawAddr(fam === 6 ? [m[6], m[7], m[8], m[9]].map(Number) : [Number(m[6])], fam);
+      const port = Number(m[5]);
+      const p = this.procs.get(pid);
+      const e: LanternEvent = {
+        kind: isConn ? 'connect' : 'accept',
+        time: this.now(),
+        node: this.node,
+        seq,
+        source: 'lantern',
+        proc: { pid, start: p?.start ?? 0, comm: p?.comm ?? '', exe: p?.exe },
+        container: this.container(cg),
+        net: {
+          proto: (fp & 255) === 17 ? 'udp' : 'tcp',
+          family: fam,
+          saddr: '',
+          sport: isConn ? 0 : port,
+          daddr: addr,
+          dport: isConn ? port : 0,
+          ...(repeats > 0 ? { repeats } : {}),
+        },
+      };
+      if (isConn) e.ret = Number(m[4]);
+      out.push(e);
+    }
+  }
+  // ---- end net ----
+
   private map(d: Record<string, unknown>, seq: number, out: LanternEvent[]): string | undefined {
     for (const name of Object.keys(d)) {
       const v = d[name];
-      if (name === '@n' && v && typeof v === 'object') {
+      if ((name === '@cc0' || name === '@cc1' || name === '@ac0' || name === '@ac1') && v && typeof v === 'object') {
+        this.netRepeats(name[1] === 'c', v as Record<string, unknown>, seq, out);
+      } else if (name === '@n' && v && typeof v === 'object') {
         const counters: Record<string, number> = Object.create(null);
         for (const k of Object.keys(v)) counters[k] = num((v as Record<string, unknown>)[k]);
         out.push(this.agentEvent('agent.status', { phase: 'tick', counters }, seq));
@@ -641,6 +716,7 @@ export class AgentStreamParser {
           daddr: decodeRawAddr(d.slice(o + 3 + w, o + 3 + 2 * w), v),
           dport: num(d[o + 2]),
         };
+        this.rememberNet(d, isConn, v, w, o, e);
         out.push(e);
         return;
       }
