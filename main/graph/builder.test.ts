@@ -139,6 +139,12 @@ describe('GraphBuilder', () => {
       }),
     );
     expect(b.graph.getEdgeAttribute(keys.edge('accepted', keys.endpoint('10.244.0.9', 0), nginx), 'count')).toBe(11);
+    // a capture file's odd values never corrupt the count: each such event counts as one
+    for (const repeats of ['5', -3, NaN, Infinity] as unknown as number[])
+      b.ingest(
+        ev('accept', 102, 5002, '/usr/sbin/nginx', { net: { ...tcp('10.244.0.5', 80, '10.244.0.9', 33000), repeats } }),
+      );
+    expect(b.graph.getEdgeAttribute(keys.edge('accepted', keys.endpoint('10.244.0.9', 0), nginx), 'count')).toBe(15);
   });
 
   it('keeps process identity across pid reuse: same pid, new start time = new process instance', () => {

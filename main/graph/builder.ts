@@ -20,6 +20,16 @@ import type { EdgeKind, EndpointClass, GraphEdgeAttributes, GraphNodeAttributes,
 import { EDGE_KINDS, keys } from '../common/graph';
 import { classifyPath } from './paths';
 
+/**
+ * Connections the agent folded into a connect/accept event (NetPayload.repeats), as a count
+ * to add to its edge. Capture files are attacker-controlled: anything but a positive finite
+ * number counts 0, and one event adds at most 10 million (counts are checkpointed as int32).
+ */
+function repeatsOf(n: { repeats?: unknown }): number {
+  const r = n.repeats;
+  return typeof r === 'number' && r > 0 && Number.isFinite(r) ? Math.min(Math.floor(r), 10_000_000) : 0;
+}
+
 export type BehaviourGraph = Graph<GraphNodeAttributes, GraphEdgeAttributes>;
 
 /** What H4a's enricher (main/events/enrich.ts) offers; typed structurally so either side can evolve. */
@@ -567,7 +577,7 @@ export class GraphBuilder {
         const c = this.edge('connected', pr, ep) ?? this.edgeRec('connected', pr, ep, { proto: n.proto });
         this.touchEdge(c);
         // connections the agent folded into this one (same process, destination, result)
-        if (n.repeats && n.repeats > 0) c.attrs.count += n.repeats;
+        c.attrs.count += repeatsOf(n);
         return;
       }
       case 'accept': {
@@ -579,7 +589,7 @@ export class GraphBuilder {
           this.edge('accepted', peer, pr) ?? this.edgeRec('accepted', peer, pr, { proto: n.proto, port: n.sport });
         this.touchEdge(a);
         // accepts the agent folded into this one (same process, listening port, peer address)
-        if (n.repeats && n.repeats > 0) a.attrs.count += n.repeats;
+        a.attrs.count += repeatsOf(n);
         return;
       }
       case 'listen': {
