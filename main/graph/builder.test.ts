@@ -4,7 +4,8 @@ import type { LanternEvent } from '../common/events';
 import { keys } from '../common/graph';
 import { GraphBuilder } from './builder';
 import { classifyPath, normalisePath } from './paths';
-import { collapse, findHubs, withoutNodes } from './view';
+import { collapse, findHubs, graphFromDelta, withoutNodes } from './view';
+import { Cursor } from './timeline';
 
 const CTR = 'a'.repeat(64);
 const POD_UID = '11111111-2222-3333-4444-555555555555';
@@ -145,6 +146,31 @@ describe('GraphBuilder', () => {
         ev('accept', 102, 5002, '/usr/sbin/nginx', { net: { ...tcp('10.244.0.5', 80, '10.244.0.9', 33000), repeats } }),
       );
     expect(b.graph.getEdgeAttribute(keys.edge('accepted', keys.endpoint('10.244.0.9', 0), nginx), 'count')).toBe(15);
+  });
+
+  it('replays folded connections (net.repeats) on the timeline like the live graph counts them', () => {
+    const b = new GraphBuilder({ inventory, log: true, checkpointEvery: 1024 });
+    const net = (i: number) => ({
+      ...tcp('10.244.0.5', 40000, '10.244.0.9', 8080),
+      ...(i % 7 === 3 ? { repeats: 10 + i } : {}),
+    });
+    for (let i = 0; i < 3000; i++) b.ingest(ev('connect', 103, 5003, '/usr/sbin/nginx', { net: net(i) }));
+    const edge = keys.edge('connected', keys.process(SCOPE, '/usr/sbin/nginx'), keys.endpoint('10.244.0.9', 8080));
+    for (const n of [0, 4, 1500, 2049, 3000]) {
+      const prefix = new GraphBuilder({ inventory });
+      for (let i = 0; i < n; i++) prefix.ingest(ev('connect', 103, 5003, '/usr/sbin/nginx', { net: net(i) }));
+      const c = new Cursor(b);
+      c.restore(n);
+      const g = graphFromDelta(c.full(1));
+      expect(g.hasEdge(edge) ? g.getEdgeAttribute(edge, 'count') : 0, `at ${n}`).toBe(
+        prefix.graph.hasEdge(edge) ? prefix.graph.getEdgeAttribute(edge, 'count') : 0,
+      );
+    }
+    // and playing forward from 0 lands on the live count
+    const c = new Cursor(b);
+    c.moveTo(0, 1);
+    c.moveTo(3000, 2);
+    expect(graphFromDelta(c.full(3)).getEdgeAttribute(edge, 'count')).toBe(b.graph.getEdgeAttribute(edge, 'count'));
   });
 
   it('keeps process identity across pid reuse: same pid, new start time = new process instance', () => {

@@ -165,6 +165,12 @@ export class GraphBuilder {
   readonly patternIds: number[] = [];
   private readonly patternByKey = new Map<string, number>();
 
+  /**
+   * Count added by an event beyond its one touch per element (folded connections,
+   * NetPayload.repeats), by event index (when options.log): the timeline adds it on replay.
+   */
+  readonly logExtra = new Map<number, { id: number; n: number }>();
+
   readonly checkpointEvery: number;
   readonly checkpoints: Checkpoint[] = [
     { events: 0, elements: 0, counts: new Int32Array(0), lastSeen: new Float64Array(0), time: 0 },
@@ -296,6 +302,13 @@ export class GraphBuilder {
     a.count++;
     if (this.now > a.lastSeen) a.lastSeen = this.now;
     this.scratch.push(r.id);
+  }
+
+  /** Add folded connections to an edge touched by this event; logged so that the timeline replays them. */
+  private addRepeats(e: ElementRec, n: number): void {
+    if (n <= 0) return;
+    e.attrs.count += n;
+    if (this.logging) this.logExtra.set(this.idx, { id: e.id, n });
   }
 
   /** Touch an edge and both of its ends (the common case: one behaviour). */
@@ -577,7 +590,7 @@ export class GraphBuilder {
         const c = this.edge('connected', pr, ep) ?? this.edgeRec('connected', pr, ep, { proto: n.proto });
         this.touchEdge(c);
         // connections the agent folded into this one (same process, destination, result)
-        c.attrs.count += repeatsOf(n);
+        this.addRepeats(c, repeatsOf(n));
         return;
       }
       case 'accept': {
@@ -589,7 +602,7 @@ export class GraphBuilder {
           this.edge('accepted', peer, pr) ?? this.edgeRec('accepted', peer, pr, { proto: n.proto, port: n.sport });
         this.touchEdge(a);
         // accepts the agent folded into this one (same process, listening port, peer address)
-        a.attrs.count += repeatsOf(n);
+        this.addRepeats(a, repeatsOf(n));
         return;
       }
       case 'listen': {

@@ -82,6 +82,8 @@ export class Cursor {
     const last = this.lastSeen;
     const stamp = this.stamp;
     const ep = ++this.epoch;
+    // counts some events add beyond one per touch (connections the agent folded: net.repeats)
+    const extra = b.logExtra.size ? b.logExtra : undefined;
     let tmax = this.time;
     for (let i = this.position; i < n; i++) {
       const t = times[i]!;
@@ -96,6 +98,8 @@ export class Cursor {
           changed.push(id);
         }
       }
+      const x = extra?.get(i);
+      if (x) counts[x.id]! += x.n;
     }
     this.time = tmax;
     this.position = n;
