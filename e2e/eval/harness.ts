@@ -75,6 +75,8 @@ export async function captureAround<T>(
     targets: {},
     durationSec: o.maxSec ?? 900,
     out,
+    // The kernel-module scenario can only attempt a load where the kernel has no module support.
+    moduleAttempts: true,
     graceSec: 30,
     progressMs: 500,
     onEvents: (evs) => {

@@ -74,11 +74,21 @@ export function startReportOf(data: Record<string, unknown>): AgentStartReport {
   // Missing module tracepoints are covered when the agent watches module loads another way.
   const modulesCovered = modules === 'raw_syscalls' || modules === 'tracepoints';
   for (const tp of names(data.missing)) {
-    if (modulesCovered && MODULE_TRACEPOINT.test(tp)) continue;
+    if ((modulesCovered || (modules === 'none' && data.moduleSyscalls === 'absent')) && MODULE_TRACEPOINT.test(tp))
+      continue;
     if (failed.some((f) => f.probe === tp)) continue;
     failed.push({ probe: tp, reason: 'tracepoint missing on this kernel' });
   }
-  if (modules === 'none' && names(data.probes).includes('priv') && !failed.some((f) => /module/.test(f.probe)))
+  // A kernel without module support cannot load one: not watching its (failing) attempts is a choice, not a gap.
+  const noModuleSupport = modules === 'none' && data.moduleSyscalls === 'absent';
+  for (let i = failed.length - 1; i >= 0; i--)
+    if (noModuleSupport && MODULE_TRACEPOINT.test(failed[i]!.probe)) failed.splice(i, 1);
+  if (
+    modules === 'none' &&
+    !noModuleSupport &&
+    names(data.probes).includes('priv') &&
+    !failed.some((f) => /module/.test(f.probe))
+  )
     failed.push({ probe: 'kernel modules', reason: 'module loads are not watched on this kernel' });
   const failedNames = new Set(failed.map((f) => f.probe));
   const attached = (Array.isArray(data.attached) ? names(data.attached) : names(data.probes)).filter(

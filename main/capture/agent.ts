@@ -10,7 +10,7 @@ import type { LineParser } from './node-stream';
 import type { PodBuildArgs } from './session';
 
 export interface AgentFactory {
-  buildPod(args: PodBuildArgs & { image?: string }): V1Pod;
+  buildPod(args: PodBuildArgs & { image?: string; moduleAttempts?: boolean }): V1Pod;
   parserFor(node: string): LineParser;
   defaultProbes?: string[];
 }

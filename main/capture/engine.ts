@@ -60,6 +60,8 @@ export type StartCaptureOptions = Omit<
   namespace?: string;
   /** Agent image override (air-gapped registries). */
   image?: string;
+  /** Watch module-load attempts on kernels without module support (pod-spec.ts says what it costs). */
+  moduleAttempts?: boolean;
 };
 
 /** A session wired to the real agent pod spec, parser and enricher (not started yet). */
@@ -71,7 +73,12 @@ export async function createCapture(cluster: OpenedCluster, opts: StartCaptureOp
     inventory: cluster.inventory,
     namespace: captureNamespaceFor(cluster.conn, opts.namespace),
     ...(opts.probes ? {} : agent.defaultProbes ? { probes: agent.defaultProbes } : {}),
-    buildPod: (a) => agent.buildPod({ ...a, ...(opts.image ? { image: opts.image } : {}) }),
+    buildPod: (a) =>
+      agent.buildPod({
+        ...a,
+        ...(opts.image ? { image: opts.image } : {}),
+        ...(opts.moduleAttempts ? { moduleAttempts: true } : {}),
+      }),
     parserFor: (node) => agent.parserFor(node),
     enricherFor: (inv: Inventory) => createEnricher(inv),
   });

@@ -13,6 +13,15 @@ const base = {
 };
 
 describe('capture pod spec', () => {
+  it('asks the agent to watch module-load attempts only when told to (it costs on every syscall)', () => {
+    const envOf = (pod: ReturnType<typeof buildCapturePod>) => pod.spec!.containers[0]!.env ?? [];
+    expect(envOf(buildCapturePod(base)).some((e) => e.name === 'LANTERN_RAW_SYSCALLS')).toBe(false);
+    expect(envOf(buildCapturePod({ ...base, moduleAttempts: true }))).toContainEqual({
+      name: 'LANTERN_RAW_SYSCALLS',
+      value: 'on',
+    });
+  });
+
   it("asks for the image of the agent version in this tree (the tag follows native/agent's version)", () => {
     const entry = readFileSync(new URL('../../native/agent/lantern-agent', import.meta.url), 'utf8');
     expect(/^AGENT_VERSION=(\S+)$/m.exec(entry)?.[1]).toBe(AGENT_VERSION);

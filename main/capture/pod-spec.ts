@@ -51,6 +51,11 @@ export interface CapturePodArgs extends AgentImage {
   podUids?: string[];
   /** Cgroup root override (LANTERN_CGROUP_ROOT), relative to the cgroup2 mount. */
   cgroupRoot?: string;
+  /**
+   * Watch kernel-module load attempts even on kernels without module support (where every
+   * attempt fails): costs a filter on every syscall of the node, so it is asked for, not default.
+   */
+  moduleAttempts?: boolean;
   /** Clock for the expiry annotation (tests). */
   now?: Date;
 }
@@ -128,6 +133,7 @@ export function buildCapturePod(args: CapturePodArgs): V1Pod {
   const env = [
     { name: 'LANTERN_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
     ...(args.cgroupRoot ? [{ name: 'LANTERN_CGROUP_ROOT', value: args.cgroupRoot }] : []),
+    ...(args.moduleAttempts ? [{ name: 'LANTERN_RAW_SYSCALLS', value: 'on' }] : []),
   ];
 
   return {

@@ -144,6 +144,7 @@ export class CaptureService {
     targets: CaptureTargets & { captureNamespace?: string };
     durationSec: number;
     probes?: string[];
+    moduleAttempts?: boolean;
   }): Promise<{ captureId: string; sessionId: string; out: string }> {
     if (this.shuttingDown) throw new ApiFailure('cancelled', 'Lantern is shutting down.');
     const opened = await this.open(req.context, req.kubeconfigPath);
@@ -161,6 +162,7 @@ export class CaptureService {
       durationSec: req.durationSec,
       out,
       ...(req.probes ? { probes: req.probes } : {}),
+      ...(req.moduleAttempts ? { moduleAttempts: true } : {}),
       onProgress: (p) => this.ctx.publish('capture.progress', p),
       onEvents: (evs) => {
         for (const l of listeners) {

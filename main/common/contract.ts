@@ -105,6 +105,8 @@ export const calls = {
       targets,
       durationSec: z.number().int().min(5).max(86_400),
       probes: z.array(z.string().max(32)).max(32).optional(),
+      /** Also watch kernel-module load attempts on kernels without module support (a cost on every syscall). */
+      moduleAttempts: z.boolean().optional(),
       /** Learning mode: the first N minutes are learned as normal, then hunted against (issue 7). */
       learnMinutes: z.number().int().min(1).max(1440).optional(),
       /** Hunt the live capture against this catalog baseline from the start. */

@@ -102,7 +102,8 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     await new Promise<void>((r) => preexisting!.stdout!.once('data', () => r()));
     const parser = new AgentStreamParser({ node: 'test-node' });
     agent = spawn(AGENT, ['--duration', '90', '--tick', '2', '--flush', '2', '--node', 'test-node'], {
-      env: { ...process.env, LANTERN_CGROUP_ROOT: `${top}/kubepods.slice` },
+      // Module-load attempts are watched even where the kernel has no module support (opt-in).
+      env: { ...process.env, LANTERN_CGROUP_ROOT: `${top}/kubepods.slice`, LANTERN_RAW_SYSCALLS: 'on' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const started = new Promise<void>((resolve, reject) => {
@@ -385,5 +386,35 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     expect(
       k('memfd').some((e) => e.memfd?.name === 'lantern-memfd' && e.file?.path?.startsWith('/proc/self/fd/')),
     ).toBe(true);
+  });
+});
+
+/** The kernel has no module syscall tracepoints and no module support (COND_SYSCALL stubs). */
+function kernelWithoutModules(): boolean {
+  if (existsSync('/sys/kernel/tracing/events/syscalls/sys_enter_finit_module')) return false;
+  try {
+    return /^\S+ W __(x64|arm64)_sys_finit_module$/m.test(readFileSync('/proc/kallsyms', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!!skip || !kernelWithoutModules())('lantern-agent default on a kernel without module support', () => {
+  it('does not pay for raw_syscalls by default, and says in words that attempts are not watched', () => {
+    const r = spawnSync(AGENT, ['--duration', '2', '--probes', 'priv', '--node', 'test-node'], {
+      env: { ...process.env, LANTERN_RAW_SYSCALLS: '' },
+      timeout: 120_000,
+    });
+    const parser = new AgentStreamParser({ node: 'test-node' });
+    const evs = r.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((l, i) => parser.parseLine(l, i + 1).events);
+    const start = evs.find((e) => e.kind === 'agent.status' && e.agent?.phase === 'start');
+    expect(start?.agent?.modules).toBe('none');
+    expect(start?.agent?.message).toMatch(
+      /no module support, so no module can be loaded; load attempts are not watched/,
+    );
   });
 });

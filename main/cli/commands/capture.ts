@@ -22,6 +22,7 @@ interface Opts extends ConnectionOpts, TargetOpts {
   out?: string;
   probes?: string;
   image?: string;
+  moduleAttempts?: boolean;
   json?: boolean;
 }
 
@@ -37,6 +38,10 @@ export function register(program: Command): void {
     .option('--out <file>', 'capture file to write (default: capture-<time>.lantern)')
     .option('--probes <list>', 'agent probes (comma-separated; default: all)')
     .option('--image <ref>', 'agent image (for mirrored registries)')
+    .option(
+      '--module-attempts',
+      'also watch kernel-module load attempts on kernels without module support (a filter on every syscall)',
+    )
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (opts: Opts) => {
       let cluster: Awaited<ReturnType<typeof openCluster>> | undefined;
@@ -99,6 +104,7 @@ export function register(program: Command): void {
           preflight: pre,
           ...(opts.probes ? { probes: splitList(opts.probes)! } : {}),
           ...(opts.image ? { image: opts.image } : {}),
+          ...(opts.moduleAttempts ? { moduleAttempts: true } : {}),
           onProgress: (p) => printer.update(p),
           onNotice: (level, message) => {
             if (level !== 'info' && !process.stderr.isTTY) process.stderr.write(`${level}: ${message}\n`);

@@ -119,7 +119,12 @@ function startMessage(d: Record<string, unknown>): string | undefined {
         ? 'kernel module loads watched through raw_syscalls (this kernel has no module support: every load fails with ENOSYS, but attempts are reported)'
         : 'kernel module loads watched through raw_syscalls (this kernel has no per-syscall module tracepoints)',
     );
-  else if (d.modules === 'none' && d.phase === 'start') parts.push('kernel module loads are not watched on this node');
+  else if (d.modules === 'none' && d.phase === 'start')
+    parts.push(
+      d.moduleSyscalls === 'absent'
+        ? 'this kernel has no module support, so no module can be loaded; load attempts are not watched (capture option "module attempts" watches them, at a cost on every syscall)'
+        : 'kernel module loads are not watched on this node',
+    );
   if (Array.isArray(d.missing) && d.missing.length)
     parts.push(`tracepoints missing on this kernel: ${d.missing.map(str).join(', ')}`);
   return parts.length ? parts.join('; ') : undefined;

@@ -54,6 +54,7 @@ export function ClusterSheet(props: {
   const [duration, setDuration] = useState(30);
   const [baselineOpts, setBaselineOpts] = useState<CaptureBaselineOptions>({});
   const [probes, setProbes] = useState<Set<string>>(new Set(PROBES.map((p) => p.id)));
+  const [moduleAttempts, setModuleAttempts] = useState(false);
   const [preflight, setPreflight] = useState<PreflightResult | null>(null);
   const [progress, setProgress] = useState<CaptureProgress | null>(null);
   const [ledger, setLedger] = useState<Ledger | null>(null);
@@ -139,6 +140,7 @@ export function ClusterSheet(props: {
         targets: targets(),
         durationSec: duration,
         probes: [...probes],
+        ...(moduleAttempts && probes.has('priv') ? { moduleAttempts: true } : {}),
         ...baselineOpts,
       });
       setCaptureId(r.captureId);
@@ -336,6 +338,16 @@ export function ClusterSheet(props: {
                       {p.label}
                     </label>
                   ))}
+                  <label title="Kernels built without module support cannot load a module, so by default their (failing) attempts are not watched: watching them filters every syscall of the node.">
+                    <input
+                      type="checkbox"
+                      checked={moduleAttempts && probes.has('priv')}
+                      disabled={!probes.has('priv')}
+                      onChange={() => setModuleAttempts((v) => !v)}
+                      data-testid="module-attempts"
+                    />
+                    Also module-load attempts on kernels without module support (costs a little on every syscall)
+                  </label>
                 </div>
               </div>
               <div className="btn-row" style={{ padding: 0 }}>
