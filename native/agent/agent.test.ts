@@ -6,59 +6,19 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  rmdirSync,
-  writeFileSync,
-  symlinkSync,
-  readdirSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { cgroup2Mount, removeTestCgroups, whyAgentCannotRun } from './test-support';
 import { AgentStreamParser } from '../../main/events/agent/parse';
 import type { LanternEvent } from '../../main/common/events';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const AGENT = join(here, 'lantern-agent');
 
-function cgroup2Mount(): string | undefined {
-  try {
-    for (const l of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-      const f = l.split(' ');
-      if (f[2] === 'cgroup2') return f[1];
-    }
-  } catch {
-    /* no /proc */
-  }
-  return undefined;
-}
-
-function whyNot(): string | undefined {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'needs root (bpftrace attaches tracepoints)';
-  if (spawnSync('bpftrace', ['--version']).status !== 0) return 'bpftrace is not installed';
-  if (!cgroup2Mount()) return 'no cgroup2 mount';
-  for (const [fs, dir] of [
-    ['tracefs', '/sys/kernel/tracing'],
-    ['debugfs', '/sys/kernel/debug'],
-  ] as const) {
-    if (
-      !existsSync(join(dir, fs === 'tracefs' ? 'events' : 'tracing')) &&
-      spawnSync('mount', ['-t', fs, 'nodev', dir]).status !== 0 &&
-      fs === 'tracefs'
-    )
-      return `cannot mount ${fs} at ${dir}`;
-  }
-  return undefined;
-}
-
-const skip = whyNot();
+const skip = whyAgentCannotRun();
 if (skip) console.warn(`native/agent/agent.test.ts skipped: ${skip}`);
 
 describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
@@ -187,29 +147,7 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
     preexisting?.kill('SIGKILL');
     // move anything left out of the test cgroups, then remove them bottom-up
     const dirs = [ctrDir, podDir, `${top}/kubepods.slice/kubepods-besteffort.slice`, `${top}/kubepods.slice`, top];
-    for (const d of dirs) {
-      try {
-        for (const pid of readFileSync(`${mnt}${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      } catch {
-        /* not there */
-      }
-    }
-    spawnSync('sleep', ['0.3']);
-    for (const d of dirs) {
-      try {
-        for (const sub of readdirSync(`${mnt}${d}`, { withFileTypes: true }))
-          if (sub.isDirectory()) rmdirSync(`${mnt}${d}/${sub.name}`);
-        rmdirSync(`${mnt}${d}`);
-      } catch {
-        /* best effort */
-      }
-    }
+    removeTestCgroups(mnt, dirs);
     rmSync(work, { recursive: true, force: true });
     for (const f of [
       `/etc/${tag}.rel`,
@@ -402,7 +340,13 @@ function kernelWithoutModules(): boolean {
 describe.skipIf(!!skip || !kernelWithoutModules())('lantern-agent default on a kernel without module support', () => {
   it('does not pay for raw_syscalls by default, and says in words that attempts are not watched', () => {
     const r = spawnSync(AGENT, ['--duration', '2', '--probes', 'priv', '--node', 'test-node'], {
-      env: { ...process.env, LANTERN_RAW_SYSCALLS: '' },
+      // Own (empty) scope: the default would take in every kubepods tree on this machine,
+      // including those of tests running meanwhile.
+      env: {
+        ...process.env,
+        LANTERN_RAW_SYSCALLS: '',
+        LANTERN_CGROUP_ROOT: `/lantern-none-${randomBytes(4).toString('hex')}`,
+      },
       timeout: 120_000,
     });
     const parser = new AgentStreamParser({ node: 'test-node' });

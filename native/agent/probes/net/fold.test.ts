@@ -9,41 +9,17 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { cgroup2Mount, removeTestCgroups, whyAgentCannotRun } from '../../test-support';
 import { AgentStreamParser } from '../../../../main/events/agent/parse';
 import type { LanternEvent } from '../../../../main/common/events';
 
 const AGENT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lantern-agent');
 
-function cgroup2Mount(): string | undefined {
-  try {
-    for (const l of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-      const f = l.split(' ');
-      if (f[2] === 'cgroup2') return f[1];
-    }
-  } catch {
-    /* no /proc */
-  }
-  return undefined;
-}
-
-function whyNot(): string | undefined {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'needs root (bpftrace attaches tracepoints)';
-  if (spawnSync('bpftrace', ['--version']).status !== 0) return 'bpftrace is not installed';
-  if (!cgroup2Mount()) return 'no cgroup2 mount';
-  if (
-    !existsSync('/sys/kernel/tracing/events') &&
-    spawnSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']).status !== 0
-  )
-    return 'cannot mount tracefs at /sys/kernel/tracing';
-  return undefined;
-}
-
-const skip = whyNot();
+const skip = whyAgentCannotRun();
 if (skip) console.warn(`native/agent/probes/net/fold.test.ts skipped: ${skip}`);
 
 interface Run {
@@ -125,29 +101,7 @@ describe.skipIf(!!skip)('net probe: repeated connections folded in the kernel', 
 
   afterAll(() => {
     for (const a of started) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
-    for (const d of dirs) {
-      try {
-        for (const pid of readFileSync(`${mnt}${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      } catch {
-        /* not there */
-      }
-    }
-    spawnSync('sleep', ['0.3']);
-    for (const d of dirs) {
-      try {
-        for (const sub of readdirSync(`${mnt}${d}`, { withFileTypes: true }))
-          if (sub.isDirectory()) rmdirSync(`${mnt}${d}/${sub.name}`);
-        rmdirSync(`${mnt}${d}`);
-      } catch {
-        /* best effort */
-      }
-    }
+    removeTestCgroups(mnt, dirs);
   });
 
   const mine = (r: Run, kind: 'connect' | 'accept') =>
