@@ -327,6 +327,48 @@ describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {
   });
 });
 
+/**
+ * Runs the agent until its first status line (start or error) and stops it: the duration only
+ * bounds a hung start (compiling takes long under load).
+ */
+async function firstStatus(args: string[], env: Record<string, string>): Promise<LanternEvent | undefined> {
+  const child = spawn(AGENT, ['--duration', '120', '--node', 'test-node', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const parser = new AgentStreamParser({ node: 'test-node' });
+  const evs: LanternEvent[] = [];
+  const status = () =>
+    evs.find((e) => e.kind === 'agent.status' && (e.agent?.phase === 'start' || e.agent?.phase === 'stop'));
+  await new Promise<void>((resolve) => {
+    let buf = '';
+    let n = 0;
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        evs.push(...parser.parseLine(buf.slice(0, i), ++n).events);
+        buf = buf.slice(i + 1);
+      }
+      if (status()) resolve();
+    });
+    child.on('exit', () => resolve());
+  });
+  child.kill('SIGINT');
+  return status();
+}
+
+/** An empty scope of its own: the default would take in every kubepods tree of tests running meanwhile. */
+const ownScope = () => `/lantern-none-${randomBytes(4).toString('hex')}`;
+
+describe.skipIf(!!skip)('lantern-agent scope', () => {
+  it('starts with a long pod allow-list (40 scope roots: one small program per root)', async () => {
+    const roots = Array.from({ length: 40 }, () => ownScope()).join(',');
+    const st = await firstStatus(['--probes', 'exec'], { LANTERN_CGROUP_ROOT: roots });
+    expect(st?.agent?.phase).toBe('start');
+  });
+});
+
 /** The kernel has no module syscall tracepoints and no module support (COND_SYSCALL stubs). */
 function kernelWithoutModules(): boolean {
   if (existsSync('/sys/kernel/tracing/events/syscalls/sys_enter_finit_module')) return false;
@@ -339,35 +381,11 @@ function kernelWithoutModules(): boolean {
 
 describe.skipIf(!!skip || !kernelWithoutModules())('lantern-agent default on a kernel without module support', () => {
   it('does not pay for raw_syscalls by default, and says in words that attempts are not watched', async () => {
-    // Stopped as soon as it reports: the duration only bounds a hung start (compiling takes long under load).
-    const child = spawn(AGENT, ['--duration', '120', '--probes', 'priv', '--node', 'test-node'], {
-      // Own (empty) scope: the default would take in every kubepods tree on this machine,
-      // including those of tests running meanwhile.
-      env: {
-        ...process.env,
-        LANTERN_RAW_SYSCALLS: '',
-        LANTERN_CGROUP_ROOT: `/lantern-none-${randomBytes(4).toString('hex')}`,
-      },
-      stdio: ['ignore', 'pipe', 'ignore'],
+    const start = await firstStatus(['--probes', 'priv'], {
+      LANTERN_RAW_SYSCALLS: '',
+      LANTERN_CGROUP_ROOT: ownScope(),
     });
-    const parser = new AgentStreamParser({ node: 'test-node' });
-    const evs: LanternEvent[] = [];
-    await new Promise<void>((resolve) => {
-      let buf = '';
-      let n = 0;
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString('utf8');
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          evs.push(...parser.parseLine(buf.slice(0, i), ++n).events);
-          buf = buf.slice(i + 1);
-        }
-        if (evs.some((e) => e.kind === 'agent.status' && e.agent?.phase === 'start')) resolve();
-      });
-      child.on('exit', () => resolve());
-    });
-    child.kill('SIGINT');
-    const start = evs.find((e) => e.kind === 'agent.status' && e.agent?.phase === 'start');
+    expect(start?.agent?.phase).toBe('start');
     expect(start?.agent?.modules).toBe('none');
     expect(start?.agent?.message).toMatch(
       /no module support, so no module can be loaded; load attempts are not watched/,
