@@ -34,6 +34,7 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
   const [kubeconfigPath, setKubeconfigPath] = useState<string | null>(null);
   const [kubeconfigDraft, setKubeconfigDraft] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
+  const chosenByAnalyst = useRef(false);
   const isElectron = api.mode === 'electron';
 
   const loadContexts = useCallback(async (path: string | null) => {
@@ -52,10 +53,11 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
       .call('settings.get', {})
       .catch(() => null)
       .then((settings) => {
-        if (!live) return;
+        // Settings can answer late: what the analyst chose meanwhile wins.
+        if (!live || chosenByAnalyst.current) return;
         const path = settings?.kubeconfigPath ?? null;
         setKubeconfigPath(path);
-        setKubeconfigDraft(path ?? '');
+        setKubeconfigDraft((typed) => typed || (path ?? ''));
         void loadContexts(path);
       });
     api.call('recent.list', {}).then(
@@ -72,6 +74,7 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
   }, [loadContexts]);
 
   const applyKubeconfig = async (raw: string) => {
+    chosenByAnalyst.current = true;
     const path = raw.trim() || null;
     setKubeconfigPath(path);
     try {
