@@ -33,6 +33,8 @@ test('compare a baseline with an attacked capture', async ({ page }) => {
   await expect.poll(() => nodeCount(page), { timeout: 30_000 }).toBeGreaterThan(0);
   // A diff has no time axis: the timeline says so instead of drawing an axis of zeros.
   await expect(page.getByTestId('timeline-empty')).toContainText('a diff compares whole captures');
+  // …and the findings panel does not claim the diff was hunted and found clean.
+  await expect(page.getByTestId('findings-empty')).toContainText('A diff compares two graphs');
   await page.waitForTimeout(4000);
   await shot(page, '40-diff');
 });

@@ -124,9 +124,11 @@ export function FindingsPanel(props: {
         {props.findings && all.length === 0 && (
           <div className="empty" data-testid="findings-empty">
             <b>No findings.</b>
-            {activeBaseline
-              ? `Nothing in this capture matched a rule, stood out from its peers, or is new to baseline "${activeBaseline}".`
-              : 'Nothing in this capture matched a rule or stood out from its peers. Explore the graph for what is normal here.'}
+            {props.session?.kind === 'diff'
+              ? 'A diff compares two graphs: open either capture on its own to hunt it. The graph shows what is new (green) and gone (red).'
+              : activeBaseline
+                ? `Nothing in this capture matched a rule, stood out from its peers, or is new to baseline "${activeBaseline}".`
+                : 'Nothing in this capture matched a rule or stood out from its peers. Explore the graph for what is normal here.'}
           </div>
         )}
         {props.findings && all.length > 0 && shown.length === 0 && (
