@@ -84,7 +84,9 @@ BEGIN {
   miss = ""
 }
 {
-  if (!attached && index($0, "\"attached_probes\"") > 0) {
+  # Start on BEGIN's "begin" tuple, not on "attached_probes": bpftrace prints that one
+  # before it attaches, and BEGIN (which also fills the scope map) runs once all are attached.
+  if (!attached && index($0, "[\"begin\",") > 0) {
     attached = 1
     pass($0)
     while ((getline l < missing) > 0) miss = miss (miss == "" ? "" : ",") l
