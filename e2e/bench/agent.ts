@@ -189,11 +189,11 @@ function treeCpu(root: number): number {
     }
   }
   let sum = 0;
-  const todo = [root];
-  while (todo.length) {
-    const p = todo.pop()!;
+  const unvisited = [root];
+  while (unvisited.length) {
+    const p = unvisited.pop()!;
     sum += procCpu(p);
-    todo.push(...(kids.get(p) ?? []));
+    unvisited.push(...(kids.get(p) ?? []));
   }
   return sum;
 }

@@ -13,7 +13,10 @@ import type { LanternEvent } from '../../main/common/events';
 
 const lib = join(dirname(fileURLToPath(import.meta.url)), 'lib');
 const hasAwk = spawnSync('awk', ['BEGIN { exit 0 }']).status === 0;
-if (!hasAwk) console.warn('native/agent/writer.test.ts skipped: no awk on PATH');
+if (!hasAwk)
+  console.warn(
+    'native/agent/writer.test.ts skipped: no awk on PATH. Reading split map lines is covered in main/events/agent/parse.test.ts.',
+  );
 
 function writer(input: string, maxLine = 8192): string[] {
   const r = spawnSync(

@@ -3,6 +3,7 @@ import { applyDelta, createMirror, createMirrorState, type MirrorGraph } from '.
 import {
   collapseTarget,
   computeHidden,
+  clearedFilters,
   defaultFilters,
   edgeReducer,
   emptyViewState,
@@ -212,5 +213,16 @@ describe('reducers', () => {
     g.setNodeAttribute(CURL, 'label', '<img src=x onerror=alert(1)>');
     const out = nodeReducer(emptyViewState('dark'))(CURL, g.getNodeAttributes(CURL));
     expect(out.label).toBe('<img src=x onerror=alert(1)>');
+  });
+});
+
+describe('clearedFilters', () => {
+  it('turns every analyst filter off but keeps the hub threshold and the replay cursor', () => {
+    const set = { ...defaultFilters(), hiddenKinds: new Set(['file']), hideHubs: true, hubDegree: 12, cursor: 5 };
+    const after = { ...set, ...clearedFilters() };
+    expect(after.hiddenKinds.size).toBe(0);
+    expect(after.hideHubs).toBe(false);
+    expect(after.hubDegree).toBe(12);
+    expect(after.cursor).toBe(5);
   });
 });

@@ -42,6 +42,12 @@ export function defaultFilters(): Filters {
   };
 }
 
+/** "Clear filters": every filter the analyst sets back off; the hub threshold and the replay cursor stay. */
+export function clearedFilters(): Partial<Filters> {
+  const { hubDegree: _hubDegree, cursor: _cursor, ...cleared } = defaultFilters();
+  return cleared;
+}
+
 export function isInternet(a: Attributes): boolean {
   if (a.kind === 'domain') return true;
   return a.kind === 'endpoint' && (a.endpointClass === 'external' || a.endpointClass === 'metadata');

@@ -5,7 +5,7 @@ import { errorMessage } from '../api';
 import type { DiffSummary, SessionInfo } from '../../../main/common/contract';
 import type { Severity } from '../../../main/common/graph';
 import { NODE_KIND_LABELS, nodeColor } from '../graph/style';
-import { searchNodes, type SearchHit } from '../graph/view';
+import { clearedFilters, searchNodes, type SearchHit } from '../graph/view';
 import type { GraphHost } from './graphHost';
 import { Icon } from './icons';
 
@@ -179,20 +179,7 @@ export function FilterMenu({ host, onClose }: { host: GraphHost; onClose(): void
           />
         </label>
         <div className="btn-row" style={{ padding: 0 }}>
-          <button
-            type="button"
-            onClick={() =>
-              host.setFilters({
-                hiddenKinds: new Set(),
-                namespaces: new Set(),
-                workloads: new Set(),
-                minSeverity: null,
-                timeWindow: null,
-                hideHubs: false,
-                hideInternet: false,
-              })
-            }
-          >
+          <button type="button" onClick={() => host.setFilters(clearedFilters())}>
             Clear all filters
           </button>
         </div>

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { NODE_KINDS, type NodeKind } from '../../../main/common/graph';
 import { EDGE_LEGEND, NODE_COLORS, NODE_KIND_LABELS, NODE_SHAPES, EDGE_COLORS } from '../graph/style';
-import { kindCounts } from '../graph/view';
+import { clearedFilters, kindCounts } from '../graph/view';
 import type { GraphHost, LabelDensity } from './graphHost';
 import { fmtCount, fmtTime, useHost } from './util';
 import { Icon } from './icons';
@@ -111,20 +111,7 @@ export function GraphArea(props: GraphAreaProps) {
               <>
                 <b>The filters hide every node.</b>
                 <p className="muted">{fmtCount(host.graph.order)} nodes are in the graph.</p>
-                <button
-                  type="button"
-                  onClick={() =>
-                    host.setFilters({
-                      hiddenKinds: new Set(),
-                      namespaces: new Set(),
-                      workloads: new Set(),
-                      minSeverity: null,
-                      timeWindow: null,
-                      hideHubs: false,
-                      hideInternet: false,
-                    })
-                  }
-                >
+                <button type="button" onClick={() => host.setFilters(clearedFilters())}>
                   Clear the filters
                 </button>
               </>
