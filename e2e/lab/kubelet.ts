@@ -380,7 +380,10 @@ export class Kubelet {
       mkdirSync(join(this.ctx.tmpDir, 'pods', uid), { recursive: true });
       writeFileSync(
         resolv,
-        `search ${rt.ns}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${this.ctx.network.gateway}\noptions ndots:5\n`,
+        // ndots:5 as the kubelet writes it. timeout:1 attempts:4 (glibc doubles the timeout on each
+        // try: 1+2+4+8 s, the same 15 s as its default 5+10) so that a query lost while the machine
+        // is saturated is asked again after 1 s instead of 5.
+        `search ${rt.ns}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${this.ctx.network.gateway}\noptions ndots:5 timeout:1 attempts:4\n`,
       );
     }
 

@@ -155,45 +155,66 @@ listenTcp(EXT, 3333, (c) => {
 // --- API server endpoint (the `kubernetes` Service's endpoint: gateway:6443)
 listenTcp(cfg.gateway, 6443, (c) => forward(c, { unix: cfg.apiSocket }));
 
-// --- DNS (A records for services, NXDOMAIN otherwise)
+// --- DNS (A records for services, NXDOMAIN otherwise). Every query gets an answer: a query this
+// parser cannot read gets FORMERR (and is reported), because a silent drop costs the pod's resolver
+// its whole timeout and surfaces as an unexplained EAI_AGAIN far away.
 const dns = dgram.createSocket('udp4');
 dns.on('error', (e) => reply({ event: 'error', message: `dns: ${e.message}` }));
+/** The question section's name, type and end offset, or null when the query cannot be read. */
+function readQuestion(msg) {
+  let off = 12;
+  const labels = [];
+  while (off < msg.length && msg[off] !== 0) {
+    const len = msg[off];
+    if (len > 63 || off + 1 + len > msg.length) return null;
+    labels.push(msg.subarray(off + 1, off + 1 + len).toString('latin1'));
+    off += len + 1;
+  }
+  off += 1;
+  if (off + 4 > msg.length) return null;
+  return { name: labels.join('.').toLowerCase(), qtype: msg.readUInt16BE(off), end: off + 4 };
+}
+function answer(msg) {
+  const header = Buffer.alloc(12);
+  msg.copy(header, 0, 0, 2);
+  const q = readQuestion(msg);
+  if (!q) {
+    header.writeUInt16BE(0x8181, 2); // FORMERR, no question echoed
+    return header;
+  }
+  const ip = dnsNames.get(q.name);
+  const rcode = ip ? 0 : 3;
+  header.writeUInt16BE(0x8180 | rcode, 2);
+  header.writeUInt16BE(1, 4);
+  const withA = ip && q.qtype === 1;
+  header.writeUInt16BE(withA ? 1 : 0, 6);
+  const parts = [header, msg.subarray(12, q.end)];
+  if (withA) {
+    const a = Buffer.alloc(16);
+    a.writeUInt16BE(0xc00c, 0);
+    a.writeUInt16BE(1, 2);
+    a.writeUInt16BE(1, 4);
+    a.writeUInt32BE(5, 6);
+    a.writeUInt16BE(4, 10);
+    ip.split('.').forEach((p, i) => (a[12 + i] = Number(p)));
+    parts.push(a);
+  }
+  return Buffer.concat(parts);
+}
 dns.on('message', (msg, rinfo) => {
+  if (msg.length < 12) return; // not even a header to answer
+  let out;
   try {
-    if (msg.length < 12) return;
-    let off = 12;
-    const labels = [];
-    while (off < msg.length && msg[off] !== 0) {
-      const len = msg[off];
-      if (len > 63) return;
-      labels.push(msg.subarray(off + 1, off + 1 + len).toString('latin1'));
-      off += len + 1;
-    }
-    off += 1;
-    const qtype = msg.readUInt16BE(off);
-    const qend = off + 4;
-    const name = labels.join('.').toLowerCase();
-    const ip = dnsNames.get(name);
-    const header = Buffer.alloc(12);
-    msg.copy(header, 0, 0, 2);
-    const rcode = ip ? 0 : 3;
-    header.writeUInt16BE(0x8180 | rcode, 2);
-    header.writeUInt16BE(1, 4);
-    const answer = ip && qtype === 1;
-    header.writeUInt16BE(answer ? 1 : 0, 6);
-    const parts = [header, msg.subarray(12, qend)];
-    if (answer) {
-      const a = Buffer.alloc(16);
-      a.writeUInt16BE(0xc00c, 0);
-      a.writeUInt16BE(1, 2);
-      a.writeUInt16BE(1, 4);
-      a.writeUInt32BE(5, 6);
-      a.writeUInt16BE(4, 10);
-      ip.split('.').forEach((p, i) => (a[12 + i] = Number(p)));
-      parts.push(a);
-    }
-    dns.send(Buffer.concat(parts), rinfo.port, rinfo.address);
-  } catch {}
+    out = answer(msg);
+  } catch (e) {
+    reply({ event: 'error', message: `dns: query from ${rinfo.address} not answered: ${e.message}` });
+    return;
+  }
+  if (out.readUInt16BE(2) === 0x8181)
+    reply({ event: 'error', message: `dns: unreadable query from ${rinfo.address} (FORMERR)` });
+  dns.send(out, rinfo.port, rinfo.address, (e) => {
+    if (e) reply({ event: 'error', message: `dns: reply to ${rinfo.address} failed: ${e.message}` });
+  });
 });
 dns.bind(53, cfg.gateway);
 

@@ -28,12 +28,13 @@ const net = require('net');
 const targets = JSON.parse(process.argv[1]);
 let left = targets.length;
 const out = [];
+const t0 = Date.now();
 for (const [host, port, payload] of targets) {
   let done = false;
   const finish = (what) => {
     if (done) return;
     done = true;
-    out.push(host + ':' + port + ' ' + what);
+    out.push(host + ':' + port + ' ' + what + ' (' + (Date.now() - t0) + ' ms)');
     if (--left === 0) { console.log(out.sort().join('\\n')); process.exit(0); }
   };
   const s = net.connect(port, host, () => {
@@ -91,7 +92,8 @@ describe.skipIf(!!why)('lab network', () => {
       expect(r.code, r.stderr).toBe(0);
       // Each target was reached (so each reset hit a netd socket).
       expect(r.stdout.trim().split('\n')).toHaveLength(targets.length);
-      for (const line of r.stdout.trim().split('\n')) expect(line).toMatch(/ reset$/);
+      for (const line of r.stdout.trim().split('\n'))
+        expect(line, `round ${round}: ${r.stdout}; ${lab.networkErrors().join(' ')}`).toMatch(/ reset \(\d+ ms\)$/);
       await new Promise((res) => setTimeout(res, 300));
       const api = await apiFromPod();
       expect(api.code, `round ${round}: ${api.stderr}; ${lab.networkErrors().join(' ')}`).toBe(0);
@@ -124,4 +126,41 @@ describe.skipIf(!!why)('lab network', () => {
     }
     expect(lab.networkErrors()).toEqual([]);
   }, 300_000);
+
+  it('DNS answers every query: names, NXDOMAIN, and FORMERR for one it cannot read (reported, never dropped)', async () => {
+    const n = lab.network!;
+    const script = `
+const dgram = require('dgram');
+const [server, ...queries] = JSON.parse(process.argv[1]);
+const s = dgram.createSocket('udp4');
+const out = [];
+s.on('message', (m) => {
+  out.push(m.readUInt16BE(0) + ' rcode=' + (m.readUInt16BE(2) & 15) + ' answers=' + m.readUInt16BE(6));
+  if (out.length === queries.length) { console.log(out.sort().join('\\n')); process.exit(0); }
+});
+setTimeout(() => { console.log(out.sort().join('\\n')); process.exit(2); }, 3000);
+for (const q of queries) s.send(Buffer.from(q, 'hex'), 53, server);
+`;
+    const q = (id: number, name: string) =>
+      id.toString(16).padStart(4, '0') +
+      '01000001000000000000' +
+      name
+        .split('.')
+        .map((l) => l.length.toString(16).padStart(2, '0') + Buffer.from(l).toString('hex'))
+        .join('') +
+      '0000010001';
+    const queries = [
+      q(1, 'web.shop.svc.cluster.local'),
+      q(2, 'nothing.shop.svc.cluster.local'),
+      // a label running past the end of the packet
+      '0003' + '01000001000000000000' + '3f6162',
+    ];
+    const r = await lab.exec(RESETTER, ['node', '-e', script, JSON.stringify([n.gateway, ...queries])]);
+    expect(r.stdout.trim().split('\n'), r.stderr).toEqual([
+      '1 rcode=0 answers=1',
+      '2 rcode=3 answers=0',
+      '3 rcode=1 answers=0',
+    ]);
+    expect(lab.networkErrors().join(' ')).toMatch(/dns: unreadable query from 10\.244\.\d+\.\d+ \(FORMERR\)/);
+  });
 });

@@ -8,6 +8,7 @@
  * (after the pods were removed).
  */
 import type { CaptureProgress, Ledger, NodeProgress, PreflightResult } from '../common/contract';
+import { captureClock } from '../common/capture';
 import { ClusterError } from '../cluster/errors';
 import { checkLabel } from '../cluster/preflight';
 
@@ -102,7 +103,7 @@ export class ProgressPrinter {
   ) {}
 
   update(p: CaptureProgress): void {
-    const clock = p.elapsedSec > 0 || p.done ? `${p.elapsedSec.toFixed(0)}s / ${p.durationSec}s` : 'agents starting';
+    const clock = captureClock(p);
     const header = `capture ${p.sessionId ?? p.captureId}  ${clock}  → ${p.out}`;
     const lines = [header, ...p.nodes.map(nodeLine)];
     if (this.stream.isTTY) {
@@ -119,7 +120,7 @@ export class ProgressPrinter {
     const total = p.nodes.reduce((a, n) => a + n.events, 0);
     const lost = p.nodes.reduce((a, n) => a + n.lost, 0);
     this.stream.write(
-      `[${p.elapsedSec > 0 || p.done ? `${p.elapsedSec.toFixed(0)}s/${p.durationSec}s` : 'starting'}] ${total} events, ${lost} lost | ${p.nodes.map((n) => `${n.node} ${n.state}${(n.state === 'failed' || n.state === 'degraded') && n.reason ? ` (${n.reason})` : ''} ${n.events}`).join(' | ')}\n`,
+      `[${captureClock(p)}] ${total} events, ${lost} lost | ${p.nodes.map((n) => `${n.node} ${n.state}${(n.state === 'failed' || n.state === 'degraded') && n.reason ? ` (${n.reason})` : ''} ${n.events}`).join(' | ')}\n`,
     );
   }
 }

@@ -143,3 +143,16 @@ export interface CaptureTrailer {
   firstTime?: number;
   lastTime?: number;
 }
+
+/**
+ * A capture's clock in words, for the CLI and the capture sheet. The clock runs from the first
+ * agent's start; agents then flush their last events after the deadline, so the time spent can
+ * pass the duration: that tail is said as such, never as "34 s of 30 s".
+ */
+export function captureClock(p: { elapsedSec: number; durationSec: number; done: boolean }): string {
+  const elapsed = Math.max(0, Math.round(p.elapsedSec));
+  if (p.done) return `took ${elapsed} s`;
+  if (!(p.elapsedSec > 0)) return 'agents starting';
+  if (p.elapsedSec >= p.durationSec) return `${p.durationSec} s of ${p.durationSec} s · collecting the last events`;
+  return `${elapsed} s of ${p.durationSec} s`;
+}

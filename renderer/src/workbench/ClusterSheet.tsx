@@ -17,6 +17,7 @@ import type {
   SessionInfo,
 } from '../../../main/common/contract';
 import { copyText, fmtCount } from './util';
+import { captureClock } from '../../../main/common/capture';
 import { Icon } from './icons';
 import { CaptureBaselineFields, type CaptureBaselineOptions } from './BaselineMenu';
 
@@ -523,7 +524,7 @@ function CaptureView({
           <div style={{ display: 'flex', gap: 12, alignItems: 'center', marginBottom: 6 }}>
             <b>{progress.done ? 'Capture finished' : 'Capturing'}</b>
             <span className="muted">
-              {Math.round(progress.elapsedSec)} s of {progress.durationSec} s · writing{' '}
+              {captureClock(progress)} · {progress.done ? 'written to' : 'writing'}{' '}
               <span className="mono">{progress.out}</span>
             </span>
           </div>
