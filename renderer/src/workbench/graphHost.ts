@@ -12,10 +12,10 @@ import { NodeSquareProgram } from '@sigma/node-square';
 import { createNodeBorderProgram } from '@sigma/node-border';
 import { toBlob } from '@sigma/export-image';
 import { installJsPicking } from './picking';
+import { edgeGate } from '../graph/edgeGate';
 import {
   attachEdges,
   detachEdges,
-  edgeGate,
   indexCurrent,
   pushNodePositions,
   rebuildLabelGrid,
@@ -74,6 +74,20 @@ export interface LayoutSettings extends ForceAtlas2Settings {
 }
 
 type Listener = () => void;
+
+/** Labels placed so far in one drawing of the graph (viewport boxes x0, y0, x1, y1, flattened). */
+interface LabelFrame {
+  boxes: number[];
+  /** Forced labels (selection, evidence, path) are reserved once, at the frame's first label. */
+  started: boolean;
+  /**
+   * Nodes whose label was placed in this frame. A node coming round again means a new frame of
+   * a renderer whose frames cannot be watched (the export's, which renders more than once).
+   */
+  placed: Set<string>;
+}
+
+const newLabelFrame = (): LabelFrame => ({ boxes: [], started: false, placed: new Set() });
 
 export class GraphHost {
   readonly graph: MirrorGraph = createMirror();
@@ -168,8 +182,7 @@ export class GraphHost {
     for (const p of Object.values((s as unknown as { nodePrograms: Record<string, object> }).nodePrograms))
       Object.assign(p, { drawLabel: undefined, drawHover: undefined });
     s.on('beforeRender', () => {
-      this.labelBoxes.length = 0;
-      this.labelFrameStarted = false;
+      this.screenLabels = newLabelFrame();
     });
     this.sigma = s;
     installJsPicking(this.sigma as unknown as Sigma);
@@ -192,9 +205,8 @@ export class GraphHost {
     this.listeners.clear();
   }
 
-  /** Label boxes drawn in the current frame (viewport pixels: x0, y0, x1, y1). */
-  private labelBoxes: number[] = [];
-  private labelFrameStarted = false;
+  /** Label boxes drawn in the current frame of the screen (viewport pixels: x0, y0, x1, y1). */
+  private screenLabels: LabelFrame = newLabelFrame();
 
   private labelBox(ctx: CanvasRenderingContext2D, x: number, y: number, nodeSize: number, label: string, size: number) {
     const w = ctx.measureText(label).width;
@@ -211,14 +223,15 @@ export class GraphHost {
     ctx: CanvasRenderingContext2D,
     data: { key?: string; x: number; y: number; size: number; label?: string | null; forceLabel?: boolean },
     settings: { labelSize: number; labelFont: string; labelWeight: string; labelColor: { color?: string } },
+    frame: LabelFrame = this.screenLabels,
   ) {
     if (typeof data.label !== 'string' || !data.label) return;
     const size = settings.labelSize;
     ctx.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
-    const boxes = this.labelBoxes;
+    const boxes = frame.boxes;
     const s = this.sigma;
-    if (!this.labelFrameStarted && s) {
-      this.labelFrameStarted = true;
+    if (!frame.started && s) {
+      frame.started = true;
       // sigma draws the label grid's picks first and forced labels last: reserve the forced ones.
       const internals = s as unknown as {
         nodesWithForcedLabels: Set<string>;
@@ -231,6 +244,7 @@ export class GraphHost {
         boxes.push(...this.labelBox(ctx, p.x, p.y, s.scaleSize(d.size), d.label, size));
       }
     }
+    if (data.key !== undefined) frame.placed.add(data.key);
     const box = this.labelBox(ctx, data.x, data.y, data.size, data.label, size);
     if (!data.forceLabel) {
       for (let i = 0; i < boxes.length; i += 4)
@@ -725,10 +739,28 @@ export class GraphHost {
   // ---- export ----
 
   async pngBlob(): Promise<Blob> {
-    if (!this.sigma) throw new Error('The graph is not on screen yet.');
-    return toBlob(this.sigma as unknown as Sigma, {
+    const s = this.sigma;
+    if (!s) throw new Error('The graph is not on screen yet.');
+    // The picture is of the whole graph: while a big graph is laid out its edges are held back
+    // from the screen (edge gate closed, reducer hiding them), never from an export. The export
+    // draws through a renderer of its own; give it the graph itself and the reducer of a view
+    // whose edges are not held back.
+    let exportLabels = newLabelFrame();
+    const exportEdges = edgeReducer({ ...this.view, edgesHiddenForLayout: false }, this.graph);
+    const whole = new Proxy(s, {
+      get: (target, prop) => (prop === 'getGraph' ? () => this.graph : Reflect.get(target, prop, target)),
+    });
+    return toBlob(whole as unknown as Sigma, {
       format: 'png',
       backgroundColor: this.theme === 'dark' ? '#0f131a' : '#ffffff',
+      sigmaSettings: {
+        edgeReducer: (k, d) => exportEdges(k, d as MirrorEdge) as never,
+        // Its labels are placed on its own frame: the screen's boxes would hide every one of them.
+        defaultDrawNodeLabel: (ctx, data, settings) => {
+          if (exportLabels.placed.has(data.key)) exportLabels = newLabelFrame();
+          this.drawLabel(ctx, data, settings, exportLabels);
+        },
+      },
     });
   }
 }

@@ -13,6 +13,7 @@
 import Sigma, { Camera } from 'sigma';
 import { createNormalizationFunction, matrixFromCamera } from 'sigma/utils';
 import type { Attributes } from 'graphology-types';
+import type { EdgeGate } from '../graph/edgeGate';
 
 interface Coords {
   x: number;
@@ -148,42 +149,6 @@ export function rebuildLabelGrid(sigma: AnySigma): void {
   sigma.scheduleRender();
 }
 
-/**
- * What sigma is given instead of the graph: the same graph, except that while the gate is closed
- * it has no edges (`edges()`, `forEachEdge`, `size`). Everything else, events included, is the
- * graph's own.
- */
-export interface EdgeGate<G extends object> {
-  readonly view: G;
-  open(): boolean;
-  set(open: boolean): void;
-}
-
-export function edgeGate<G extends object>(graph: G): EdgeGate<G> {
-  let isOpen = true;
-  const none = () => [];
-  const nothing = () => {};
-  // Methods bound to the graph once, so that their internals skip the proxy.
-  const bound = new Map<PropertyKey, { fn: unknown; b: unknown }>();
-  const view = new Proxy(graph, {
-    get(target, prop) {
-      if (!isOpen) {
-        if (prop === 'edges') return none;
-        if (prop === 'forEachEdge') return nothing;
-        if (prop === 'size') return 0;
-      }
-      const v: unknown = Reflect.get(target, prop, target);
-      if (typeof v !== 'function') return v;
-      const hit = bound.get(prop);
-      if (hit && hit.fn === v) return hit.b;
-      const b = (v as (...a: unknown[]) => unknown).bind(target);
-      bound.set(prop, { fn: v, b });
-      return b;
-    },
-  });
-  return { view, open: () => isOpen, set: (o) => void (isOpen = o) };
-}
-
 /** Close the gate: sigma forgets the edges and stops uploading and drawing them. */
 export function detachEdges<G extends object>(sigma: AnySigma, gate: EdgeGate<G>): void {
   const s = internals(sigma);
@@ -212,7 +177,6 @@ export function attachEdges<G extends object>(
   let phase: 'data' | 'slots' = 'data';
   let edges: string[] = [];
   let next = 0;
-  let counts = new Map<string, number>();
   let slots = new Map<string, number>();
   let id = 0;
   let drawnAt = 0;
@@ -225,9 +189,9 @@ export function attachEdges<G extends object>(
   };
   const restart = () => {
     phase = 'data';
-    edges = graph.edges();
+    // From the graph itself: through the closed gate (sigma's view of it) there are none.
+    edges = (gate.graph as unknown as { edges(): string[] }).edges();
     next = 0;
-    counts = new Map();
   };
   const onProcess = () => {
     // While the gate is closed sigma processed the nodes only: start over with the current edges.
@@ -249,12 +213,23 @@ export function attachEdges<G extends object>(
       for (; next < edges.length; next++) {
         if ((next & 127) === 0 && spent()) break;
         const e = edges[next]!;
-        if (!graph.hasEdge(e)) continue;
-        s.addEdge(e);
-        const type = s.edgeDataCache[e]!.type;
-        counts.set(type, (counts.get(type) ?? 0) + 1);
+        if (graph.hasEdge(e)) s.addEdge(e);
       }
       if (next >= edges.length) {
+        // A full sigma refresh between two slices empties the edge cache (and only then, at its
+        // next frame, restarts this job): every edge must be in it before the gate opens, as
+        // sigma's own process() reads the cache of every edge it is shown. One pass of lookups,
+        // counting per program on the way.
+        const counts = new Map<string, number>();
+        for (const e of edges) {
+          if (!graph.hasEdge(e)) continue;
+          let d = s.edgeDataCache[e];
+          if (!d) {
+            s.addEdge(e);
+            d = s.edgeDataCache[e]!;
+          }
+          counts.set(d.type, (counts.get(d.type) ?? 0) + 1);
+        }
         // sigma numbers nodes 1..order and edges after them; the programs get their capacity.
         gate.set(true);
         for (const [type, program] of Object.entries(s.edgePrograms)) program.reallocate(counts.get(type) ?? 0);
@@ -299,8 +274,8 @@ export function attachEdges<G extends object>(
     // unless the caller closes the gate again anyway.
     if (!over && reopen) {
       gate.set(true);
-      s.needToProcess = true;
-      sigma.scheduleRender();
+      // A full re-index: the edge cache may be partial (process() alone would read missing edges).
+      sigma.refresh({ schedule: true });
     }
     finish(false);
   };
