@@ -3,6 +3,8 @@
  * on a generated graph of 20,000 nodes and 60,000 edges. Prints:
  *  - data → first frame: the snapshot handed to the renderer until sigma drew the whole graph;
  *  - main-thread long tasks (> 50 ms) during the first 10 s of ForceAtlas2 (worker) layout;
+ *  - edges back: from stopping the layout until every edge it held back is drawn again, and the
+ *    longest main-thread task meanwhile (they come back in slices);
  *  - click → details: a real mouse click on a node until its label is in the details panel.
  * Baseline measured in the same run: the same page with a 2,000-node / 6,000-edge graph.
  * Targets: first frame < 3 s; no task > 200 ms while the layout runs; details < 100 ms.
@@ -32,6 +34,7 @@ interface BenchHost {
   };
   view: { selected: string[]; hidden: Set<string> };
   stopLayout(): void;
+  isAttachingEdges(): boolean;
 }
 declare global {
   interface Window {
@@ -107,6 +110,9 @@ interface Figures {
   clickToFrameMs: number[];
   /** Clicks that landed between nodes after the hover re-ordered them (not counted). */
   clickMisses: number;
+  /** From stopping the layout until every held-back edge is back in sigma. */
+  edgesBackMs: number;
+  edgesBackLongestTaskMs: number;
 }
 
 /** UI_BENCH_PROFILE=1: print where the main thread spent its time (CDP sampling profiler, self time). */
@@ -218,8 +224,18 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
     console.log(
       `long tasks (${nodes}): ${during.map((t) => `+${(t.start - startedAt).toFixed(0)}ms:${t.duration.toFixed(0)}`).join(' ')}`,
     );
-  // Stop the layout so the clicks land where the nodes are.
-  await page.evaluate(() => window.__lanternHost.stopLayout());
+  // Stop the layout so the clicks land where the nodes are. Edges held back during the layout
+  // come back a slice at a time: how long until all are drawn, and the longest task meanwhile.
+  const stoppedAt = await page.evaluate(() => {
+    window.__lanternHost.stopLayout();
+    return performance.now();
+  });
+  await page.waitForFunction(() => !window.__lanternHost.isAttachingEdges(), null, { timeout: 60_000, polling: 20 });
+  const edgesBack = await page.evaluate((t0) => {
+    const end = performance.now();
+    const tasks = window.__lanternBench.longTasks.filter((t) => t.start + t.duration >= t0 && t.start <= end);
+    return { ms: end - t0, longest: Math.max(0, ...tasks.map((t) => t.duration)) };
+  }, stoppedAt);
   await page.waitForTimeout(300);
   const clicks: number[] = [];
   const frames: number[] = [];
@@ -340,6 +356,8 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
     clickToDetailsMs: clicks,
     clickToFrameMs: frames,
     clickMisses: misses,
+    edgesBackMs: edgesBack.ms,
+    edgesBackLongestTaskMs: edgesBack.longest,
   };
 }
 
@@ -383,7 +401,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
     const big = await measure(page, origin, nodes, edges);
     if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
     const row = (f: Figures) =>
-      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms)`;
+      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms) | edges back after the layout in ${f.edgesBackMs.toFixed(0)} ms (longest task ${f.edgesBackLongestTaskMs.toFixed(0)} ms)`;
     if (base) console.log(`baseline ${row(base)}`);
     console.log(`target   ${row(big)}`);
     if (base)

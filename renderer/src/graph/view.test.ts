@@ -6,6 +6,7 @@ import {
   clearedFilters,
   defaultFilters,
   edgeReducer,
+  THIN_EDGE_TYPE,
   emptyViewState,
   neighbourhood,
   nodeReducer,
@@ -206,6 +207,24 @@ describe('reducers', () => {
     expect(er(e2, g.getEdgeAttributes(e2)).hidden).toBeUndefined();
     const plain = edgeReducer(emptyViewState('dark'), g);
     expect(plain(e1, g.getEdgeAttributes(e1))).toBe(g.getEdgeAttributes(e1));
+  });
+
+  it('draw ordinary edges of a big graph as thin lines, emphasised ones (selection, hover) thick', () => {
+    const g = cluster();
+    const e1 = `spawned:${SH}->${CURL}`;
+    const e2 = `read:${SH}->file:/etc/shadow`;
+    const big = { ...emptyViewState('dark'), thinEdges: true };
+    const thin = edgeReducer(big, g);
+    expect(thin(e1, g.getEdgeAttributes(e1)).type).toBe(THIN_EDGE_TYPE);
+    // the stored attributes are never touched
+    expect(g.getEdgeAttribute(e1, 'type' as never)).toBeUndefined();
+    const selected = edgeReducer({ ...big, selectedEdge: e2 }, g);
+    expect(selected(e2, g.getEdgeAttributes(e2)).type).toBeUndefined();
+    expect(selected(e2, g.getEdgeAttributes(e2)).size).toBeGreaterThanOrEqual(3);
+    expect(selected(e1, g.getEdgeAttributes(e1)).type).toBe(THIN_EDGE_TYPE);
+    const hovered = edgeReducer({ ...big, hovered: SH, hoverDims: false }, g);
+    expect(hovered(e1, g.getEdgeAttributes(e1)).type).toBeUndefined();
+    expect(edgeReducer(emptyViewState('dark'), g)(e1, g.getEdgeAttributes(e1)).type).toBeUndefined();
   });
 
   it('keep attacker-controlled labels as plain strings (drawn as canvas text, never parsed)', () => {

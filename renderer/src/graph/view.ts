@@ -253,6 +253,12 @@ export interface ViewState {
   diff: boolean;
   /** Big graphs: edges are not drawn while ForceAtlas2 moves the nodes (too much to redraw per step). */
   edgesHiddenForLayout: boolean;
+  /**
+   * Big graphs: ordinary edges are drawn as one-pixel lines (a fraction of the cost of a thick
+   * edge's two triangles per frame, which is what a software-rendered frame waits for); the
+   * emphasised ones (selection, path, hover, focus) keep their thickness.
+   */
+  thinEdges: boolean;
   dimColor: string;
   dimEdgeColor: string;
   highlightColor: string;
@@ -272,6 +278,7 @@ export function emptyViewState(theme: 'dark' | 'light' = 'dark'): ViewState {
     path: null,
     diff: false,
     edgesHiddenForLayout: false,
+    thinEdges: false,
     ...themeColors(theme),
   };
 }
@@ -345,10 +352,18 @@ export function nodeReducer(view: ViewState) {
   };
 }
 
-export type EdgeDisplay = Partial<MirrorEdge> & { hidden?: boolean; zIndex?: number; forceLabel?: boolean };
+export type EdgeDisplay = Partial<MirrorEdge> & {
+  hidden?: boolean;
+  zIndex?: number;
+  forceLabel?: boolean;
+  type?: string;
+};
+
+/** The edge program of one-pixel lines (registered beside sigma's default 'line'). */
+export const THIN_EDGE_TYPE = 'thin';
 
 export function edgeReducer(view: ViewState, graph: MirrorGraph) {
-  const plain = !view.diff && !view.path && !view.hovered && !view.focus && !view.selectedEdge;
+  const plain = !view.diff && !view.path && !view.hovered && !view.focus && !view.selectedEdge && !view.thinEdges;
   return (key: string, data: MirrorEdge): EdgeDisplay => {
     if (view.edgesHiddenForLayout && key !== view.selectedEdge && !view.path?.edges.has(key))
       return { ...data, hidden: true };
@@ -388,6 +403,13 @@ export function edgeReducer(view: ViewState, graph: MirrorGraph) {
       o.color = view.highlightColor;
       o.size = Math.max(3, (data.size ?? 1) * 2);
       o.zIndex = 3;
+    }
+    if (view.thinEdges) {
+      const emphasised = (out as EdgeDisplay | null)?.zIndex !== undefined;
+      if (!emphasised) {
+        const o = copy();
+        o.type = THIN_EDGE_TYPE;
+      }
     }
     return out ?? data;
   };

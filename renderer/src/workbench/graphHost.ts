@@ -7,7 +7,7 @@ import Graph from 'graphology';
 import Sigma from 'sigma';
 import FA2LayoutSupervisor from 'graphology-layout-forceatlas2/worker';
 import { inferSettings, type ForceAtlas2Settings } from 'graphology-layout-forceatlas2';
-import { EdgeArrowProgram, EdgeRectangleProgram, NodeCircleProgram } from 'sigma/rendering';
+import { EdgeArrowProgram, EdgeLineProgram, EdgeRectangleProgram, NodeCircleProgram } from 'sigma/rendering';
 import { NodeSquareProgram } from '@sigma/node-square';
 import { createNodeBorderProgram } from '@sigma/node-border';
 import { toBlob } from '@sigma/export-image';
@@ -42,6 +42,7 @@ import {
   nodeReducer,
   shortestPath,
   themeColors,
+  THIN_EDGE_TYPE,
   type Filters,
   type ViewState,
 } from '../graph/view';
@@ -63,6 +64,8 @@ const BULK_THRESHOLD = 3000;
  * through graphology attribute events, which make sigma re-index the whole graph on every step.
  */
 const BIG_GRAPH = 20_000;
+/** Above this many edges, ordinary edges are one-pixel lines (ViewState.thinEdges). */
+const THIN_EDGES_ABOVE = 10_000;
 /** How often a big graph's layout positions are drawn (the worker keeps iterating in between). */
 const LAYOUT_DRAW_MS = 200;
 
@@ -156,7 +159,11 @@ export class GraphHost {
         square: NodeSquareProgram,
         border: BorderProgram,
       }),
-      edgeProgramClasses: withoutPicking({ line: EdgeRectangleProgram, arrow: EdgeArrowProgram }),
+      edgeProgramClasses: withoutPicking({
+        line: EdgeRectangleProgram,
+        [THIN_EDGE_TYPE]: EdgeLineProgram,
+        arrow: EdgeArrowProgram,
+      }),
       defaultNodeType: 'circle',
       defaultEdgeType: 'line',
       zIndex: true,
@@ -352,6 +359,7 @@ export class GraphHost {
     this.recomputeHidden();
     if (res.structural) this.structureVersion++;
     this.view.hoverDims = this.graph.order + this.graph.size < 15_000;
+    this.view.thinEdges = this.graph.size > THIN_EDGES_ABOVE;
     const willLayout = res.structural && (wasRunning || this.layoutWanted || res.reset);
     // Decide before the first draw whether edges wait for the layout, so that frame is not wasted.
     if (bulk) {
