@@ -35,6 +35,8 @@ interface BenchHost {
   view: { selected: string[]; hidden: Set<string> };
   stopLayout(): void;
   isAttachingEdges(): boolean;
+  setFilters(f: { hideInternet?: boolean }): void;
+  setTheme(t: 'dark' | 'light'): void;
 }
 declare global {
   interface Window {
@@ -50,7 +52,8 @@ declare global {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-async function buildBenchPage(outDir: string): Promise<void> {
+/** Builds the bench page (the real workbench on an in-memory API and a generated graph) into outDir. */
+export async function buildBenchPage(outDir: string): Promise<void> {
   const { build } = await import('vite');
   const react = (await import('@vitejs/plugin-react')).default;
   await build({
@@ -79,7 +82,8 @@ const MIME: Record<string, string> = {
   '.map': 'application/json',
 };
 
-function serve(dir: string): Promise<{ server: Server; origin: string }> {
+/** Serves a built bench page on a free loopback port. */
+export function serve(dir: string): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, ''));
@@ -113,6 +117,10 @@ interface Figures {
   /** From stopping the layout until every held-back edge is back in sigma. */
   edgesBackMs: number;
   edgesBackLongestTaskMs: number;
+  /** Longest main-thread task after hiding the internet (a filter over the whole graph). */
+  filterLongestTaskMs: number;
+  /** Longest main-thread task after switching the theme. */
+  themeLongestTaskMs: number;
 }
 
 /** UI_BENCH_PROFILE=1: print where the main thread spent its time (CDP sampling profiler, self time). */
@@ -345,6 +353,30 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
   };
   if (process.env.UI_BENCH_PROFILE === 'clicks') await profiled(page, `clicks ${nodes}/${edges}`, clickLoop);
   else await clickLoop();
+  // A view change that touches the whole graph (a filter, the theme): the longest main-thread
+  // task until the graph is fully drawn again.
+  const wholeView = async (change: () => void) => {
+    const start = await page.evaluate(() => performance.now());
+    await page.evaluate(change);
+    await page.waitForTimeout(50);
+    await page.waitForFunction(() => !window.__lanternHost.isAttachingEdges(), null, { timeout: 60_000, polling: 20 });
+    // one frame more: sigma's own re-index runs at its next frame
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+    return page.evaluate((t0) => {
+      const end = performance.now();
+      const tasks = window.__lanternBench.longTasks.filter((t) => t.start + t.duration >= t0 && t.start <= end);
+      // Every edge is back in sigma (hidden ones included: sigma skips them when drawing).
+      const host = window.__lanternHost as unknown as { sigma: { edgeDataCache: object }; graph: { size: number } };
+      const cached = Object.keys(host.sigma.edgeDataCache).length;
+      if (cached !== host.graph.size)
+        throw new Error(`${cached} of ${host.graph.size} edges in sigma after the change`);
+      return { ms: end - t0, longest: Math.max(0, ...tasks.map((t) => t.duration)) };
+    }, start);
+  };
+  const filterChange = await wholeView(() => window.__lanternHost.setFilters({ hideInternet: true }));
+  await wholeView(() => window.__lanternHost.setFilters({ hideInternet: false }));
+  const themeChange = await wholeView(() => window.__lanternHost.setTheme('light'));
+  await wholeView(() => window.__lanternHost.setTheme('dark'));
   return {
     nodes,
     edges,
@@ -358,6 +390,8 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
     clickMisses: misses,
     edgesBackMs: edgesBack.ms,
     edgesBackLongestTaskMs: edgesBack.longest,
+    filterLongestTaskMs: filterChange.longest,
+    themeLongestTaskMs: themeChange.longest,
   };
 }
 
@@ -401,7 +435,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
     const big = await measure(page, origin, nodes, edges);
     if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
     const row = (f: Figures) =>
-      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms) | edges back after the layout in ${f.edgesBackMs.toFixed(0)} ms (longest task ${f.edgesBackLongestTaskMs.toFixed(0)} ms)`;
+      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms) | edges back after the layout in ${f.edgesBackMs.toFixed(0)} ms (longest task ${f.edgesBackLongestTaskMs.toFixed(0)} ms) | longest task after a filter ${f.filterLongestTaskMs.toFixed(0)} ms, after the theme ${f.themeLongestTaskMs.toFixed(0)} ms`;
     if (base) console.log(`baseline ${row(base)}`);
     console.log(`target   ${row(big)}`);
     if (base)
