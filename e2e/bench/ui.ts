@@ -35,7 +35,7 @@ interface BenchHost {
   view: { selected: string[]; hidden: Set<string> };
   stopLayout(): void;
   isAttachingEdges(): boolean;
-  setFilters(f: { hideInternet?: boolean }): void;
+  setFilters(f: { hideInternet?: boolean; cursor?: number | null }): void;
   setTheme(t: 'dark' | 'light'): void;
 }
 declare global {
@@ -121,6 +121,8 @@ interface Figures {
   filterLongestTaskMs: number;
   /** Longest main-thread task after switching the theme. */
   themeLongestTaskMs: number;
+  /** Longest main-thread task after a timeline step that hides 100 nodes. */
+  cursorStepLongestTaskMs: number;
 }
 
 /** UI_BENCH_PROFILE=1: print where the main thread spent its time (CDP sampling profiler, self time). */
@@ -377,6 +379,16 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
   await wholeView(() => window.__lanternHost.setFilters({ hideInternet: false }));
   const themeChange = await wholeView(() => window.__lanternHost.setTheme('light'));
   await wholeView(() => window.__lanternHost.setTheme('dark'));
+  // A timeline step that hides the 100 newest nodes (what scrubbing or replay does many times).
+  const cursorStep = await wholeView(() => {
+    const g = window.__lanternHost.graph;
+    const seen = g
+      .nodes()
+      .map((k) => g.getNodeAttribute(k, 'firstSeen') as number)
+      .sort((a, b) => a - b);
+    window.__lanternHost.setFilters({ cursor: seen[seen.length - 100]! - 1 });
+  });
+  await wholeView(() => window.__lanternHost.setFilters({ cursor: null }));
   return {
     nodes,
     edges,
@@ -392,6 +404,7 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
     edgesBackLongestTaskMs: edgesBack.longest,
     filterLongestTaskMs: filterChange.longest,
     themeLongestTaskMs: themeChange.longest,
+    cursorStepLongestTaskMs: cursorStep.longest,
   };
 }
 
@@ -435,7 +448,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
     const big = await measure(page, origin, nodes, edges);
     if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
     const row = (f: Figures) =>
-      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms) | edges back after the layout in ${f.edgesBackMs.toFixed(0)} ms (longest task ${f.edgesBackLongestTaskMs.toFixed(0)} ms) | longest task after a filter ${f.filterLongestTaskMs.toFixed(0)} ms, after the theme ${f.themeLongestTaskMs.toFixed(0)} ms`;
+      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms) | edges back after the layout in ${f.edgesBackMs.toFixed(0)} ms (longest task ${f.edgesBackLongestTaskMs.toFixed(0)} ms) | longest task after a filter ${f.filterLongestTaskMs.toFixed(0)} ms, after the theme ${f.themeLongestTaskMs.toFixed(0)} ms, after a timeline step ${f.cursorStepLongestTaskMs.toFixed(0)} ms`;
     if (base) console.log(`baseline ${row(base)}`);
     console.log(`target   ${row(big)}`);
     if (base)

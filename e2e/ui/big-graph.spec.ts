@@ -6,7 +6,8 @@
  *  - edges held back during a layout all come back when it stops;
  *  - a filter, the theme and a focus bring every edge back (a slice at a time), also when the
  *    filter changes while the layout holds the edges back;
- *  - thin lines for ordinary edges, thick ones for the selected edge;
+ *  - a timeline step redraws the few nodes it hides or shows in place (edges stay);
+ *  - thin lines for ordinary edges, a thick one for the selected edge;
  *  - no page error throughout.
  * Speed is measured by `npm run bench -- ui`, not here.
  */
@@ -66,7 +67,8 @@ type Host = {
   isAttachingEdges(): boolean;
   focusNeighbourhood(k: string, hops: number): void;
   clearFocus(): void;
-  selectEdge?(k: string): void;
+  selectEdge(k: string | null): void;
+  select(k: string | null): void;
   setView(v: object): void;
   graph: { nodes(): string[]; edges(): string[] };
 };
@@ -147,7 +149,8 @@ test('a big graph: edges held back by the layout, filters, the theme and a focus
   });
   await call(page, 'focusNeighbourhood', node, 2);
   await expectAllEdgesBack(page, 'after a focus');
-  await call(page, 'setView', { selectedEdge: edge });
+  // Selected through the in-place path: it changes program (thin to thick), so its programs are rebuilt.
+  await call(page, 'selectEdge', edge);
   const selected = await expectAllEdgesBack(page, 'after selecting an edge');
   const edgeType = await page.evaluate(
     (e) =>
@@ -157,7 +160,31 @@ test('a big graph: edges held back by the layout, filters, the theme and a focus
   );
   expect(edgeType, JSON.stringify(selected.types)).toBe('line');
   await call(page, 'clearFocus');
+  await call(page, 'select', null);
   await expectAllEdgesBack(page, 'after clearing the focus');
+
+  // A timeline step hides or shows a few nodes: they are redrawn in place, the edges never leave.
+  const cursor = await page.evaluate(() => {
+    const host = (window as unknown as { __lanternHost: Host }).__lanternHost as unknown as {
+      graph: { nodes(): string[]; getNodeAttribute(k: string, a: string): number };
+    };
+    const seen = host.graph
+      .nodes()
+      .map((k) => host.graph.getNodeAttribute(k, 'firstSeen'))
+      .sort((a, b) => a - b);
+    return seen[seen.length - 60]! - 1;
+  });
+  for (const at of [cursor, null]) {
+    await call(page, 'setFilters', { cursor: at });
+    const step = await sigmaState(page);
+    expect(step.attaching, `cursor ${at}: ${JSON.stringify(step)}`).toBe(false);
+    expect(step.cached).toBe(step.edges);
+    const hidden = await page.evaluate(
+      () => (window as unknown as { __lanternHost: { view: { hidden: Set<string> } } }).__lanternHost.view.hidden.size,
+    );
+    if (at === null) expect(hidden).toBe(0);
+    else expect(hidden).toBeGreaterThanOrEqual(50);
+  }
   await page.waitForTimeout(500);
   await shot(page, '72-big-graph-after');
   expect(errors).toEqual([]);

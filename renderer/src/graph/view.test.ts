@@ -209,7 +209,7 @@ describe('reducers', () => {
     expect(plain(e1, g.getEdgeAttributes(e1))).toBe(g.getEdgeAttributes(e1));
   });
 
-  it('draw ordinary edges of a big graph as thin lines, emphasised ones (selection, hover) thick', () => {
+  it('draw the edges of a big graph as thin lines, the selected edge and a path thick, hover by colour', () => {
     const g = cluster();
     const e1 = `spawned:${SH}->${CURL}`;
     const e2 = `read:${SH}->file:/etc/shadow`;
@@ -223,7 +223,11 @@ describe('reducers', () => {
     expect(selected(e2, g.getEdgeAttributes(e2)).size).toBeGreaterThanOrEqual(3);
     expect(selected(e1, g.getEdgeAttributes(e1)).type).toBe(THIN_EDGE_TYPE);
     const hovered = edgeReducer({ ...big, hovered: SH, hoverDims: false }, g);
-    expect(hovered(e1, g.getEdgeAttributes(e1)).type).toBeUndefined();
+    expect(hovered(e1, g.getEdgeAttributes(e1)).type).toBe(THIN_EDGE_TYPE);
+    expect(hovered(e1, g.getEdgeAttributes(e1)).color).toBe(big.highlightColor);
+    const path = edgeReducer({ ...big, path: { nodes: new Set([SH, CURL]), edges: new Set([e1]) } }, g);
+    expect(path(e1, g.getEdgeAttributes(e1)).type).toBeUndefined();
+    expect(path(e2, g.getEdgeAttributes(e2)).hidden).toBe(true);
     expect(edgeReducer(emptyViewState('dark'), g)(e1, g.getEdgeAttributes(e1)).type).toBeUndefined();
   });
 

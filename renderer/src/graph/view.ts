@@ -254,9 +254,9 @@ export interface ViewState {
   /** Big graphs: edges are not drawn while ForceAtlas2 moves the nodes (too much to redraw per step). */
   edgesHiddenForLayout: boolean;
   /**
-   * Big graphs: ordinary edges are drawn as one-pixel lines (a fraction of the cost of a thick
-   * edge's two triangles per frame, which is what a software-rendered frame waits for); the
-   * emphasised ones (selection, path, hover, focus) keep their thickness.
+   * Big graphs: edges are drawn as one-pixel lines (a fraction of the cost of a thick edge's two
+   * triangles per frame, which is what a software-rendered frame waits for), except the selected
+   * edge and a path, which keep their thickness.
    */
   thinEdges: boolean;
   dimColor: string;
@@ -370,12 +370,16 @@ export function edgeReducer(view: ViewState, graph: MirrorGraph) {
     if (plain) return data;
     let out: EdgeDisplay | null = null;
     const copy = () => (out ??= { ...data });
+    // Drawn thick on a thin-edge graph: the path and the selected edge only. Hover and focus
+    // emphasise by colour, so that their in-place redraws never move an edge between programs.
+    let thick = false;
     if (view.diff) {
       const d = data.diff as string | undefined;
       copy().color = d === 'added' || d === 'removed' || d === 'changed' ? DIFF_COLORS[d] : view.dimEdgeColor;
     }
     if (view.path) {
       if (view.path.edges.has(key)) {
+        thick = true;
         const o = copy();
         o.color = view.highlightColor;
         o.size = Math.max(3, (data.size ?? 1) * 2);
@@ -399,18 +403,13 @@ export function edgeReducer(view: ViewState, graph: MirrorGraph) {
       else copy().zIndex = 2;
     }
     if (key === view.selectedEdge) {
+      thick = true;
       const o = copy();
       o.color = view.highlightColor;
       o.size = Math.max(3, (data.size ?? 1) * 2);
       o.zIndex = 3;
     }
-    if (view.thinEdges) {
-      const emphasised = (out as EdgeDisplay | null)?.zIndex !== undefined;
-      if (!emphasised) {
-        const o = copy();
-        o.type = THIN_EDGE_TYPE;
-      }
-    }
+    if (view.thinEdges && !thick) copy().type = THIN_EDGE_TYPE;
     return out ?? data;
   };
 }

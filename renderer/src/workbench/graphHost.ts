@@ -390,9 +390,32 @@ export class GraphHost {
     this.filters = { ...this.filters, ...f };
     this.structureVersion++;
     this.hiddenDirty = true;
+    const before = this.view.hidden;
     this.recomputeHidden();
-    this.refreshView(null, true, true);
+    this.refreshView(this.hiddenChangeScope(before, this.view.hidden), true, true);
     this.notify();
+  }
+
+  /**
+   * On a big graph, a filter that shows or hides a few nodes (a timeline cursor step, the replay
+   * playing) redraws just those nodes and their edges in place; the whole graph (null) otherwise.
+   */
+  private hiddenChangeScope(before: Set<string>, after: Set<string>): { nodes: string[]; edges: string[] } | null {
+    if (!this.sigma || !this.bigGraph() || !indexCurrent(this.sigma)) return null;
+    const limit = Math.max(200, this.graph.order * 0.05);
+    const nodes: string[] = [];
+    for (const k of after) if (!before.has(k) && nodes.push(k) > limit) return null;
+    for (const k of before) if (!after.has(k) && nodes.push(k) > limit) return null;
+    const edges: string[] = [];
+    for (const k of nodes) if (this.graph.hasNode(k)) this.graph.forEachEdge(k, (e) => void edges.push(e));
+    if (edges.length > limit * 4) return null;
+    // Labels: which ones fit is sorted by sigma's full re-index only; here, in a task of its own.
+    const s = this.sigma;
+    clearTimeout(this.labelGridTimer);
+    this.labelGridTimer = setTimeout(() => {
+      if (this.sigma === s && indexCurrent(s)) rebuildLabelGrid(s);
+    }, 0);
+    return { nodes, edges };
   }
 
   private recomputeHidden() {
@@ -426,10 +449,12 @@ export class GraphHost {
     const s = this.sigma;
     if (!s || !render) return;
     if (scope) {
-      // Only items sigma has in its programs can be re-drawn in place (hidden ones are not there).
+      // Only items sigma has in its programs can be re-drawn in place (hidden ones are there too,
+      // drawn as nothing; edges held back by a layout are not).
       const idx = s as unknown as {
         nodeProgramIndex: Record<string, number>;
         edgeProgramIndex: Record<string, number>;
+        edgeDataCache: Record<string, { type: string }>;
       };
       const nodes = [...new Set(scope.nodes)].filter(
         (k) => idx.nodeProgramIndex[k] !== undefined && this.graph.hasNode(k),
@@ -437,7 +462,13 @@ export class GraphHost {
       const edges = [...new Set(scope.edges ?? [])].filter(
         (k) => idx.edgeProgramIndex[k] !== undefined && this.graph.hasEdge(k),
       );
-      s.refresh({ partialGraph: { nodes, edges }, skipIndexation: true, schedule: true });
+      // In place means in the same program: an edge changing program (thin <-> thick, as when an
+      // edge of a big graph is selected) needs its programs rebuilt.
+      const movesProgram = edges.some(
+        (e) => (this.edgeReducerFn(e, this.graph.getEdgeAttributes(e)).type ?? 'line') !== idx.edgeDataCache[e]?.type,
+      );
+      if (movesProgram) this.refreshView(null, true, true);
+      else s.refresh({ partialGraph: { nodes, edges }, skipIndexation: true, schedule: true });
     } else if (inSlices && this.bigGraph() && !this.view.edgesHiddenForLayout) this.refreshInSlices(s);
     else s.refresh({ schedule: true });
   }
