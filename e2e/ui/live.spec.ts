@@ -54,6 +54,7 @@ test('connect, preflight, capture 30 s, stop, see the ledger', async ({ page }) 
   await expect(page.getByTestId('node-progress')).toContainText(/streaming|degraded/, { timeout: 90_000 });
   // A streaming node says which probes its agent attached.
   await expect(page.getByTestId('node-probes').first()).toContainText(/exec/);
+  await expect(page.getByTestId('capture-view')).toContainText(/\d+ s of 30 s/);
   await page.waitForTimeout(12_000);
   await shot(page, '31-capturing');
   await page.getByRole('button', { name: 'Close' }).first().click();
@@ -70,6 +71,10 @@ test('connect, preflight, capture 30 s, stop, see the ledger', async ({ page }) 
   await expect(ledger).toBeVisible({ timeout: 120_000 });
   await expect(ledger).toContainText(/created/);
   await expect(ledger).toContainText(/nothing left/);
+  // Stopped before its 30 s: finished all the same, with the time it took and a full bar.
+  const view = page.getByTestId('capture-view');
+  await expect(view).toContainText(/took \d+ s · written to /);
+  expect(await view.locator('.progress > div').evaluate((el) => (el as HTMLElement).style.width)).toBe('100%');
   await shot(page, '33-ledger');
   // The capture's end reaches its live session: the overview says the capture is complete.
   await page.getByRole('button', { name: 'Close' }).first().click();

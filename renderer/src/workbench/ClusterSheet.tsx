@@ -516,7 +516,12 @@ function CaptureView({
   busy: boolean;
   onNew(): void;
 }) {
-  const pct = progress ? Math.min(100, (progress.elapsedSec / Math.max(1, progress.durationSec)) * 100) : 0;
+  // A capture stopped early is finished all the same: its bar is full.
+  const pct = !progress
+    ? 0
+    : progress.done
+      ? 100
+      : Math.min(100, (progress.elapsedSec / Math.max(1, progress.durationSec)) * 100);
   return (
     <section data-testid="capture-view">
       {progress && (
