@@ -33,6 +33,7 @@ export const CALL_NAMES = [
   'capture.cleanLeftovers',
   'export.graph',
   'diff.open',
+  'op.cancel',
   'baseline.list',
   'baseline.learn',
   'baseline.import',
@@ -48,6 +49,7 @@ export const STREAM_NAME_LIST = [
   'findings.changed',
   'replay.state',
   'notice',
+  'op.progress',
 ] as const;
 
 /** IPC channel names used by the Electron transport (preload <-> main). */

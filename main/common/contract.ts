@@ -15,6 +15,11 @@ import type { LanternEvent } from './events';
 
 const sessionId = z.string().min(1).max(128);
 const path = z.string().min(1).max(4096);
+/**
+ * A long operation (opening a capture, a diff) named by the renderer, so that it can follow its
+ * progress (`op.progress`) and cancel it (`op.cancel`) while the call is pending.
+ */
+const opId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const collapse = z.enum(['process', 'pod', 'workload', 'namespace']);
 const contextName = z.string().min(1).max(512);
 /** A baseline's name in the catalog (also shown in findings: "never seen in baseline X"). */
@@ -55,11 +60,17 @@ export const calls = {
   'recent.list': { request: z.strictObject({}) },
 
   'dialog.openCapture': { request: z.strictObject({}) },
-  'session.openFile': { request: z.strictObject({ path, continueOnError: z.boolean().optional() }) },
-  'session.openDemo': { request: z.strictObject({}) },
+  'session.openFile': {
+    request: z.strictObject({ path, continueOnError: z.boolean().optional(), opId: opId.optional() }),
+  },
+  'session.openDemo': { request: z.strictObject({ opId: opId.optional() }) },
   /** Browser mode drag-and-drop: the file's bytes, base64, at most 256 MiB. */
   'session.openUpload': {
-    request: z.strictObject({ name: z.string().min(1).max(255), dataBase64: z.string().max(358_000_000) }),
+    request: z.strictObject({
+      name: z.string().min(1).max(255),
+      dataBase64: z.string().max(358_000_000),
+      opId: opId.optional(),
+    }),
   },
   'session.close': { request: z.strictObject({ sessionId }) },
   'session.info': { request: z.strictObject({ sessionId }) },
@@ -120,7 +131,9 @@ export const calls = {
   'export.graph': {
     request: z.strictObject({ sessionId, format: z.enum(EXPORT_FORMATS), collapse: collapse.optional() }),
   },
-  'diff.open': { request: z.strictObject({ a: path, b: path }) },
+  'diff.open': { request: z.strictObject({ a: path, b: path, opId: opId.optional() }) },
+  /** Cancel a pending open or diff by its opId: the call then fails with code 'cancelled'. */
+  'op.cancel': { request: z.strictObject({ opId }) },
 
   /** Baselines: learned per-workload profiles, kept as portable files and listed in a catalog. */
   'baseline.list': { request: z.strictObject({}) },
@@ -365,6 +378,7 @@ export interface CallResponses {
   'capture.cleanLeftovers': Ledger;
   'export.graph': ExportResult;
   'diff.open': DiffSummary;
+  'op.cancel': { cancelled: boolean };
   'baseline.list': BaselineInfo[];
   'baseline.learn': { baseline: BaselineInfo; replaced: boolean; file?: BaselineFile };
   'baseline.import': { baseline: BaselineInfo; replaced: boolean };
@@ -380,6 +394,17 @@ export interface StreamPayloads {
   'findings.changed': { sessionId: string; findings: Finding[] };
   'replay.state': ReplayState;
   notice: { level: 'info' | 'warning' | 'error'; message: string };
+  /** A long operation's progress: events read so far, and the fraction done when it is known. */
+  'op.progress': OpProgress;
+}
+
+export interface OpProgress {
+  opId: string;
+  /** In words: "reading B: 1.2M events". */
+  message: string;
+  events: number;
+  /** 0..1 of the bytes to read, when the input's size is known (not for imports of other formats). */
+  fraction?: number;
 }
 export type StreamName = keyof StreamPayloads;
 export const STREAM_NAMES: readonly StreamName[] = [
@@ -388,6 +413,7 @@ export const STREAM_NAMES: readonly StreamName[] = [
   'findings.changed',
   'replay.state',
   'notice',
+  'op.progress',
 ];
 
 export type ErrorCode =

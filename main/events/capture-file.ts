@@ -332,6 +332,11 @@ export interface CaptureReader {
   readonly skippedReasons: CaptureError[];
   batches(): AsyncIterable<EventBatch>;
   close(): Promise<void>;
+  /**
+   * How much of the input has been read: bytes of the file (compressed, for gzip) or upload.
+   * Absent where the size is not known (imports of other formats).
+   */
+  progress?(): { done: number; total: number };
 }
 
 const DEFAULT_MAX_LINE = 8 << 20;
@@ -353,8 +358,10 @@ export async function openCapture(path: string, opts: ReadOptions = {}): Promise
     throw new CaptureError(path, 0, `cannot open: ${(e as Error).message}`);
   }
   let gzip: boolean;
+  let size = 0;
   try {
     const st = await fh.stat();
+    size = st.size;
     if (!st.isFile()) throw new CaptureError(path, 0, 'not a regular file');
     const probe = Buffer.alloc(2);
     const { bytesRead } = await fh.read(probe, 0, 2, 0);
@@ -366,16 +373,25 @@ export async function openCapture(path: string, opts: ReadOptions = {}): Promise
   }
   // The stream owns the handle from here and closes it when done or destroyed.
   const raw = createReadStream('', { fd: fh, highWaterMark: READ_CHUNK, start: 0 });
-  return Reader.start(path, raw, gzip, opts);
+  return Reader.start(path, raw, gzip, opts, () => ({ done: raw.bytesRead, total: size }));
 }
 
 /** Reads a capture from memory (an upload). `name` is used in messages. */
 export async function openCaptureBuffer(buf: Uint8Array, name: string, opts: ReadOptions = {}): Promise<CaptureReader> {
   if (buf.length === 0) throw new CaptureError(name, 0, 'empty file');
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const slices: Buffer[] = [];
-  for (let i = 0; i < b.length; i += READ_CHUNK) slices.push(b.subarray(i, i + READ_CHUNK));
-  return Reader.start(name, Readable.from(slices, { objectMode: false }), isGzipMagic(b), opts);
+  let done = 0;
+  function* slices() {
+    for (let i = 0; i < b.length; i += READ_CHUNK) {
+      const slice = b.subarray(i, i + READ_CHUNK);
+      done += slice.length;
+      yield slice;
+    }
+  }
+  return Reader.start(name, Readable.from(slices(), { objectMode: false }), isGzipMagic(b), opts, () => ({
+    done,
+    total: b.length,
+  }));
 }
 
 /** Everything in memory: for small files and tests. */
@@ -430,6 +446,7 @@ class Reader implements CaptureReader {
   private truncatedGzip = false;
   /** Events decoded while looking for the header's newline. */
   private carry: Buffer | undefined;
+  progress?: () => { done: number; total: number };
 
   private constructor(
     readonly file: string,
@@ -443,7 +460,13 @@ class Reader implements CaptureReader {
     this.chunks = out[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
 
-  static async start(file: string, raw: Readable, gzip: boolean, opts: ReadOptions): Promise<Reader> {
+  static async start(
+    file: string,
+    raw: Readable,
+    gzip: boolean,
+    opts: ReadOptions,
+    progress?: () => { done: number; total: number },
+  ): Promise<Reader> {
     let out: Readable = raw;
     if (gzip) {
       const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
@@ -454,6 +477,7 @@ class Reader implements CaptureReader {
       out = gunzip;
     }
     const r = new Reader(file, raw, out, opts);
+    if (progress) r.progress = progress;
     try {
       await r.readHeader();
     } catch (e) {

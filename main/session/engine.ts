@@ -18,7 +18,7 @@ import type { NodeDetails, ReplayState, SessionInfo, TimelineHistogram, ExportRe
 import type { LanternEvent } from '../common/events';
 import type { Finding } from '../common/findings';
 import type { CollapseLevel, GraphDelta, GraphNodeAttributes, Severity } from '../common/graph';
-import { CaptureError, type CaptureReader } from '../events/capture-file';
+import { CaptureError, openCapture, type CaptureReader } from '../events/capture-file';
 // Another tool's export (Tetragon, IG, Falco, Tracee) opens like a capture: imported on the fly.
 import { openCaptureOrImport, openCaptureOrImportBuffer } from '../events/importers/open-any';
 import { createEnricher } from '../events/enrich';
@@ -26,7 +26,7 @@ import { GraphBuilder, type BehaviourGraph } from '../graph/builder';
 import { Cursor } from '../graph/timeline';
 import { collapse, graphFromDelta } from '../graph/view';
 import { diffGraphs, incomparableReason } from '../graph/diff';
-import { loadCapture } from '../graph/load';
+import { loadCaptureInto } from '../graph/load';
 import { alignEvidence, severityByKey } from '../graph/evidence';
 import { exportGraph, type ExportFormat } from '../export/index';
 import type { Baseline } from '../detect/types';
@@ -46,7 +46,8 @@ export type EngineMessage =
   | { type: 'delta'; delta: GraphDelta }
   | { type: 'replay'; state: ReplayState }
   | { type: 'findings'; findings: Finding[] }
-  | { type: 'progress'; events: number }
+  /** Reading a capture (open, diff): events so far, the fraction of its bytes read when known. */
+  | { type: 'progress'; events: number; fraction?: number; message: string }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string };
 
 export class EngineFailure extends Error {
@@ -139,7 +140,7 @@ export class SessionEngine {
         if (this.closed) break;
         for (let i = 0; i < batch.length; i++) b.ingest(batch[i]!);
         for (const s of this.sinks) s.ingest(batch, batch.firstIndex);
-        if (++batches % 16 === 0) this.opts.emit({ type: 'progress', events: b.events });
+        if (++batches % 16 === 0) this.emitProgress('reading', b.events, readFraction(r));
       }
     } catch (e) {
       throw e instanceof CaptureError ? new EngineFailure('bad-input', e.message) : e;
@@ -156,6 +157,12 @@ export class SessionEngine {
     this.clock = this.cursor!.time;
     this.refreshSeverity();
     return this.info();
+  }
+
+  private emitProgress(what: string, events: number, fraction: number | undefined): void {
+    const m: EngineMessage = { type: 'progress', events, message: `${what}: ${formatCount(events)} events` };
+    if (fraction !== undefined) m.fraction = fraction;
+    this.opts.emit(m);
   }
 
   private async begin(header: CaptureHeader): Promise<void> {
@@ -226,9 +233,22 @@ export class SessionEngine {
     this.name = `${a.split(/[\\/]/).pop()} ↔ ${bPath.split(/[\\/]/).pop()}`;
     let A;
     let B;
+    // Progress over both reads: A is the first half, B the second.
+    const load = async (path: string, label: 'A' | 'B') => {
+      const r = await openCapture(path);
+      let batches = 0;
+      return loadCaptureInto(r, {
+        onBatch: (_batch, _first, builder) => {
+          if (++batches % 16 !== 0) return;
+          const f = readFraction(r);
+          const fraction = f === undefined ? undefined : (label === 'A' ? 0 : 0.5) + f / 2;
+          this.emitProgress(`reading ${label}`, builder.events, fraction);
+        },
+      });
+    };
     try {
-      A = await loadCapture(a);
-      B = await loadCapture(bPath);
+      A = await load(a, 'A');
+      B = await load(bPath, 'B');
     } catch (e) {
       throw e instanceof CaptureError ? new EngineFailure('bad-input', e.message) : e;
     }
@@ -830,4 +850,17 @@ export class SessionEngine {
     this.staticGraph = undefined;
     this.source = undefined;
   }
+}
+
+/** The fraction of a reader's input read so far, when its size is known. */
+function readFraction(r: CaptureReader): number | undefined {
+  const p = r.progress?.();
+  return p && p.total > 0 ? Math.min(1, p.done / p.total) : undefined;
+}
+
+/** 1234567 → "1.2M", as the workbench writes counts. */
+function formatCount(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+  return String(n);
 }

@@ -12,7 +12,7 @@ import type { SessionDetectConfig } from '../detect/index';
 
 export class SessionError extends Error {
   constructor(
-    readonly code: 'not-found' | 'bad-input' | 'unsupported',
+    readonly code: 'not-found' | 'bad-input' | 'unsupported' | 'cancelled',
     message: string,
   ) {
     super(message);
@@ -30,8 +30,18 @@ export interface SessionManagerOptions {
   maxSessions?: number;
 }
 
+/** A pending open or diff that the analyst can follow and cancel by the id the renderer gave it. */
+interface PendingOp {
+  sessionId: string;
+  cancelled: boolean;
+}
+
 export class SessionManager {
   private readonly sessions = new Map<string, EngineClient>();
+  /** opId → the session being opened under it, while its open or diff call is pending. */
+  private readonly ops = new Map<string, PendingOp>();
+  /** sessionId → opId, to route the engine's progress to the operation. */
+  private readonly opOfSession = new Map<string, string>();
 
   constructor(private readonly opts: SessionManagerOptions) {}
 
@@ -52,28 +62,71 @@ export class SessionManager {
     else if (m.type === 'replay') this.opts.publish('replay.state', m.state);
     else if (m.type === 'findings') this.opts.publish('findings.changed', { sessionId, findings: m.findings });
     else if (m.type === 'notice') this.opts.publish('notice', { level: m.level, message: m.message });
+    else if (m.type === 'progress') {
+      const opId = this.opOfSession.get(sessionId);
+      if (!opId) return;
+      const p: StreamPayloads['op.progress'] = { opId, message: m.message, events: m.events };
+      if (m.fraction !== undefined) p.fraction = m.fraction;
+      this.opts.publish('op.progress', p);
+    }
   }
 
-  async open(src: OpenSource, o: { continueOnError?: boolean; kind?: SessionInfo['kind'] } = {}): Promise<SessionInfo> {
+  /**
+   * Runs an open or diff in a new session under `opId` (when given): its progress is published
+   * as 'op.progress', and `cancelOp(opId)` stops it (the worker is terminated; nothing stays open).
+   * A failed or cancelled operation closes its session.
+   */
+  private async track<T>(id: string, opId: string | undefined, run: () => Promise<T>): Promise<T> {
+    if (opId !== undefined) {
+      if (this.ops.has(opId)) {
+        await this.close(id);
+        throw new SessionError('bad-input', `an operation ${opId} is already running`);
+      }
+      this.ops.set(opId, { sessionId: id, cancelled: false });
+      this.opOfSession.set(id, opId);
+    }
+    try {
+      const out = await run();
+      // Finished just as it was cancelled: the analyst asked for nothing, and the session is closed.
+      if (opId !== undefined && this.ops.get(opId)?.cancelled) throw new Error('cancelled');
+      return out;
+    } catch (e) {
+      await this.close(id);
+      if (opId !== undefined && this.ops.get(opId)?.cancelled)
+        throw new SessionError('cancelled', 'Cancelled: nothing was opened.');
+      throw e;
+    } finally {
+      if (opId !== undefined) {
+        this.ops.delete(opId);
+        this.opOfSession.delete(id);
+      }
+    }
+  }
+
+  /** Cancels a pending open or diff; false when no operation of that id is running. */
+  async cancelOp(opId: string): Promise<boolean> {
+    const op = this.ops.get(opId);
+    if (!op || op.cancelled) return false;
+    op.cancelled = true;
+    await this.close(op.sessionId);
+    return true;
+  }
+
+  async open(
+    src: OpenSource,
+    o: { continueOnError?: boolean; kind?: SessionInfo['kind']; opId?: string } = {},
+  ): Promise<SessionInfo> {
+    const { opId, ...open } = o;
     const { id, client } = this.spawn(await this.opts.detectConfig?.());
-    try {
-      return await client.open(src, o);
-    } catch (e) {
-      await this.close(id);
-      throw e;
-    }
+    return this.track(id, opId, () => client.open(src, open));
   }
 
-  async diff(a: string, b: string, o: { force?: boolean } = {}): Promise<DiffSummary> {
+  async diff(a: string, b: string, o: { force?: boolean; opId?: string } = {}): Promise<DiffSummary> {
+    const { opId, ...diff } = o;
     const { id, client } = this.spawn();
-    try {
-      const d = await client.openDiff(a, b, o);
-      if (!d.comparable) await this.close(id);
-      return d;
-    } catch (e) {
-      await this.close(id);
-      throw e;
-    }
+    const d = await this.track(id, opId, () => client.openDiff(a, b, diff));
+    if (!d.comparable) await this.close(id);
+    return d;
   }
 
   /**

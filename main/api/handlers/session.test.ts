@@ -108,6 +108,52 @@ describe('session handlers', () => {
   });
 });
 
+describe('long operations: progress and cancel', () => {
+  it('an open and a diff report their progress under the opId; a cancelled open fails "cancelled" and leaves nothing open', async () => {
+    const big = join(dir, 'big.lantern');
+    await generateCapture({ events: 150_000, seed: 9 }, big);
+    const progressOf = (opId: string) =>
+      published
+        .filter((p) => p.name === 'op.progress' && (p.payload as { opId: string }).opId === opId)
+        .map((p) => p.payload as { message: string; events: number; fraction?: number });
+
+    // Followed to the end: events grow, the fraction of the file read grows towards 1.
+    published.length = 0;
+    const info = await call('session.openFile', { path: big, opId: 'open-1' });
+    const seen = progressOf('open-1');
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.at(-1)!.message).toMatch(/^reading: \d+k events$/);
+    const fractions = seen.map((p) => p.fraction!);
+    expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
+    expect(seen.at(-1)!.events).toBeLessThanOrEqual(info.events);
+    await call('session.close', { sessionId: info.sessionId });
+
+    // Cancelled once it has started reading.
+    published.length = 0;
+    const pending = call('session.openFile', { path: big, opId: 'open-2' });
+    const failed = pending.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await expect.poll(() => progressOf('open-2').length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
+    expect(await call('op.cancel', { opId: 'open-2' })).toEqual({ cancelled: true });
+    expect(await failed).toMatchObject({ code: 'cancelled', message: 'Cancelled: nothing was opened.' });
+    // Nothing of it is left: no pending operation to cancel, and no session.
+    expect(await call('op.cancel', { opId: 'open-2' })).toEqual({ cancelled: false });
+    const { sessionManagerFor } = await import('./session');
+    expect(sessionManagerFor(ctx).ids()).toEqual([]);
+
+    // A diff: A is the first half of the way, B the second.
+    published.length = 0;
+    const d = await call('diff.open', { a: big, b: big, opId: 'diff-1' });
+    expect(d.comparable).toBe(true);
+    const diffSeen = progressOf('diff-1');
+    expect(diffSeen.some((p) => p.message.startsWith('reading A') && p.fraction! <= 0.5)).toBe(true);
+    expect(diffSeen.some((p) => p.message.startsWith('reading B') && p.fraction! > 0.5)).toBe(true);
+    await call('session.close', { sessionId: d.sessionId });
+  }, 120_000);
+});
+
 describe('opening another tool export', () => {
   it('opens a Tetragon export as a session (imported on the fly) and lists it among recent captures', async () => {
     const path = sample('tetragon/testdata_events.json');

@@ -73,20 +73,20 @@ export function createSessionHandlers(ctx: HandlerContext): Handlers {
   return {
     'session.openFile': (req) =>
       wrap(async () => {
-        const info = await mgr().open({ path: req.path }, { continueOnError: req.continueOnError });
+        const info = await mgr().open({ path: req.path }, { continueOnError: req.continueOnError, opId: req.opId });
         // The start screen lists recent captures; a failure to record one must not fail the open.
         await addRecentCapture(ctx.userDataDir, { path: req.path, name: info.name, events: info.events }).catch(
           () => {},
         );
         return info;
       }),
-    'session.openDemo': () =>
-      wrap(() => mgr().open({ path: demoCapturePath(), name: 'Demo capture' }, { kind: 'demo' })),
+    'session.openDemo': (req) =>
+      wrap(() => mgr().open({ path: demoCapturePath(), name: 'Demo capture' }, { kind: 'demo', opId: req.opId })),
     'session.openUpload': (req) =>
       wrap(async () => {
         const buf = Buffer.from(req.dataBase64, 'base64');
         if (buf.length === 0) throw new ApiFailure('bad-input', `${req.name}: the uploaded file is empty`);
-        return mgr().open({ buffer: buf, name: req.name });
+        return mgr().open({ buffer: buf, name: req.name }, { opId: req.opId });
       }),
     'session.close': (req) => wrap(async () => ({ closed: await mgr().close(req.sessionId) })),
     'session.info': (req) => wrap(() => mgr().get(req.sessionId).info()),
@@ -111,6 +111,7 @@ export function createSessionHandlers(ctx: HandlerContext): Handlers {
       }),
     'timeline.histogram': (req) => wrap(() => mgr().get(req.sessionId).histogram(req.buckets)),
     'export.graph': (req) => wrap(() => mgr().get(req.sessionId).exportGraph(req.format, req.collapse)),
-    'diff.open': (req) => wrap(() => mgr().diff(req.a, req.b)),
+    'diff.open': (req) => wrap(() => mgr().diff(req.a, req.b, { opId: req.opId })),
+    'op.cancel': (req) => wrap(async () => ({ cancelled: await mgr().cancelOp(req.opId) })),
   };
 }
