@@ -6,6 +6,8 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { api, errorMessage } from '../api';
 import type { CallResponse, ClusterSummary, RecentItems, SessionInfo } from '../api/types';
+import { useLongOp } from '../api/useLongOp';
+import { OpProgress } from '../workbench/OpProgress';
 import './start.css';
 
 /** Largest capture the browser mode upload accepts (session.openUpload's limit). */
@@ -25,6 +27,9 @@ type Contexts = CallResponse<'cluster.contexts'>;
 export function StartScreen({ onSession, onCluster }: StartScreenProps) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [cancelled, setCancelled] = useState(false);
+  // Opening a capture is a long operation: its progress is shown, and it can be cancelled.
+  const opening = useLongOp(api);
   const [contexts, setContexts] = useState<Contexts | null>(null);
   const [contextsError, setContextsError] = useState<string | null>(null);
   const [recents, setRecents] = useState<RecentItems | null>(null);
@@ -88,6 +93,7 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
   const run = useCallback(async (label: string, fn: () => Promise<void>) => {
     setBusy(label);
     setError(null);
+    setCancelled(false);
     try {
       await fn();
     } catch (err) {
@@ -104,8 +110,19 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
       onCluster(summary);
     });
 
+  /** Opens a session through `call` under a cancellable operation; says so when it was cancelled. */
+  const runOp = opening.run;
+  const openSession = useCallback(
+    async (call: (opId: string) => Promise<SessionInfo>, note?: string) => {
+      const info = await runOp(call);
+      if (info) onSession(info, note);
+      else setCancelled(true);
+    },
+    [runOp, onSession],
+  );
+
   const openDemo = () =>
-    run('Opening the demo capture…', async () => onSession(await api.call('session.openDemo', {})));
+    run('Opening the demo capture…', () => openSession((opId) => api.call('session.openDemo', { opId })));
 
   // `npm start` without a cluster: land in the demo capture, once per tab (the start screen stays
   // reachable, and coming back to it does not reopen the demo).
@@ -114,22 +131,25 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
     if (!demoWhenNoCluster || !noContexts || busy !== null) return;
     if (sessionStorage.getItem(AUTO_DEMO_KEY)) return;
     sessionStorage.setItem(AUTO_DEMO_KEY, '1');
-    void run('No cluster found: opening the demo capture…', async () =>
-      onSession(
-        await api.call('session.openDemo', {}),
+    void run('No cluster found: opening the demo capture…', () =>
+      openSession(
+        (opId) => api.call('session.openDemo', { opId }),
         'No kubeconfig context was found, so Lantern opened its demo capture. The start screen (Lantern, top left) connects to a cluster or opens a file.',
       ),
     );
-  }, [demoWhenNoCluster, noContexts, busy, run, onSession]);
+  }, [demoWhenNoCluster, noContexts, busy, run, openSession]);
 
   const openPath = (path: string) =>
-    run('Opening the capture…', async () => onSession(await api.call('session.openFile', { path })));
+    run('Opening the capture…', () => openSession((opId) => api.call('session.openFile', { path, opId })));
 
   const openFileChoice = () => {
     if (isElectron) {
       void run('Choosing a capture…', async () => {
         const { path } = await api.call('dialog.openCapture', {});
-        if (path) onSession(await api.call('session.openFile', { path }));
+        if (path) {
+          setBusy('Opening the capture…');
+          await openSession((opId) => api.call('session.openFile', { path, opId }));
+        }
       });
     } else {
       fileInput.current?.click();
@@ -145,7 +165,9 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
         );
       }
       const dataBase64 = await readAsBase64(file);
-      onSession(await api.call('session.openUpload', { name: file.name.slice(0, 255) || 'capture', dataBase64 }));
+      await openSession((opId) =>
+        api.call('session.openUpload', { name: file.name.slice(0, 255) || 'capture', dataBase64, opId }),
+      );
     });
 
   const onDrop = (e: DragEvent) => {
@@ -262,7 +284,12 @@ export function StartScreen({ onSession, onCluster }: StartScreenProps) {
       </div>
 
       <div className="start__status" role="status" aria-live="polite">
-        {busy && <p data-testid="start-busy">{busy}</p>}
+        {busy && opening.running ? (
+          <OpProgress label={busy} op={opening.running} onCancel={opening.cancel} />
+        ) : (
+          busy && <p data-testid="start-busy">{busy}</p>
+        )}
+        {cancelled && !busy && <p data-testid="start-cancelled">Cancelled: nothing was opened.</p>}
         {error && (
           <p className="start__error" role="alert" data-testid="start-error">
             {error}

@@ -2,6 +2,8 @@
 import { forwardRef, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import type { LanternApi } from '../api';
 import { errorMessage } from '../api';
+import { useLongOp } from '../api/useLongOp';
+import { OpProgress } from './OpProgress';
 import type { DiffSummary, SessionInfo } from '../../../main/common/contract';
 import type { Severity } from '../../../main/common/graph';
 import { NODE_KIND_LABELS, nodeColor } from '../graph/style';
@@ -293,6 +295,8 @@ export function DiffDialog({
   const [b, setB] = useState('');
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<string | null>(null);
+  // Reading two big captures takes a while: its progress is shown, and it can be cancelled.
+  const comparing = useLongOp(api);
   const browse = async (set: (v: string) => void) => {
     try {
       const r = await api.call('dialog.openCapture', {});
@@ -305,7 +309,11 @@ export function DiffDialog({
     setBusy(true);
     setErr(null);
     try {
-      const d = await api.call('diff.open', { a: a.trim(), b: b.trim() });
+      const d = await comparing.run((opId) => api.call('diff.open', { a: a.trim(), b: b.trim(), opId }));
+      if (!d) {
+        setErr('Cancelled: nothing was compared.');
+        return;
+      }
       if (!d.comparable) {
         setErr(d.reason ?? 'These two captures cannot be compared.');
         return;
@@ -374,9 +382,17 @@ export function DiffDialog({
               {err}
             </div>
           )}
+          {comparing.running && <OpProgress label="Comparing…" op={comparing.running} onCancel={comparing.cancel} />}
           <div className="btn-row" style={{ padding: 0, justifyContent: 'flex-end' }}>
-            <button type="button" onClick={onClose}>
-              Cancel
+            <button
+              type="button"
+              onClick={() => {
+                // Closing while it compares stops the comparison too: nothing is left running.
+                comparing.cancel();
+                onClose();
+              }}
+            >
+              {comparing.running ? 'Close' : 'Cancel'}
             </button>
             <button
               type="button"
