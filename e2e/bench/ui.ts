@@ -37,6 +37,8 @@ interface BenchHost {
   isAttachingEdges(): boolean;
   setFilters(f: { hideInternet?: boolean; cursor?: number | null }): void;
   setTheme(t: 'dark' | 'light'): void;
+  mirror: { seq: number };
+  apply(delta: unknown): unknown;
 }
 declare global {
   interface Window {
@@ -123,6 +125,9 @@ interface Figures {
   themeLongestTaskMs: number;
   /** Longest main-thread task after a timeline step that hides 100 nodes. */
   cursorStepLongestTaskMs: number;
+  /** Longest task after a live delta updating 50 nodes' counts, and after one adding 5 nodes / 10 edges. */
+  liveUpdateLongestTaskMs: number;
+  liveGrowthLongestTaskMs: number;
 }
 
 /** UI_BENCH_PROFILE=1: print where the main thread spent its time (CDP sampling profiler, self time). */
@@ -389,6 +394,44 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
     window.__lanternHost.setFilters({ cursor: seen[seen.length - 100]! - 1 });
   });
   await wholeView(() => window.__lanternHost.setFilters({ cursor: null }));
+  // What a live capture sends every few seconds: counts of 50 nodes updated; then 5 new nodes
+  // with 10 new edges.
+  const liveUpdate = await wholeView(() => {
+    const h = window.__lanternHost;
+    const keys = h.graph.nodes().slice(0, 50);
+    h.apply({
+      seq: h.mirror.seq + 1,
+      nodeUpdates: keys.map((key) => ({
+        key,
+        attributes: { count: Number(h.graph.getNodeAttribute(key, 'count') ?? 0) + 1 },
+      })),
+    });
+  });
+  const liveGrowth = await wholeView(() => {
+    const h = window.__lanternHost;
+    const base = h.graph.nodes().slice(0, 10);
+    const attrs = h.graph.getNodeAttributes(base[0]!) as unknown as Record<string, unknown>;
+    const nodes = [0, 1, 2, 3, 4].map((i) => ({ key: `live-new-${i}`, attributes: { ...attrs, label: `new ${i}` } }));
+    h.apply({
+      seq: h.mirror.seq + 1,
+      nodes,
+      edges: nodes.flatMap((n, i) => [
+        {
+          key: `live-e-${i}-a`,
+          source: n.key,
+          target: base[i]!,
+          attributes: { kind: 'connect', count: 1, firstSeen: 0, lastSeen: 0 },
+        },
+        {
+          key: `live-e-${i}-b`,
+          source: n.key,
+          target: base[i + 5]!,
+          attributes: { kind: 'connect', count: 1, firstSeen: 0, lastSeen: 0 },
+        },
+      ]),
+    });
+    h.stopLayout();
+  });
   return {
     nodes,
     edges,
@@ -405,6 +448,8 @@ async function measureInner(page: Page, origin: string, nodes: number, edges: nu
     filterLongestTaskMs: filterChange.longest,
     themeLongestTaskMs: themeChange.longest,
     cursorStepLongestTaskMs: cursorStep.longest,
+    liveUpdateLongestTaskMs: liveUpdate.longest,
+    liveGrowthLongestTaskMs: liveGrowth.longest,
   };
 }
 
@@ -448,7 +493,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
     const big = await measure(page, origin, nodes, edges);
     if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
     const row = (f: Figures) =>
-      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms) | edges back after the layout in ${f.edgesBackMs.toFixed(0)} ms (longest task ${f.edgesBackLongestTaskMs.toFixed(0)} ms) | longest task after a filter ${f.filterLongestTaskMs.toFixed(0)} ms, after the theme ${f.themeLongestTaskMs.toFixed(0)} ms, after a timeline step ${f.cursorStepLongestTaskMs.toFixed(0)} ms`;
+      `${String(f.nodes).padStart(6)} nodes ${String(f.edges).padStart(6)} edges | data→drawn ${f.drawnMs.toFixed(0).padStart(5)} ms, first frame ${f.firstFrameMs.toFixed(0).padStart(5)} ms | long tasks in 10 s of layout: ${f.longTasks} (longest ${f.longestTaskMs.toFixed(0)} ms, ${f.tasksOver200} over 200 ms) | click→details in DOM median ${median(f.clickToDetailsMs).toFixed(0)} ms, max ${Math.max(...f.clickToDetailsMs).toFixed(0)} ms (next frame median ${median(f.clickToFrameMs).toFixed(0)} ms) | edges back after the layout in ${f.edgesBackMs.toFixed(0)} ms (longest task ${f.edgesBackLongestTaskMs.toFixed(0)} ms) | longest task after a filter ${f.filterLongestTaskMs.toFixed(0)} ms, after the theme ${f.themeLongestTaskMs.toFixed(0)} ms, after a timeline step ${f.cursorStepLongestTaskMs.toFixed(0)} ms | live delta: 50 updates ${f.liveUpdateLongestTaskMs.toFixed(0)} ms, 5 nodes + 10 edges ${f.liveGrowthLongestTaskMs.toFixed(0)} ms`;
     if (base) console.log(`baseline ${row(base)}`);
     console.log(`target   ${row(big)}`);
     if (base)

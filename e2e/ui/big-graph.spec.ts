@@ -6,7 +6,8 @@
  *  - edges held back during a layout all come back when it stops;
  *  - a filter, the theme and a focus bring every edge back (a slice at a time), also when the
  *    filter changes while the layout holds the edges back;
- *  - a timeline step redraws the few nodes it hides or shows in place (edges stay);
+ *  - a timeline step redraws the few nodes it hides or shows in place (edges stay), and so does a
+ *    live delta of count updates;
  *  - thin lines for ordinary edges, a thick one for the selected edge;
  *  - no page error throughout.
  * Speed is measured by `npm run bench -- ui`, not here.
@@ -185,6 +186,31 @@ test('a big graph: edges held back by the layout, filters, the theme and a focus
     if (at === null) expect(hidden).toBe(0);
     else expect(hidden).toBeGreaterThanOrEqual(50);
   }
+
+  // A live capture's routine delta (counts of things already drawn) is redrawn in place: the
+  // node grows, and sigma is not left a whole re-process to do.
+  const live = await page.evaluate(() => {
+    type Internals = {
+      nodeDataCache: Record<string, { size: number }>;
+      needToProcess: boolean;
+    };
+    const host = (window as unknown as { __lanternHost: Host }).__lanternHost as unknown as {
+      sigma: Internals;
+      graph: { nodes(): string[]; getNodeAttribute(k: string, a: string): number };
+      mirror: { seq: number };
+      apply(d: unknown): unknown;
+    };
+    const key = host.graph.nodes()[3]!;
+    const before = host.sigma.nodeDataCache[key]!.size;
+    host.apply({
+      seq: host.mirror.seq + 1,
+      nodeUpdates: [{ key, attributes: { count: host.graph.getNodeAttribute(key, 'count') * 1000 + 1000 } }],
+    });
+    return { before, after: host.sigma.nodeDataCache[key]!.size, needToProcess: host.sigma.needToProcess };
+  });
+  expect(live.after, JSON.stringify(live)).toBeGreaterThan(live.before);
+  expect(live.needToProcess).toBe(false);
+  await expectAllEdgesBack(page, 'after a live update');
   await page.waitForTimeout(500);
   await shot(page, '72-big-graph-after');
   expect(errors).toEqual([]);

@@ -78,6 +78,23 @@ export function withoutPicking<T extends Record<string, unknown>>(classes: T): T
   return out as T;
 }
 
+/** The display type (program) of each of these nodes in sigma right now. */
+export function nodeTypes(sigma: AnySigma, keys: Iterable<string>): Map<string, string | undefined> {
+  const cache = internals(sigma).nodeDataCache;
+  const out = new Map<string, string | undefined>();
+  for (const k of keys) out.set(k, cache[k]?.type);
+  return out;
+}
+
+/**
+ * Attribute updates already redrawn in place (same programs, same slots): sigma's own update
+ * handlers ask for a full re-process at the next frame anyway, which on a big graph is a long
+ * task for nothing. Call only when no node or edge was added, dropped or moved between programs.
+ */
+export function skipReprocess(sigma: AnySigma): void {
+  internals(sigma).needToProcess = false;
+}
+
 /** Can the fast paths run (sigma has indexed every node and edge since the last structural change)? */
 export function indexCurrent(sigma: AnySigma): boolean {
   return !internals(sigma).needToProcess;
