@@ -27,6 +27,7 @@ import { Cursor } from '../graph/timeline';
 import { collapse, graphFromDelta } from '../graph/view';
 import { diffGraphs, incomparableReason } from '../graph/diff';
 import { loadCaptureInto } from '../graph/load';
+import { fmtCount } from '../common/format';
 import { alignEvidence, severityByKey } from '../graph/evidence';
 import { exportGraph, type ExportFormat } from '../export/index';
 import type { Baseline } from '../detect/types';
@@ -160,7 +161,7 @@ export class SessionEngine {
   }
 
   private emitProgress(what: string, events: number, fraction: number | undefined): void {
-    const m: EngineMessage = { type: 'progress', events, message: `${what}: ${formatCount(events)} events` };
+    const m: EngineMessage = { type: 'progress', events, message: `${what}: ${fmtCount(events)} events` };
     if (fraction !== undefined) m.fraction = fraction;
     this.opts.emit(m);
   }
@@ -856,11 +857,4 @@ export class SessionEngine {
 function readFraction(r: CaptureReader): number | undefined {
   const p = r.progress?.();
   return p && p.total > 0 ? Math.min(1, p.done / p.total) : undefined;
-}
-
-/** 1234567 → "1.2M", as the workbench writes counts. */
-function formatCount(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
-  return String(n);
 }

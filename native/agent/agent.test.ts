@@ -21,7 +21,7 @@ const AGENT = join(here, 'lantern-agent');
 const skip = whyAgentCannotRun();
 if (skip)
   console.warn(
-    `native/agent/agent.test.ts skipped: ${skip}. The parser side is covered on recorded agent output in main/events/agent/parse.test.ts; CI runs these as root.`,
+    `native/agent/agent.test.ts skipped (the real-kernel tests, the 40-root scope test and the module-default test): ${skip}. The parser side is covered on recorded agent output in main/events/agent/parse.test.ts and the scope arguments in main/capture/pod-spec.test.ts; what only the kernel can show (probes attaching, BPF stack size per scope root) runs in CI, as root.`,
   );
 
 describe.skipIf(!!skip)('lantern-agent on the real kernel', () => {

@@ -461,13 +461,8 @@ export class GraphHost {
     const edges: string[] = [];
     for (const k of nodes) if (this.graph.hasNode(k)) this.graph.forEachEdge(k, (e) => void edges.push(e));
     if (edges.length > limit * 4) return null;
-    if (!nodes.length) return { nodes, edges };
     // Labels: which ones fit is sorted by sigma's full re-index only; here, in a task of its own.
-    const s = this.sigma;
-    clearTimeout(this.labelGridTimer);
-    this.labelGridTimer = setTimeout(() => {
-      if (this.sigma === s && indexCurrent(s)) rebuildLabelGrid(s);
-    }, 0);
+    if (nodes.length) this.scheduleLabelGrid();
     return { nodes, edges };
   }
 
@@ -803,11 +798,18 @@ export class GraphHost {
     const now = performance.now();
     if (!this.isLayoutRunning() || now - this.labelGridAt > 600) {
       this.labelGridAt = now;
-      clearTimeout(this.labelGridTimer);
-      this.labelGridTimer = setTimeout(() => {
-        if (this.sigma === s && indexCurrent(s)) rebuildLabelGrid(s);
-      }, 0);
+      this.scheduleLabelGrid();
     }
+  }
+
+  /** Re-sort which labels fit (sigma does it only in a full re-index), in a task of its own. */
+  private scheduleLabelGrid() {
+    const s = this.sigma;
+    if (!s) return;
+    clearTimeout(this.labelGridTimer);
+    this.labelGridTimer = setTimeout(() => {
+      if (this.sigma === s && indexCurrent(s)) rebuildLabelGrid(s);
+    }, 0);
   }
 
   /**

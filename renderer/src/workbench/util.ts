@@ -20,12 +20,7 @@ export function fmtDuration(ns: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export function fmtCount(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) return '—';
-  if (n < 1000) return String(n);
-  if (n < 1e6) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1e6).toFixed(1)}M`;
-}
+export { fmtCount } from '../../../main/common/format';
 
 /** Save bytes as a file through the browser's download machinery (works in Electron too). */
 export function downloadBlob(blob: Blob, fileName: string): void {
